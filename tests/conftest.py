@@ -1,0 +1,81 @@
+"""Fixtures every test can use: one user per role, API clients, and a Chromium page."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role, Team, User
+from accounts.tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
+# make around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def submitter(db: None) -> User:
+    return UserFactory.create(username="sales", role=Role.SUBMITTER, team=Team.SALES)
+
+
+@pytest.fixture
+def other_submitter(db: None) -> User:
+    return UserFactory.create(username="success", role=Role.SUBMITTER, team=Team.CUSTOMER_SUCCESS)
+
+
+@pytest.fixture
+def pm(db: None) -> User:
+    return UserFactory.create(username="pm", role=Role.PRODUCT_MANAGER, team=Team.PRODUCT)
+
+
+@pytest.fixture
+def facilitator(db: None) -> User:
+    return UserFactory.create(username="facilitator", role=Role.FACILITATOR, team=Team.PRODUCT)
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return UserFactory.create(
+        username="admin", role=Role.ADMIN, team=Team.OTHER, is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(chromium):
+        pytest.fail(f"Browser tests need Chromium at {chromium} (make test installs it as root).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,124 @@
+"""Every page needs a login, every API call a token or session, and roles are enforced."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Role
+from accounts.permissions import Capability, can
+from accounts.tests.factories import UserFactory
+
+# Pages anyone may open: logging in, and what a customer reaches from an email.
+PUBLIC = {"/login/", "/logout/", "/admin/login/", "/admin/logout/"}
+PUBLIC_PREFIXES = ("/static/", "/unsubscribe/")
+
+
+def _all_paths() -> list[str]:
+    """Every URL of the app, with placeholder values for its parameters."""
+    paths: list[str] = []
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, route)
+            else:
+                paths.append(route)
+
+    walk(get_resolver().url_patterns, "/")
+    concrete = []
+    for route in paths:
+        if route.startswith("/^") or "(?P" in route:  # admin's regex routes
+            route = re.sub(r"\(\?P<[^>]+>[^)]*\)", "1", route).replace("^", "").replace("$", "")
+            route = route.replace("\\", "")
+        route = re.sub(r"<int:[^>]+>", "1", route)
+        route = re.sub(r"<(?:str|slug|path):?[^>]*>", "x", route)
+        route = re.sub(r"<[^>]+>", "x", route)
+        concrete.append(route)
+    return sorted(set(concrete))
+
+
+PATHS = _all_paths()
+
+
+def test_the_url_walk_covers_the_app() -> None:
+    assert "/" in PATHS
+    assert "/api/auth/token/" in PATHS
+    assert len(PATHS) > 10
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [p for p in PATHS if not p.startswith("/api/")])
+def test_every_page_sends_an_anonymous_visitor_to_login(client, path: str) -> None:
+    if path in PUBLIC or path.startswith(PUBLIC_PREFIXES):
+        return
+    response = client.get(path)
+    assert response.status_code == 302, path
+    assert "/login/" in response["Location"], path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [p for p in PATHS if p.startswith("/api/")])
+def test_every_api_call_refuses_an_anonymous_caller(api, path: str) -> None:
+    if path in ("/api/auth/token/",):
+        assert api.get(path).status_code == 405  # POST only, and open to log in
+        return
+    response = api.get(path)
+    assert response.status_code in (401, 403), path
+
+
+def test_roles_grant_what_the_design_says() -> None:
+    matrix = {
+        Role.SUBMITTER: {Capability.FILE_TICKET, Capability.COMMENT},
+        Role.PRODUCT_MANAGER: {
+            Capability.FILE_TICKET,
+            Capability.COMMENT,
+            Capability.TRIAGE,
+            Capability.RUN_SESSIONS,
+            Capability.VIEW_DELIVERIES,
+            Capability.VIEW_INSIGHTS,
+        },
+        Role.FACILITATOR: {
+            Capability.FILE_TICKET,
+            Capability.COMMENT,
+            Capability.RUN_SESSIONS,
+            Capability.VIEW_INSIGHTS,
+        },
+        Role.ADMIN: {
+            Capability.FILE_TICKET,
+            Capability.COMMENT,
+            Capability.VIEW_DELIVERIES,
+            Capability.VIEW_INSIGHTS,
+            Capability.ADMINISTER,
+        },
+    }
+    for role, granted in matrix.items():
+        user = UserFactory.build(role=role)
+        assert {c for c in Capability if can(user, c)} == granted, role
+
+
+def test_an_inactive_user_can_do_nothing() -> None:
+    user = UserFactory.build(role=Role.PRODUCT_MANAGER, is_active=False)
+    assert not any(can(user, c) for c in Capability)
+
+
+@pytest.mark.django_db
+def test_only_admins_reach_django_admin(client, submitter, admin_user) -> None:
+    client.force_login(submitter)
+    assert client.get("/admin/").status_code == 302
+    client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_token_login(api, submitter) -> None:
+    response = api.post("/api/auth/token/", {"username": "sales", "password": "pw"}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/schema/").status_code == 200
+    bad = api.post("/api/auth/token/", {"username": "sales", "password": "no"}, format="json")
+    assert bad.status_code == 400

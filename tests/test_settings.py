@@ -1,0 +1,87 @@
+"""Start-up refuses an unsafe or broken configuration with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "k3y-" + "aZ9" * 20
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": STRONG_KEY,
+    "EMAIL_URL": "smtp://mail.example.com:587",
+    "SITE_URL": "https://feedback.example.com",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SECRET_KEY", "EMAIL_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    base.update(env)
+    base["DJANGO_SETTINGS_MODULE"] = "feedbackloop.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = manage("check", DEBUG="0", EMAIL_URL="smtp://mail.example.com:25")
+    one_clear_line(result, "SECRET_KEY is not set")
+
+
+def test_production_refuses_a_weak_secret_key() -> None:
+    result = manage("check", DEBUG="0", SECRET_KEY="short", EMAIL_URL="smtp://m:25")
+    one_clear_line(result, "SECRET_KEY is too weak")
+
+
+def test_production_refuses_to_start_without_email() -> None:
+    env = {**PRODUCTION}
+    env.pop("EMAIL_URL")
+    one_clear_line(manage("check", **env), "EMAIL_URL")
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_a_wrong_database_url_is_one_line() -> None:
+    result = manage("migrate", DEBUG="1", DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing")
+    one_clear_line(result, "PostgreSQL is unreachable", "DATABASE_URL")
+
+
+def test_a_malformed_database_url_is_one_line() -> None:
+    one_clear_line(manage("check", DEBUG="1", DATABASE_URL="mysql://x@y/z"), "PostgreSQL")
+
+
+def test_an_unreachable_redis_is_one_line() -> None:
+    result = manage("start", "--no-seed", DEBUG="1", REDIS_URL="redis://127.0.0.1:1/0")
+    one_clear_line(result, "Redis is unreachable", "REDIS_URL")
+
+
+@pytest.mark.parametrize(("name", "value"), [("TIME_ZONE", "Mars/Olympus"), ("SITE_URL", "nope")])
+def test_other_bad_settings_are_one_line(name: str, value: str) -> None:
+    one_clear_line(manage("check", DEBUG="1", **{name: value}), name)
