@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import django_stubs_ext
 import environ
 
 from feedbackloop.config import ConfigError, embedded_database
+
+django_stubs_ext.monkeypatch()  # lets ModelAdmin[Model] and friends be written at run time
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"

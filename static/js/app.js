@@ -6,3 +6,11 @@ document.addEventListener("click", (event) => {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// Forms answer 400/403/409 with the form and its messages: let htmx show them.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if ([400, 403, 409].includes(event.detail.xhr.status)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -41,4 +41,9 @@ class Command(BaseCommand):
                 last_name=last,
                 email=f"{username}@feedbackloop.example",
             )
-        self.stdout.write(f"Demo users ready: {', '.join(u[0] for u in DEMO_USERS)}.")
+        from feedbackloop.demo import seed_feedback
+
+        created = seed_feedback()
+        self.stdout.write(
+            f"Demo users ready: {', '.join(u[0] for u in DEMO_USERS)}; {created} new demo tickets."
+        )

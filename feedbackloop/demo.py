@@ -1,0 +1,196 @@
+"""Realistic demo feedback for `seed_demo`; running it again adds nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.text import slugify
+
+from accounts.models import User
+from intake.models import Customer, ProductArea, Segment, Ticket
+from intake.services import customer_get_or_create, ticket_create
+from triage.models import Initiative, InitiativeStatus
+from triage.services import ticket_attach
+
+AREAS = ["Billing", "Reporting", "Integrations", "Onboarding", "Mobile app", "Permissions"]
+
+CUSTOMERS = [
+    ("Acme Corp", Segment.ENTERPRISE, 480_000),
+    ("Globex", Segment.ENTERPRISE, 320_000),
+    ("Initech", Segment.MID_MARKET, 95_000),
+    ("Umbrella Health", Segment.ENTERPRISE, 610_000),
+    ("Hooli", Segment.MID_MARKET, 140_000),
+    ("Soylent Foods", Segment.SMB, 24_000),
+    ("Wayne Logistics", Segment.MID_MARKET, 180_000),
+    ("Pied Piper", Segment.STARTUP, 12_000),
+]
+
+INITIATIVES = [
+    (
+        "CSV export for invoices",
+        "Finance teams reconcile invoices in spreadsheets and copy them by hand today.",
+        "billing",
+        InitiativeStatus.PLANNED,
+    ),
+    (
+        "Single sign-on with Okta",
+        "Enterprise IT requires SSO before rolling out to all staff.",
+        "permissions",
+        InitiativeStatus.PROPOSED,
+    ),
+    (
+        "Offline mode for the mobile app",
+        "Field staff lose work when they go out of coverage.",
+        "mobile-app",
+        InitiativeStatus.IN_PROGRESS,
+    ),
+]
+
+# (title, what the customer said, company, contact, importance, kind, submitter, initiative)
+TICKETS = [
+    (
+        "Export invoices as CSV",
+        "Our finance team needs every invoice as a CSV file each month for the audit.",
+        "Acme Corp",
+        "jane.doe@acme.example",
+        "critical",
+        "feature_request",
+        "sales",
+        0,
+    ),
+    (
+        "Download invoices to Excel",
+        "We copy invoices into Excel by hand; a download would save us a day a month.",
+        "Globex",
+        "li.wei@globex.example",
+        "important",
+        "feature_request",
+        "success",
+        0,
+    ),
+    (
+        "Invoice export",
+        "Would be nice to export invoices for our accountant.",
+        "Initech",
+        "bill@initech.example",
+        "nice_to_have",
+        "feature_request",
+        "onboarding",
+        0,
+    ),
+    (
+        "SSO with Okta",
+        "IT won't approve the rollout to 2,000 seats without Okta SSO.",
+        "Umbrella Health",
+        "it-admin@umbrella.example",
+        "critical",
+        "feature_request",
+        "sales",
+        1,
+    ),
+    (
+        "Log in with our company accounts",
+        "People keep forgetting a second password.",
+        "Hooli",
+        "gavin@hooli.example",
+        "important",
+        "friction",
+        "success",
+        1,
+    ),
+    (
+        "App loses my notes offline",
+        "Drivers lose their delivery notes when they drive through tunnels.",
+        "Wayne Logistics",
+        "ops@wayne.example",
+        "critical",
+        "bug",
+        "success",
+        2,
+    ),
+    (
+        "Bulk edit permissions",
+        "Changing roles for 40 new hires one by one took an afternoon.",
+        "Acme Corp",
+        "jane.doe@acme.example",
+        "important",
+        "friction",
+        "onboarding",
+        None,
+    ),
+    (
+        "Weekly usage report by email",
+        "Managers want a Monday email with last week's usage.",
+        "Soylent Foods",
+        "cfo@soylent.example",
+        "nice_to_have",
+        "feature_request",
+        "sales",
+        None,
+    ),
+    (
+        "Slack notifications for approvals",
+        "Approvers live in Slack and miss the emails.",
+        "Pied Piper",
+        "richard@piedpiper.example",
+        "important",
+        "feature_request",
+        "success",
+        None,
+    ),
+    (
+        "Onboarding checklist is confusing",
+        "New admins didn't know they had to invite users before setting up teams.",
+        "Globex",
+        "li.wei@globex.example",
+        "important",
+        "friction",
+        "onboarding",
+        None,
+    ),
+]
+
+
+def seed_feedback() -> int:
+    """Create the demo product areas, customers, initiatives and tickets that are missing."""
+    for name in AREAS:
+        ProductArea.objects.get_or_create(slug=slugify(name), defaults={"name": name})
+    for name, segment, revenue in CUSTOMERS:
+        customer = customer_get_or_create(company=name)
+        if customer.annual_revenue is None:
+            Customer.objects.filter(pk=customer.pk).update(
+                segment=segment, annual_revenue=Decimal(revenue)
+            )
+    pm = User.objects.get(username="pm")
+    initiatives = []
+    for title, description, area, status in INITIATIVES:
+        initiative, _ = Initiative.objects.get_or_create(
+            title=title,
+            defaults={
+                "description": description,
+                "product_area": ProductArea.objects.get(slug=area),
+                "owner": pm,
+                "status": status,
+            },
+        )
+        initiatives.append(initiative)
+    created = 0
+    for title, said, company, email, importance, kind, username, target in TICKETS:
+        if Ticket.objects.filter(title=title, customer__name_key=company.casefold()).exists():
+            continue
+        submitter = User.objects.get(username=username)
+        ticket = ticket_create(
+            submitted_by=submitter,
+            title=title,
+            description=said,
+            company=company,
+            email=email,
+            contact_name=email.split("@")[0].replace(".", " ").title(),
+            source_team=submitter.team,
+            kind=kind,
+            importance=importance,
+        )
+        if target is not None:
+            ticket_attach(ticket=ticket, initiative=initiatives[target])
+        created += 1
+    return created

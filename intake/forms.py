@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+
+from feedbackloop.errors import DomainError
+from intake.models import CommentKind, Importance, Kind, ProductArea, SourceTeam, TicketStatus
+from intake.services import DESCRIPTION_MAX, TITLE_MAX
+
+
+class DomainErrorMixin:
+    """Show a service's DomainError beside the field it names."""
+
+    def add_domain_error(self, error: DomainError) -> None:
+        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
+        self.add_error(field, error.message)  # type: ignore[attr-defined]
+
+
+class TicketForm(DomainErrorMixin, forms.Form):
+    title = forms.CharField(
+        max_length=TITLE_MAX,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Export invoices as CSV"}),
+        help_text="The ask in a few words.",
+    )
+    description = forms.CharField(
+        label="What the customer said",
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "placeholder": "In their words, as close as you can."}
+        ),
+    )
+    company = forms.CharField(
+        label="Company",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "company-options"}),
+    )
+    contact_name = forms.CharField(label="Contact name", max_length=200, required=False)
+    email = forms.EmailField(label="Contact email", max_length=254)
+    source_team = forms.ChoiceField(label="Source", choices=SourceTeam.choices)
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.FEATURE_REQUEST)
+    importance = forms.ChoiceField(
+        label="Importance",
+        help_text="How much it matters to this customer.",
+        choices=Importance.choices,
+        initial=Importance.IMPORTANT,
+    )
+    revenue_at_stake = forms.DecimalField(
+        label="Revenue at stake ($)",
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+    )
+    product_area = forms.ModelChoiceField(
+        queryset=ProductArea.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label="— not sure —",
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Comma-separated, e.g. billing, export",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # As the ask is typed, htmx fetches similar feedback; as the company is typed, matches.
+        for name in ("title", "description"):
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-get": reverse("intake:similar"),
+                    "hx-trigger": "input changed delay:400ms",
+                    "hx-target": "#similar",
+                    "hx-include": "[name=title],[name=description]",
+                    "hx-sync": "closest form:replace",
+                }
+            )
+        self.fields["company"].widget.attrs.update(
+            {
+                "hx-get": reverse("intake:companies"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#company-options",
+                "hx-swap": "outerHTML",
+            }
+        )
+
+    def clean_company(self) -> str:
+        company = " ".join(self.cleaned_data["company"].split())
+        if not company:
+            raise forms.ValidationError("Enter the customer's company name.")
+        return company
+
+    def clean_tags(self) -> list[str]:
+        return [t for t in (part.strip() for part in self.cleaned_data["tags"].split(",")) if t]
+
+
+class TicketEditForm(TicketForm):
+    """The submitter's edit: the customer stays who it was."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("company", "contact_name", "email"):
+            del self.fields[name]
+
+
+class CommentForm(DomainErrorMixin, forms.Form):
+    body = forms.CharField(
+        label="Message",
+        max_length=5_000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "Add context for the product team…"}
+        ),
+    )
+    kind = forms.ChoiceField(choices=CommentKind.choices, initial=CommentKind.COMMENT)
+
+
+class TicketFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(choices=[("", "Any status"), *TicketStatus.choices], required=False)
+    source_team = forms.ChoiceField(
+        label="Team", choices=[("", "Any team"), *SourceTeam.choices], required=False
+    )
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
+    importance = forms.ChoiceField(
+        choices=[("", "Any importance"), *Importance.choices], required=False
+    )
+    product_area = forms.ModelChoiceField(
+        queryset=ProductArea.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any product area",
+    )
+    company = forms.CharField(required=False, max_length=200)

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Case, Value, When
+
+
+class SourceTeam(models.TextChoices):
+    SALES = "sales", "Sales"
+    CUSTOMER_SUCCESS = "customer_success", "Customer success"
+    ONBOARDING = "onboarding", "Onboarding"
+    SUPPORT = "support", "Support"
+    OTHER = "other", "Other"
+
+
+class Kind(models.TextChoices):
+    BUG = "bug", "Bug"
+    FEATURE_REQUEST = "feature_request", "Feature request"
+    FRICTION = "friction", "Friction point"
+    OTHER = "other", "Other"
+
+
+class Importance(models.TextChoices):
+    NICE_TO_HAVE = "nice_to_have", "Nice to have"
+    IMPORTANT = "important", "Important"
+    CRITICAL = "critical", "Critical"
+
+
+IMPORTANCE_RANK = {Importance.NICE_TO_HAVE: 1, Importance.IMPORTANT: 2, Importance.CRITICAL: 3}
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    NEEDS_INFO = "needs_info", "Needs info"
+    SNOOZED = "snoozed", "Snoozed"
+    LINKED = "linked", "Linked"
+    DUPLICATE = "duplicate", "Duplicate"
+    DECLINED = "declined", "Declined"
+
+
+# Tickets a product manager still has to act on; the submitter may still edit them.
+UNTRIAGED = (TicketStatus.NEW, TicketStatus.NEEDS_INFO, TicketStatus.SNOOZED)
+
+
+class Segment(models.TextChoices):
+    ENTERPRISE = "enterprise", "Enterprise"
+    MID_MARKET = "mid_market", "Mid-market"
+    SMB = "smb", "Small business"
+    STARTUP = "startup", "Startup"
+    OTHER = "other", "Other"
+
+
+class ProductArea(models.Model):
+    """Admin-managed list of the parts of the product feedback is about."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A customer company. `name_key` keeps one row per company whatever the spelling."""
+
+    name = models.CharField(max_length=200)
+    name_key = models.CharField(max_length=200, unique=True, editable=False)
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.OTHER)
+    annual_revenue = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Annual revenue, USD"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(
+                fields=["name_key"], name="customer_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at a customer; the one told when their ask ships."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, unique=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    bouncing = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class Ticket(models.Model):
+    """One ask from one customer, filed by a member of staff."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets"
+    )
+    source_team = models.CharField(max_length=20, choices=SourceTeam.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    importance = models.CharField(max_length=20, choices=Importance.choices)
+    importance_rank = models.GeneratedField(
+        expression=Case(
+            When(importance=Importance.CRITICAL, then=Value(3)),
+            When(importance=Importance.IMPORTANT, then=Value(2)),
+            default=Value(1),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+    revenue_at_stake = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    product_area = models.ForeignKey(
+        ProductArea, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    initiative = models.ForeignKey(
+        "triage.Initiative",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    decline_reason = models.TextField(blank=True)
+    snoozed_until = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config="english")
+        + SearchVector("description", weight="B", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="ticket_search"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_newest"),
+            models.Index(fields=["submitted_by", "-created_at"], name="ticket_by_submitter"),
+            models.Index(fields=["status", "-importance_rank", "created_at"], name="ticket_inbox"),
+            models.Index(fields=["initiative", "customer"], name="ticket_initiative_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_untriaged(self) -> bool:
+        return self.status in UNTRIAGED
+
+
+class CommentKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    QUESTION = "question", "Question"
+    ANSWER = "answer", "Answer"
+
+
+class Comment(models.Model):
+    """A message in a ticket's thread: context, a PM's question, or the submitter's answer."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    kind = models.CharField(max_length=10, choices=CommentKind.choices, default=CommentKind.COMMENT)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id}"

@@ -1,0 +1,148 @@
+"""Reads on tickets and customers, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from accounts.models import User
+from intake.models import UNTRIAGED, Comment, Customer, Ticket, TicketStatus
+from triage.models import Initiative, InitiativeStatus
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+SIMILAR_MIN_RANK = 0.05
+
+
+def _ticket_rows() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related(
+        "customer", "contact", "submitted_by", "product_area", "initiative"
+    ).defer("search_vector", "customer__name_key")
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str = ""
+    source_team: str = ""
+    kind: str = ""
+    importance: str = ""
+    product_area: str = ""
+    company: str = ""
+    initiative: int | None = None
+    search: str = ""
+
+
+def any_words_query(text: str) -> SearchQuery | None:
+    """A full-text query matching any of the words (stemmed, stop words dropped), or None."""
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1][:30]
+    if not words:
+        return None
+    query = SearchQuery(words[0], config="english")
+    for word in words[1:]:
+        query |= SearchQuery(word, config="english")
+    return query
+
+
+def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:
+    """Tickets matching the filters, newest first (best match first when searching)."""
+    tickets = _ticket_rows()
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.source_team:
+        tickets = tickets.filter(source_team=filters.source_team)
+    if filters.kind:
+        tickets = tickets.filter(kind=filters.kind)
+    if filters.importance:
+        tickets = tickets.filter(importance=filters.importance)
+    if filters.product_area:
+        tickets = tickets.filter(product_area__slug=filters.product_area)
+    if filters.company:
+        key = " ".join(filters.company.split()).casefold()
+        tickets = tickets.filter(customer__name_key__startswith=key)
+    if filters.initiative:
+        tickets = tickets.filter(initiative_id=filters.initiative)
+    if filters.search.strip():
+        query = SearchQuery(filters.search.strip(), config="english", search_type="websearch")
+        tickets = (
+            tickets.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "-created_at", "-id")
+        )
+    return tickets
+
+
+def tickets_of(*, user: User) -> QuerySet[Ticket]:
+    """Everything this person filed, newest first, with where it landed."""
+    return _ticket_rows().filter(submitted_by=user)
+
+
+def ticket_get(*, ticket_id: int) -> Ticket | None:
+    """One ticket with its thread and its duplicates, or None."""
+    comments = Comment.objects.select_related("author").order_by("created_at", "id")
+    return (
+        _ticket_rows()
+        .select_related("duplicate_of")
+        .prefetch_related(Prefetch("comments", queryset=comments))
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SimilarFeedback:
+    initiatives: Sequence[Initiative]
+    tickets: Sequence[Ticket]
+
+    def __bool__(self) -> bool:
+        return bool(self.initiatives or self.tickets)
+
+
+def similar_feedback(
+    *, text: str, limit: int = 5, exclude_ticket: int | None = None
+) -> SimilarFeedback:
+    """The open initiatives and untriaged tickets closest to what is being typed (two queries)."""
+    query = any_words_query(text)
+    if query is None:
+        return SimilarFeedback([], [])
+    rank = SearchRank(F("search_vector"), query)
+    initiatives = list(
+        Initiative.objects.filter(search_vector=query)
+        .exclude(status__in=[InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED])
+        .annotate(rank=rank)
+        .filter(rank__gte=SIMILAR_MIN_RANK)
+        .order_by("-rank", "-priority_score")
+        .defer("search_vector")[:limit]
+    )
+    tickets_qs = (
+        Ticket.objects.filter(search_vector=query, status__in=UNTRIAGED)
+        .select_related("customer")
+        .annotate(rank=rank)
+        .filter(rank__gte=SIMILAR_MIN_RANK)
+        .order_by("-rank", "-created_at")
+        .defer("search_vector")
+    )
+    if exclude_ticket:
+        tickets_qs = tickets_qs.exclude(pk=exclude_ticket)
+    return SimilarFeedback(initiatives, list(tickets_qs[:limit]))
+
+
+def customer_search(*, prefix: str, limit: int = 8) -> list[Customer]:
+    """Companies whose name starts with what was typed, ignoring case and extra spaces."""
+    key = " ".join(prefix.split()).casefold()
+    if not key:
+        return []
+    return list(Customer.objects.filter(Q(name_key__startswith=key)).order_by("name_key")[:limit])
+
+
+def ticket_counts_of(*, user: User) -> dict[TicketStatus, int]:
+    """How many of this person's tickets are in each status (one query)."""
+    rows = Ticket.objects.filter(submitted_by=user).values("status").annotate(n=Count("id"))
+    return {TicketStatus(row["status"]): row["n"] for row in rows}
+
+
+def waiting_for_triage_count() -> int:
+    """How many tickets wait in the product managers' inbox."""
+    return Ticket.objects.filter(status=TicketStatus.NEW).count()

@@ -1,0 +1,291 @@
+"""Writes on customers, contacts, tickets and their threads. Form and API both call these."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.permissions import Capability, can
+from feedbackloop.errors import DomainError
+from intake.models import (
+    UNTRIAGED,
+    Comment,
+    CommentKind,
+    Contact,
+    Customer,
+    Importance,
+    Kind,
+    ProductArea,
+    SourceTeam,
+    Ticket,
+    TicketStatus,
+)
+from notifications.models import NotificationKind
+from notifications.services import staff_notify
+
+if TYPE_CHECKING:
+    from triage.models import Initiative
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+COMMENT_MAX = 5_000
+TAGS_MAX = 10
+TAG_MAX = 40
+REVENUE_MAX = Decimal("999999999999.99")
+
+
+def company_name_clean(name: str) -> str:
+    """Collapse runs of white space; the key used for uniqueness is this, case-folded."""
+    return " ".join(name.split())
+
+
+def email_clean(email: str, *, field: str = "email") -> str:
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise DomainError(f"“{email}” is not a valid email address.", field=field) from exc
+    if len(email) > 254:
+        raise DomainError("That email address is too long.", field=field)
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}".lower()
+
+
+def tags_clean(tags: list[str] | tuple[str, ...]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = " ".join(str(tag).split()).lower()
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX:
+            raise DomainError(
+                f"Tags are at most {TAG_MAX} characters: “{tag[:20]}…”.", field="tags"
+            )
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > TAGS_MAX:
+        raise DomainError(f"At most {TAGS_MAX} tags, please.", field="tags")
+    return cleaned
+
+
+def revenue_clean(
+    value: Decimal | str | None, *, field: str = "revenue_at_stake"
+) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation as exc:
+        raise DomainError("Enter an amount like 25000 or 25000.50.", field=field) from exc
+    if not amount.is_finite() or amount < 0:
+        raise DomainError("The amount can't be negative.", field=field)
+    if amount > REVENUE_MAX:
+        raise DomainError("That amount is too large.", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _text_clean(value: str, *, field: str, label: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise DomainError(f"{label} can't be empty.", field=field)
+    if len(value) > limit:
+        raise DomainError(
+            f"{label} is too long: {len(value):,} characters, at most {limit:,}.", field=field
+        )
+    return value
+
+
+def _choice_clean(value: str, choices: type[SourceTeam | Kind | Importance], field: str) -> str:
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        raise DomainError(f"“{value}” is not one of: {allowed}.", field=field)
+    return value
+
+
+def customer_get_or_create(
+    *, company: str, segment: str | None = None, annual_revenue: Decimal | None = None
+) -> Customer:
+    """The customer of that name, created if new; 'ACME  inc' and 'Acme Inc' are one company."""
+    name = company_name_clean(company)
+    if not name:
+        raise DomainError("Enter the customer's company name.", field="company")
+    if len(name) > 200:
+        raise DomainError("Company names are at most 200 characters.", field="company")
+    defaults: dict[str, object] = {"name": name}
+    if segment:
+        defaults["segment"] = segment
+    if annual_revenue is not None:
+        defaults["annual_revenue"] = annual_revenue
+    customer, _ = Customer.objects.get_or_create(name_key=name.casefold(), defaults=defaults)
+    return customer
+
+
+def contact_get_or_create(*, customer: Customer, email: str, name: str = "") -> Contact:
+    """The contact with that email at this customer, created if new; one row per email."""
+    email = email_clean(email)
+    name = " ".join(name.split())[:200]
+    contact, created = Contact.objects.get_or_create(
+        email=email, defaults={"customer": customer, "name": name}
+    )
+    if contact.customer_id != customer.pk:
+        raise DomainError(
+            f"{email} is already a contact at {contact.customer.name}, not {customer.name}.",
+            field="email",
+        )
+    if not created and name and not contact.name:
+        contact.name = name
+        contact.save(update_fields=["name"])
+    return contact
+
+
+def product_area_by_slug(slug: str | None) -> ProductArea | None:
+    if not slug:
+        return None
+    area = ProductArea.objects.filter(slug=slug).first()
+    if area is None:
+        raise DomainError(f"There is no product area “{slug}”.", field="product_area")
+    return area
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    submitted_by: User,
+    title: str,
+    description: str,
+    company: str,
+    email: str,
+    contact_name: str = "",
+    source_team: str,
+    kind: str,
+    importance: str,
+    revenue_at_stake: Decimal | str | None = None,
+    product_area: ProductArea | None = None,
+    tags: list[str] | tuple[str, ...] = (),
+    initiative: Initiative | None = None,
+) -> Ticket:
+    """File a ticket for a customer; with `initiative`, straight onto it ('add my customer')."""
+    if not can(submitted_by, Capability.FILE_TICKET):
+        raise DomainError("Your role may not file tickets.", code="forbidden")
+    fields = {
+        "title": _text_clean(title, field="title", label="The title", limit=TITLE_MAX),
+        "description": _text_clean(
+            description, field="description", label="What the customer said", limit=DESCRIPTION_MAX
+        ),
+        "source_team": _choice_clean(source_team, SourceTeam, "source_team"),
+        "kind": _choice_clean(kind, Kind, "kind"),
+        "importance": _choice_clean(importance, Importance, "importance"),
+        "revenue_at_stake": revenue_clean(revenue_at_stake),
+        "tags": tags_clean(tags),
+    }
+    email = email_clean(email)
+    customer = customer_get_or_create(company=company)
+    contact = contact_get_or_create(customer=customer, email=email, name=contact_name)
+    ticket = Ticket.objects.create(
+        submitted_by=submitted_by,
+        customer=customer,
+        contact=contact,
+        product_area=product_area,
+        **fields,
+    )
+    if initiative is not None:
+        from triage.services import ticket_attach
+
+        ticket_attach(ticket=ticket, initiative=initiative)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    by: User,
+    title: str,
+    description: str,
+    source_team: str,
+    kind: str,
+    importance: str,
+    revenue_at_stake: Decimal | str | None = None,
+    product_area: ProductArea | None = None,
+    tags: list[str] | tuple[str, ...] = (),
+) -> Ticket:
+    """The submitter corrects their ticket; only until a product manager has triaged it."""
+    if by.pk != ticket.submitted_by_id:
+        raise DomainError("Only the person who filed a ticket can edit it.", code="forbidden")
+    if ticket.status not in UNTRIAGED:
+        raise DomainError(
+            "This ticket has been triaged; add a comment instead of editing it.", code="conflict"
+        )
+    ticket.title = _text_clean(title, field="title", label="The title", limit=TITLE_MAX)
+    ticket.description = _text_clean(
+        description, field="description", label="What the customer said", limit=DESCRIPTION_MAX
+    )
+    ticket.source_team = _choice_clean(source_team, SourceTeam, "source_team")
+    ticket.kind = _choice_clean(kind, Kind, "kind")
+    ticket.importance = _choice_clean(importance, Importance, "importance")
+    ticket.revenue_at_stake = revenue_clean(revenue_at_stake)
+    ticket.product_area = product_area
+    ticket.tags = tags_clean(tags)
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def comment_add(
+    *, ticket: Ticket, author: User, body: str, kind: str = CommentKind.COMMENT
+) -> Comment:
+    """Add to a ticket's thread. A PM's question puts the ticket on hold (needs_info) and tells
+    the submitter; the submitter's answer sends it back to the inbox."""
+    if kind not in CommentKind.values:
+        raise DomainError(f"“{kind}” is not one of: {', '.join(CommentKind.values)}.", field="kind")
+    body = _text_clean(body, field="body", label="The message", limit=COMMENT_MAX)
+    if not can(author, Capability.COMMENT):
+        raise DomainError("Your role may not comment on tickets.", code="forbidden")
+    if kind == CommentKind.QUESTION:
+        if not can(author, Capability.TRIAGE):
+            raise DomainError("Only product managers ask questions on tickets.", code="forbidden")
+        if ticket.status not in UNTRIAGED:
+            raise DomainError(
+                "This ticket is already triaged; add a comment instead.", code="conflict"
+            )
+    if kind == CommentKind.ANSWER and author.pk != ticket.submitted_by_id:
+        raise DomainError(
+            "Only the person who filed the ticket answers its questions.", code="forbidden"
+        )
+    comment = Comment.objects.create(ticket=ticket, author=author, body=body, kind=kind)
+    url = reverse("intake:detail", args=[ticket.pk])
+    if kind == CommentKind.QUESTION:
+        Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.NEEDS_INFO)
+        ticket.status = TicketStatus.NEEDS_INFO
+        staff_notify(
+            user=ticket.submitted_by,
+            kind=NotificationKind.STAFF_QUESTION,
+            text=f"{author.display_name} asked about “{ticket.title}” ({ticket.customer.name})",
+            details=body,
+            url=url,
+            idempotency_key=f"question:{comment.pk}",
+        )
+    elif kind == CommentKind.ANSWER and ticket.status == TicketStatus.NEEDS_INFO:
+        Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.NEW)
+        ticket.status = TicketStatus.NEW
+        asker = (
+            Comment.objects.filter(ticket=ticket, kind=CommentKind.QUESTION)
+            .select_related("author")
+            .last()
+        )
+        if asker is not None:
+            staff_notify(
+                user=asker.author,
+                kind=NotificationKind.STAFF_ANSWER,
+                text=f"{author.display_name} answered on “{ticket.title}”",
+                details=body,
+                url=url,
+                idempotency_key=f"answer:{comment.pk}",
+            )
+    return comment

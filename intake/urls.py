@@ -1,0 +1,16 @@
+from django.urls import path
+
+from intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("new/", views.ticket_new, name="new"),
+    path("new/similar/", views.similar, name="similar"),
+    path("new/companies/", views.companies, name="companies"),
+    path("mine/", views.my_tickets, name="mine"),
+    path("tickets/", views.ticket_index, name="list"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="detail"),
+    path("tickets/<int:ticket_id>/edit/", views.ticket_edit, name="edit"),
+    path("tickets/<int:ticket_id>/comments/", views.ticket_comment, name="comment"),
+]

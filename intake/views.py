@@ -1,0 +1,228 @@
+"""Pages for filing and following tickets; htmx fragments for suggestions and the thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.permissions import Capability, can, require
+from feedbackloop.errors import DomainError
+from feedbackloop.http import HtmxHttpRequest
+from intake.forms import CommentForm, TicketEditForm, TicketFilterForm, TicketForm
+from intake.models import CommentKind, SourceTeam, Ticket
+from intake.selectors import (
+    TicketFilters,
+    customer_search,
+    similar_feedback,
+    ticket_get,
+    ticket_list,
+    tickets_of,
+)
+from intake.services import comment_add, ticket_create, ticket_update
+from triage.models import Initiative
+
+PAGE_SIZE = 25
+
+
+def _user(request: HtmxHttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _page(request: HtmxHttpRequest, rows: Any) -> Any:
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _default_source_team(user: User) -> str:
+    return user.team if user.team in SourceTeam.values else SourceTeam.OTHER
+
+
+@require(Capability.FILE_TICKET)
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = TicketForm(request.POST or None, initial={"source_team": _default_source_team(user)})
+    if request.method == "POST" and form.is_valid():
+        initiative = None
+        if request.POST.get("initiative"):
+            initiative = Initiative.objects.filter(pk=request.POST["initiative"]).first()
+            if initiative is None:
+                form.add_error(
+                    None, "That initiative no longer exists; file the ticket on its own."
+                )
+        if not form.errors:
+            try:
+                ticket = ticket_create(
+                    submitted_by=user, initiative=initiative, **form.cleaned_data
+                )
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                if initiative is not None:
+                    messages.success(
+                        request, f"Added {ticket.customer.name} to “{initiative.title}”."
+                    )
+                else:
+                    messages.success(request, f"Filed “{ticket.title}” for {ticket.customer.name}.")
+                return redirect("intake:detail", ticket.pk)
+    similar = similar_feedback(
+        text=f"{form['title'].value() or ''} {form['description'].value() or ''}"
+    )
+    return render(
+        request, "intake/ticket_form.html", {"form": form, "similar": similar, "nav": "new"}
+    )
+
+
+@require(Capability.FILE_TICKET)
+@require_GET
+def similar(request: HtmxHttpRequest) -> HttpResponse:
+    """Fragment: initiatives and tickets like what is being typed."""
+    text = f"{request.GET.get('title', '')} {request.GET.get('description', '')}"[:2000]
+    return render(request, "intake/partials/similar.html", {"similar": similar_feedback(text=text)})
+
+
+@require(Capability.FILE_TICKET)
+@require_GET
+def companies(request: HtmxHttpRequest) -> HttpResponse:
+    """Fragment: the <datalist> of companies starting with what is typed."""
+    found = customer_search(prefix=request.GET.get("company", "")[:200])
+    return render(request, "intake/partials/company_options.html", {"companies": found})
+
+
+@require_GET
+def my_tickets(request: HtmxHttpRequest) -> HttpResponse:
+    user = _user(request)
+    page = _page(request, tickets_of(user=user))
+    return render(request, "intake/my_tickets.html", {"page": page, "nav": "mine"})
+
+
+@require_GET
+def ticket_index(request: HtmxHttpRequest) -> HttpResponse:
+    form = TicketFilterForm(request.GET or None)
+    filters = TicketFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = TicketFilters(
+            status=data["status"],
+            source_team=data["source_team"],
+            kind=data["kind"],
+            importance=data["importance"],
+            product_area=data["product_area"].slug if data["product_area"] else "",
+            company=data["company"],
+            search=data["q"],
+        )
+    page = _page(request, ticket_list(filters=filters))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "nav": "tickets", "query": query.urlencode()}
+    if request.htmx:
+        return render(request, "intake/partials/ticket_table.html", context)
+    return render(request, "intake/ticket_list.html", context)
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    ticket = ticket_get(ticket_id=ticket_id)
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def _comment_kinds(user: User, ticket: Ticket) -> list[tuple[str, str]]:
+    kinds = [(CommentKind.COMMENT.value, "Comment")]
+    if can(user, Capability.TRIAGE) and ticket.is_untriaged:
+        kinds.append((CommentKind.QUESTION.value, "Ask the submitter a question"))
+    if user.pk == ticket.submitted_by_id:
+        kinds.append((CommentKind.ANSWER.value, "Answer a question"))
+    return kinds
+
+
+def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None) -> dict[str, Any]:
+    kinds = _comment_kinds(user, ticket)
+    initial_kind = (
+        CommentKind.ANSWER
+        if ticket.status == "needs_info" and user.pk == ticket.submitted_by_id
+        else CommentKind.COMMENT
+    )
+    form = form or CommentForm(initial={"kind": initial_kind})
+    form.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+    return {
+        "ticket": ticket,
+        "comment_form": form,
+        "can_edit": user.pk == ticket.submitted_by_id and ticket.is_untriaged,
+        "nav": "mine" if user.pk == ticket.submitted_by_id else "tickets",
+    }
+
+
+@require_GET
+def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = _ticket_or_404(ticket_id)
+    return render(request, "intake/ticket_detail.html", _detail_context(_user(request), ticket))
+
+
+@require(Capability.COMMENT)
+@require_POST
+def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    ticket = _ticket_or_404(ticket_id)
+    form = CommentForm(request.POST)
+    form.fields["kind"].choices = _comment_kinds(user, ticket)  # type: ignore[attr-defined]
+    status = 200
+    if form.is_valid():
+        try:
+            comment_add(ticket=ticket, author=user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+            status = 403 if error.code == "forbidden" else 400
+        else:
+            if not request.htmx:
+                messages.success(request, "Added to the thread.")
+                return redirect("intake:detail", ticket.pk)
+            ticket = _ticket_or_404(ticket_id)
+            form = None  # type: ignore[assignment]
+    else:
+        status = 400
+    context = _detail_context(user, ticket, form)
+    template = "intake/partials/thread.html" if request.htmx else "intake/ticket_detail.html"
+    # htmx swaps 4xx answers only when told to (see app.js); the page shows the errors.
+    return render(request, template, context, status=status)
+
+
+@require(Capability.FILE_TICKET)
+@require_http_methods(["GET", "POST"])
+def ticket_edit(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    ticket = _ticket_or_404(ticket_id)
+    if user.pk != ticket.submitted_by_id:
+        raise PermissionDenied("Only the person who filed a ticket can edit it.")
+    if not ticket.is_untriaged:
+        messages.warning(request, "This ticket has been triaged; add a comment instead.")
+        return redirect("intake:detail", ticket.pk)
+    initial = {
+        "title": ticket.title,
+        "description": ticket.description,
+        "source_team": ticket.source_team,
+        "kind": ticket.kind,
+        "importance": ticket.importance,
+        "revenue_at_stake": ticket.revenue_at_stake,
+        "product_area": ticket.product_area.slug if ticket.product_area else None,
+        "tags": ", ".join(ticket.tags),
+    }
+    form = TicketEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket_update(ticket=ticket, by=user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "Saved your changes.")
+            return redirect("intake:detail", ticket.pk)
+    return render(
+        request, "intake/ticket_edit.html", {"form": form, "ticket": ticket, "nav": "mine"}
+    )

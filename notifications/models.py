@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class NotificationKind(models.TextChoices):
+    CUSTOMER_SHIPPED = "customer_shipped", "Customer: your feedback shipped"
+    STAFF_SHIPPED = "staff_shipped", "Your customers were told something shipped"
+    STAFF_QUESTION = "staff_question", "A question on your ticket"
+    STAFF_ANSWER = "staff_answer", "An answer to your question"
+    STAFF_DECLINED = "staff_declined", "Your ticket was declined"
+    STAFF_LINKED = "staff_linked", "Your ticket was linked to an initiative"
+    STAFF_DUPLICATE = "staff_duplicate", "Your ticket was marked a duplicate"
+    SESSION_INVITE = "session_invite", "An invite to a session"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+class Notification(models.Model):
+    """The outbox: one email to send, written in the transaction of the change that causes it.
+
+    `idempotency_key` makes recording the same message twice impossible; workers claim rows
+    with SELECT … FOR UPDATE SKIP LOCKED so two of them never send the same one.
+    """
+
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    recipient_email = models.EmailField(max_length=254)
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    contact = models.ForeignKey(
+        "intake.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "intake.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    initiative = models.ForeignKey(
+        "triage.Initiative",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+            models.Index(fields=["initiative", "status"], name="notification_initiative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient_email}"
+
+
+class Notice(models.Model):
+    """An in-app notice for a member of staff (the bell and its unread count)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    text = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notice_unread")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class EmailPreference(models.Model):
+    """A staff member switched off email for one kind of notice (the in-app notice stays)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_opt_outs"
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_opt_out_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: no email for {self.kind}"

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+
+
+class InitiativeStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    SHIPPED = "shipped", "Shipped"
+    DECLINED = "declined", "Declined"
+
+
+class ScoringWeights(models.Model):
+    """The admin's weights for the priority score; one row."""
+
+    nice_to_have = models.PositiveSmallIntegerField(default=1)
+    important = models.PositiveSmallIntegerField(default=2)
+    critical = models.PositiveSmallIntegerField(default=3)
+    revenue_weighting = models.BooleanField(
+        default=False, help_text="Multiply each company's weight by 1 + log10(1 + revenue/10,000)"
+    )
+
+    class Meta:
+        verbose_name = "scoring weights"
+        verbose_name_plural = "scoring weights"
+
+    def __str__(self) -> str:
+        return "Scoring weights"
+
+    @classmethod
+    def current(cls) -> ScoringWeights:
+        weights, _ = cls.objects.get_or_create(pk=1)
+        return weights
+
+    def weight_for_rank(self, rank: int) -> int:
+        return {1: self.nice_to_have, 2: self.important, 3: self.critical}[rank]
+
+
+class Initiative(models.Model):
+    """A piece of product work that answers one or more customer tickets.
+
+    The priority score and its parts are stored, recomputed in the same transaction as any
+    change to the initiative's tickets (triage.scoring).
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField("problem statement", blank=True)
+    product_area = models.ForeignKey(
+        "intake.ProductArea",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="initiatives",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_initiatives",
+    )
+    status = models.CharField(
+        max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.PROPOSED
+    )
+    decline_reason = models.TextField(blank=True)
+    release_note = models.TextField(blank=True)
+    effort = models.CharField(max_length=40, blank=True, help_text="e.g. 2 weeks, M, 5 points")
+    priority_score = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    customer_count = models.PositiveIntegerField(default=0)
+    ticket_count = models.PositiveIntegerField(default=0)
+    critical_count = models.PositiveIntegerField(default=0)
+    revenue_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config="english")
+        + SearchVector("description", weight="B", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["-priority_score", "-id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="initiative_search"),
+            models.Index(fields=["status", "-priority_score"], name="initiative_board"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def score_explanation(self) -> str:
+        """'7 customers · 3 critical · $240k ARR' — what the score is made of."""
+        parts = [f"{self.customer_count} customer{'s' if self.customer_count != 1 else ''}"]
+        if self.critical_count:
+            parts.append(f"{self.critical_count} critical")
+        if self.revenue_total:
+            parts.append(f"{_money(self.revenue_total)} ARR")
+        return " · ".join(parts)
+
+
+def _money(amount: object) -> str:
+    value = float(str(amount))
+    if value >= 1_000_000:
+        return f"${value / 1_000_000:.1f}M".replace(".0M", "M")
+    if value >= 1_000:
+        return f"${value / 1_000:.0f}k"
+    return f"${value:.0f}"
