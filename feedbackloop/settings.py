@@ -218,6 +218,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tickets and comments both have a `kind`, with different values: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketKindEnum": "intake.models.Kind",
+        "CommentKindEnum": "intake.models.CommentKind",
+    },
 }
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.

@@ -83,7 +83,9 @@ def revenue_clean(
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation as exc:
         raise DomainError("Enter an amount like 25000 or 25000.50.", field=field) from exc
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():
+        raise DomainError("Enter an amount like 25000 or 25000.50.", field=field)
+    if amount < 0:
         raise DomainError("The amount can't be negative.", field=field)
     if amount > REVENUE_MAX:
         raise DomainError("That amount is too large.", field=field)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from feedbackloop.errors import DomainError
 from intake.models import Ticket, TicketStatus
-from triage.models import Initiative
+from triage.models import Initiative, InitiativeStatus
 from triage.scoring import initiative_rescore
 
 
 @transaction.atomic
 def ticket_attach(*, ticket: Ticket, initiative: Initiative) -> Ticket:
     """Put a ticket (and the tickets that duplicate it) on an initiative and rescore both ends."""
+    if initiative.status in (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED):
+        raise DomainError(
+            f"“{initiative.title}” is {initiative.get_status_display().lower()}; "
+            "file the ticket on its own or pick an open initiative.",
+            field="initiative",
+        )
     previous_id = ticket.initiative_id
     ticket.initiative = initiative
     ticket.status = TicketStatus.LINKED

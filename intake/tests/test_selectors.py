@@ -17,8 +17,8 @@ def test_similar_finds_the_same_ask_worded_differently() -> None:
         title="CSV export for invoices", description="Download invoices as a spreadsheet."
     )
     Initiative.objects.create(title="Dark mode", description="A dark theme for the app.")
-    ticket = TicketFactory(title="Export invoices as CSV", description="For the audit.")
-    TicketFactory(title="Slack alerts", description="Approvals in Slack.")
+    ticket = TicketFactory.create(title="Export invoices as CSV", description="For the audit.")
+    TicketFactory.create(title="Slack alerts", description="Approvals in Slack.")
 
     found = similar_feedback(text="export invoices as CSV")
     assert [i.pk for i in found.initiatives] == [initiative.pk]
@@ -28,7 +28,7 @@ def test_similar_finds_the_same_ask_worded_differently() -> None:
 
 def test_similar_leaves_out_shipped_initiatives_and_triaged_tickets() -> None:
     Initiative.objects.create(title="CSV export", status=InitiativeStatus.SHIPPED)
-    TicketFactory(title="CSV export please", status=TicketStatus.DECLINED)
+    TicketFactory.create(title="CSV export please", status=TicketStatus.DECLINED)
     assert not similar_feedback(text="csv export")
 
 
@@ -45,7 +45,7 @@ def test_similar_ranks_the_closest_first() -> None:
 
 
 def test_company_lookup_by_prefix_ignores_case_and_spaces() -> None:
-    acme = CustomerFactory(name="Acme Corp")
-    CustomerFactory(name="Globex")
+    acme = CustomerFactory.create(name="Acme Corp")
+    CustomerFactory.create(name="Globex")
     assert customer_search(prefix="  ACME  c") == [acme]
     assert customer_search(prefix="") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -16,7 +17,7 @@ from triage.models import Initiative
 
 pytestmark = pytest.mark.django_db
 
-GOOD = {
+GOOD: dict[str, Any] = {
     "title": "Export invoices as CSV",
     "description": "Finance needs every invoice as CSV.",
     "company": "Acme Corp",
@@ -108,7 +109,7 @@ def test_filing_onto_an_initiative_links_and_scores(submitter) -> None:
 def test_a_question_holds_the_ticket_and_tells_the_submitter(
     submitter, pm, django_capture_on_commit_callbacks
 ) -> None:
-    ticket = TicketFactory(submitted_by=submitter)
+    ticket = TicketFactory.create(submitted_by=submitter)
     with django_capture_on_commit_callbacks(execute=True):
         comment_add(ticket=ticket, author=pm, body="Which invoices?", kind=CommentKind.QUESTION)
     ticket.refresh_from_db()
@@ -130,7 +131,7 @@ def test_a_question_holds_the_ticket_and_tells_the_submitter(
 def test_only_product_managers_ask_and_only_the_submitter_answers(
     submitter, other_submitter, pm
 ) -> None:
-    ticket = TicketFactory(submitted_by=submitter)
+    ticket = TicketFactory.create(submitted_by=submitter)
     with pytest.raises(DomainError) as error:
         comment_add(ticket=ticket, author=other_submitter, body="?", kind=CommentKind.QUESTION)
     assert error.value.code == "forbidden"
@@ -143,7 +144,7 @@ def test_only_product_managers_ask_and_only_the_submitter_answers(
 
 
 def test_the_submitter_edits_until_triaged(submitter, other_submitter) -> None:
-    ticket = TicketFactory(submitted_by=submitter)
+    ticket = TicketFactory.create(submitted_by=submitter)
     fields = {k: GOOD[k] for k in ("description", "source_team", "kind", "importance")}
     ticket_update(ticket=ticket, by=submitter, title="Better title", **fields)
     assert Ticket.objects.get(pk=ticket.pk).title == "Better title"
@@ -154,3 +155,12 @@ def test_the_submitter_edits_until_triaged(submitter, other_submitter) -> None:
     with pytest.raises(DomainError) as error:
         ticket_update(ticket=ticket, by=submitter, title="Too late", **fields)
     assert error.value.code == "conflict"
+
+
+def test_a_shipped_or_declined_initiative_takes_no_new_tickets(submitter) -> None:
+    for status in ("shipped", "declined"):
+        initiative = Initiative.objects.create(title=f"Done {status}", status=status)
+        with pytest.raises(DomainError) as error:
+            ticket_create(submitted_by=submitter, initiative=initiative, **GOOD)
+        assert error.value.field == "initiative"
+    assert Ticket.objects.count() == 0

@@ -86,7 +86,7 @@ def test_similar_fragment_offers_the_initiative(client, submitter) -> None:
 
 
 def test_stored_html_is_shown_escaped(client, submitter) -> None:
-    ticket = TicketFactory(
+    ticket = TicketFactory.create(
         submitted_by=submitter,
         title="<script>alert('t')</script>",
         description="<img src=x onerror=alert(1)>",
@@ -118,8 +118,8 @@ def test_lists_make_a_fixed_number_of_queries(
 
 
 def test_list_filters_and_search(client, submitter) -> None:
-    TicketFactory(title="Export invoices as CSV", importance="critical")
-    TicketFactory(title="Dark mode", importance="nice_to_have")
+    TicketFactory.create(title="Export invoices as CSV", importance="critical")
+    TicketFactory.create(title="Dark mode", importance="nice_to_have")
     client.force_login(submitter)
     html = client.get("/intake/tickets/", {"q": "invoices"}).content.decode()
     assert "Export invoices as CSV" in html
@@ -145,7 +145,7 @@ def test_the_list_is_paginated(client, submitter) -> None:
 def test_only_the_submitter_edits_and_only_until_triaged(
     client, submitter, other_submitter
 ) -> None:
-    ticket = TicketFactory(submitted_by=submitter)
+    ticket = TicketFactory.create(submitted_by=submitter)
     data = {**FORM, "title": "Sharper title"}
     client.force_login(other_submitter)
     assert client.post(f"/intake/tickets/{ticket.pk}/edit/", data).status_code == 403
@@ -159,7 +159,7 @@ def test_only_the_submitter_edits_and_only_until_triaged(
 
 
 def test_comment_thread_over_htmx(client, submitter, pm) -> None:
-    ticket = TicketFactory(submitted_by=submitter)
+    ticket = TicketFactory.create(submitted_by=submitter)
     client.force_login(pm)
     response = client.post(
         f"/intake/tickets/{ticket.pk}/comments/",
