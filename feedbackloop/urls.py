@@ -20,4 +20,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("intake/", include("intake.urls")),
+    path("notices/", include("notifications.urls")),
 ]

@@ -164,3 +164,8 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
 
 def _extra_headers(notification: Notification) -> dict[str, str]:
     return {}
+
+
+def notices_mark_read(*, user: User) -> int:
+    """Mark every unread notice of this person read; returns how many."""
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
