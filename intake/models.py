@@ -8,6 +8,19 @@ from django.db import models
 from django.db.models import Case, Value, When
 
 
+def title_description_search_vector() -> models.GeneratedField:
+    """A stored full-text vector of `title` (weight A) and `description` (weight B).
+
+    Tickets and initiatives share it so similar-feedback search ranks both the same way.
+    """
+    return models.GeneratedField(
+        expression=SearchVector("title", weight="A", config="english")
+        + SearchVector("description", weight="B", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+
 class SourceTeam(models.TextChoices):
     SALES = "sales", "Sales"
     CUSTOMER_SUCCESS = "customer_success", "Customer success"
@@ -148,12 +161,7 @@ class Ticket(models.Model):
     snoozed_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    search_vector = models.GeneratedField(
-        expression=SearchVector("title", weight="A", config="english")
-        + SearchVector("description", weight="B", config="english"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
+    search_vector = title_description_search_vector()
 
     class Meta:
         ordering = ["-created_at", "-id"]

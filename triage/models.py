@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+
+from intake.models import title_description_search_vector
 
 
 class InitiativeStatus(models.TextChoices):
@@ -78,12 +79,7 @@ class Initiative(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
-    search_vector = models.GeneratedField(
-        expression=SearchVector("title", weight="A", config="english")
-        + SearchVector("description", weight="B", config="english"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
+    search_vector = title_description_search_vector()
 
     class Meta:
         ordering = ["-priority_score", "-id"]
