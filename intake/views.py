@@ -16,7 +16,7 @@ from accounts.permissions import Capability, can, require
 from feedbackloop.errors import DomainError
 from feedbackloop.http import HtmxHttpRequest
 from intake.forms import CommentForm, TicketEditForm, TicketFilterForm, TicketForm
-from intake.models import CommentKind, SourceTeam, Ticket
+from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
 from intake.selectors import (
     TicketFilters,
     customer_search,
@@ -26,7 +26,7 @@ from intake.selectors import (
     tickets_of,
 )
 from intake.services import comment_add, ticket_create, ticket_update
-from triage.models import Initiative
+from triage.selectors import initiative_get
 
 PAGE_SIZE = 25
 
@@ -52,7 +52,7 @@ def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         initiative = None
         if request.POST.get("initiative"):
-            initiative = Initiative.objects.filter(pk=request.POST["initiative"]).first()
+            initiative = initiative_get(initiative_id=request.POST["initiative"])
             if initiative is None:
                 form.add_error(
                     None, "That initiative no longer exists; file the ticket on its own."
@@ -147,7 +147,7 @@ def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None)
     kinds = _comment_kinds(user, ticket)
     initial_kind = (
         CommentKind.ANSWER
-        if ticket.status == "needs_info" and user.pk == ticket.submitted_by_id
+        if ticket.status == TicketStatus.NEEDS_INFO and user.pk == ticket.submitted_by_id
         else CommentKind.COMMENT
     )
     form = form or CommentForm(initial={"kind": initial_kind})

@@ -14,3 +14,11 @@ def initiatives_top(*, limit: int = 5) -> list[Initiative]:
         .defer("search_vector")
         .order_by("-priority_score", "-id")[:limit]
     )
+
+
+def initiative_get(*, initiative_id: int | str) -> Initiative | None:
+    """One initiative by id, or None (also for an id that is not a number)."""
+    try:
+        return Initiative.objects.defer("search_vector").filter(pk=int(initiative_id)).first()
+    except (TypeError, ValueError):
+        return None

@@ -180,3 +180,12 @@ def test_comment_thread_over_htmx(client, submitter, pm) -> None:
 def test_a_missing_ticket_is_404(client, submitter) -> None:
     client.force_login(submitter)
     assert client.get("/intake/tickets/999999/").status_code == 404
+
+
+@pytest.mark.parametrize("initiative", ["999999", "abc"])
+def test_a_missing_initiative_is_explained_and_nothing_filed(client, submitter, initiative) -> None:
+    client.force_login(submitter)
+    response = client.post("/intake/new/", {**FORM, "initiative": initiative})
+    assert response.status_code == 200
+    assert "That initiative no longer exists" in response.content.decode()
+    assert Ticket.objects.count() == 0
