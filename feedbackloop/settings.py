@@ -184,7 +184,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic work, kept in code: each app's entry names its task.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Both are idempotent; running them often means a beat outage only delays them.
+    "wake-snoozed-tickets": {"task": "triage.tasks.wake_snoozed_tickets", "schedule": 15 * 60},
+    "snapshot-scores": {"task": "triage.tasks.snapshot_scores", "schedule": 60 * 60},
+}
 
 # Email: EMAIL_URL (smtp://host:port); in development a file sink in .data/mail.
 if env.str("EMAIL_URL", default=""):

@@ -1,11 +1,32 @@
-from django.contrib import admin
+from typing import Any
 
-from triage.models import Initiative, ScoringWeights
+from django.contrib import admin
+from django.http import HttpRequest
+
+from triage.models import Initiative, InitiativeEvent, ScoringWeights
+from triage.scoring import initiatives_rescore_all
 
 
 @admin.register(ScoringWeights)
 class ScoringWeightsAdmin(admin.ModelAdmin[ScoringWeights]):
     list_display = ("__str__", "nice_to_have", "important", "critical", "revenue_weighting")
+
+    def save_model(
+        self, request: HttpRequest, obj: ScoringWeights, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        changed = initiatives_rescore_all()
+        self.message_user(
+            request, f"Rescored the initiatives with the new weights ({changed} changed)."
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ScoringWeights.objects.exists()
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ScoringWeights | None = None
+    ) -> bool:
+        return False
 
 
 @admin.register(Initiative)
@@ -13,6 +34,7 @@ class InitiativeAdmin(admin.ModelAdmin[Initiative]):
     list_display = ("title", "status", "priority_score", "customer_count", "owner")
     list_filter = ("status",)
     search_fields = ("title",)
+    list_select_related = ("owner",)
     readonly_fields = (
         "priority_score",
         "customer_count",
@@ -20,3 +42,10 @@ class InitiativeAdmin(admin.ModelAdmin[Initiative]):
         "critical_count",
         "revenue_total",
     )
+
+
+@admin.register(InitiativeEvent)
+class InitiativeEventAdmin(admin.ModelAdmin[InitiativeEvent]):
+    list_display = ("initiative", "kind", "from_value", "to_value", "actor", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("initiative", "actor")

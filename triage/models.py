@@ -79,6 +79,9 @@ class Initiative(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged"
+    )
     search_vector = title_description_search_vector()
 
     class Meta:
@@ -109,3 +112,50 @@ def _money(amount: object) -> str:
     if value >= 1_000:
         return f"${value / 1_000:.0f}k"
     return f"${value:.0f}"
+
+
+class InitiativeEvent(models.Model):
+    """One entry in an initiative's history: who changed what, when, from what to what."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        EDITED = "edited", "Edited"
+        TICKET_LINKED = "ticket_linked", "Ticket linked"
+        TICKET_UNLINKED = "ticket_unlinked", "Ticket unlinked"
+        MERGED = "merged", "Merged"
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["initiative", "-created_at"], name="initiative_history")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.from_value} → {self.to_value}"
+
+
+class ScoreSnapshot(models.Model):
+    """An initiative's score at the start of a month, for the board's change since last month."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="snapshots")
+    month = models.DateField(help_text="The first day of the month the snapshot opens")
+    priority_score = models.DecimalField(max_digits=12, decimal_places=2)
+    customer_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "month"], name="one_snapshot_a_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative_id} @ {self.month}: {self.priority_score}"

@@ -7,15 +7,25 @@ score sums the companies' weights, optionally scaled by revenue: 1 + log10(1 + r
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Max
+from django.db.models import Count, Max, QuerySet
 
 from intake.models import Ticket, TicketStatus
 from triage.models import Initiative, ScoringWeights
 
 # A ticket counts for its initiative when linked to it, or when it duplicates a ticket there.
 COUNTED_STATUSES = (TicketStatus.LINKED, TicketStatus.DUPLICATE)
+
+SCORE_FIELDS = [
+    "priority_score",
+    "customer_count",
+    "critical_count",
+    "revenue_total",
+    "ticket_count",
+]
 
 
 def company_weight(*, rank: int, revenue: Decimal | None, weights: ScoringWeights) -> float:
@@ -25,36 +35,66 @@ def company_weight(*, rank: int, revenue: Decimal | None, weights: ScoringWeight
     return float(base)
 
 
-def initiative_rescore(*, initiative: Initiative, weights: ScoringWeights | None = None) -> None:
-    """Recompute and store the initiative's score and its explanation parts (one query + save)."""
-    weights = weights or ScoringWeights.current()
+@dataclass
+class Score:
+    priority_score: Decimal = Decimal(0)
+    customer_count: int = 0
+    critical_count: int = 0
+    revenue_total: Decimal = Decimal(0)
+    ticket_count: int = 0
+
+
+def _counted_tickets() -> QuerySet[Ticket]:
+    return Ticket.objects.filter(status__in=COUNTED_STATUSES, initiative__isnull=False)
+
+
+def _scores(tickets: QuerySet[Ticket], weights: ScoringWeights) -> dict[int, Score]:
+    """Scores of every initiative the tickets belong to, from two grouped queries."""
     companies = (
-        Ticket.objects.filter(initiative=initiative, status__in=COUNTED_STATUSES)
-        .values("customer_id")
+        tickets.values("initiative_id", "customer_id")
         .annotate(rank=Max("importance_rank"), revenue=Max("customer__annual_revenue"))
+        .order_by()
     )
-    score = 0.0
-    customers = critical = 0
-    revenue_total = Decimal(0)
+    raw: dict[int, float] = defaultdict(float)
+    scores: dict[int, Score] = defaultdict(Score)
     for company in companies:
-        customers += 1
-        critical += company["rank"] == 3
-        revenue_total += company["revenue"] or 0
-        score += company_weight(rank=company["rank"], revenue=company["revenue"], weights=weights)
-    initiative.priority_score = Decimal(str(round(score, 2)))
-    initiative.customer_count = customers
-    initiative.critical_count = critical
-    initiative.revenue_total = revenue_total
-    initiative.ticket_count = Ticket.objects.filter(
-        initiative=initiative, status__in=COUNTED_STATUSES
-    ).count()
-    initiative.save(
-        update_fields=[
-            "priority_score",
-            "customer_count",
-            "critical_count",
-            "revenue_total",
-            "ticket_count",
-            "updated_at",
-        ]
-    )
+        score = scores[company["initiative_id"]]
+        score.customer_count += 1
+        score.critical_count += company["rank"] == 3
+        score.revenue_total += company["revenue"] or 0
+        raw[company["initiative_id"]] += company_weight(
+            rank=company["rank"], revenue=company["revenue"], weights=weights
+        )
+    for initiative_id, total in raw.items():
+        scores[initiative_id].priority_score = Decimal(str(round(total, 2)))
+    counts = tickets.values("initiative_id").annotate(n=Count("id")).order_by()
+    for row in counts:
+        scores[row["initiative_id"]].ticket_count = row["n"]
+    return scores
+
+
+def _apply(initiative: Initiative, score: Score) -> None:
+    for field in SCORE_FIELDS:
+        setattr(initiative, field, getattr(score, field))
+
+
+def initiative_rescore(*, initiative: Initiative, weights: ScoringWeights | None = None) -> None:
+    """Recompute and store one initiative's score and its explanation parts."""
+    weights = weights or ScoringWeights.current()
+    scores = _scores(_counted_tickets().filter(initiative=initiative), weights)
+    _apply(initiative, scores.get(initiative.pk, Score()))
+    initiative.save(update_fields=[*SCORE_FIELDS, "updated_at"])
+
+
+def initiatives_rescore_all(*, batch_size: int = 500) -> int:
+    """Recompute every initiative's score (after the weights change); returns how many changed."""
+    weights = ScoringWeights.current()
+    scores = _scores(_counted_tickets(), weights)
+    changed = []
+    for initiative in Initiative.objects.only("pk", *SCORE_FIELDS).order_by("pk").iterator():
+        before = [getattr(initiative, field) for field in SCORE_FIELDS]
+        _apply(initiative, scores.get(initiative.pk, Score()))
+        if before != [getattr(initiative, field) for field in SCORE_FIELDS]:
+            changed.append(initiative)
+    Initiative.objects.bulk_update(changed, SCORE_FIELDS, batch_size=batch_size)
+    return len(changed)

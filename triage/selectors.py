@@ -1,10 +1,31 @@
-"""Reads on initiatives."""
+"""Reads for the inbox, the board and initiatives, each in a fixed number of queries."""
 
 from __future__ import annotations
 
-from triage.models import Initiative, InitiativeStatus
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from intake.models import Customer, Ticket, TicketStatus
+from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
+from triage.scoring import COUNTED_STATUSES
 
 OPEN_STATUSES = (InitiativeStatus.PROPOSED, InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS)
+BOARD_CARDS_PER_COLUMN = 30
 
 
 def initiatives_top(*, limit: int = 5) -> list[Initiative]:
@@ -19,6 +40,202 @@ def initiatives_top(*, limit: int = 5) -> list[Initiative]:
 def initiative_get(*, initiative_id: int | str) -> Initiative | None:
     """One initiative by id, or None (also for an id that is not a number)."""
     try:
-        return Initiative.objects.defer("search_vector").filter(pk=int(initiative_id)).first()
+        pk = int(initiative_id)
     except (TypeError, ValueError):
         return None
+    return (
+        Initiative.objects.select_related("owner", "product_area", "merged_into")
+        .defer("search_vector")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def initiative_choices(*, exclude: int | None = None) -> QuerySet[Initiative]:
+    """Open initiatives to link or merge into, best scored first."""
+    rows = Initiative.objects.filter(status__in=OPEN_STATUSES).only("pk", "title", "status")
+    if exclude:
+        rows = rows.exclude(pk=exclude)
+    return rows.order_by("-priority_score", "title")
+
+
+# ---------------------------------------------------------------------------------------------
+# The inbox
+
+
+INBOX_VIEWS = {
+    "waiting": (TicketStatus.NEW, "Waiting", "New tickets, most important and oldest first."),
+    "asked": (
+        TicketStatus.NEEDS_INFO,
+        "Asked",
+        "Tickets whose submitter owes an answer to a question.",
+    ),
+    "snoozed": (TicketStatus.SNOOZED, "Snoozed", "Put aside until a date; they come back."),
+}
+
+
+def inbox_list(*, view: str = "waiting") -> QuerySet[Ticket]:
+    """Tickets waiting for triage (or asked / snoozed), most important and oldest first."""
+    status = INBOX_VIEWS.get(view, INBOX_VIEWS["waiting"])[0]
+    tickets = (
+        Ticket.objects.filter(status=status)
+        .select_related("customer", "contact", "submitted_by", "product_area")
+        .defer("search_vector", "customer__name_key")
+    )
+    if status == TicketStatus.SNOOZED:
+        return tickets.order_by("snoozed_until", "-importance_rank", "id")
+    return tickets.order_by("-importance_rank", "created_at", "id")
+
+
+def inbox_counts() -> dict[str, int]:
+    """How many tickets each inbox view holds (one query)."""
+    counts = Ticket.objects.aggregate(
+        **{
+            view: Count("id", filter=Q(status=status))
+            for view, (status, _, _) in INBOX_VIEWS.items()
+        }
+    )
+    return {view: counts[view] or 0 for view in INBOX_VIEWS}
+
+
+# ---------------------------------------------------------------------------------------------
+# The board
+
+
+def last_review_day(today: datetime.date | None = None) -> datetime.date:
+    """The day of the latest monthly review: the first Tuesday of this month once it has come,
+    else of last month."""
+    today = today or timezone.localdate()
+
+    def first_tuesday(day: datetime.date) -> datetime.date:
+        first = day.replace(day=1)
+        return first + datetime.timedelta(days=(1 - first.weekday()) % 7)
+
+    this_month = first_tuesday(today)
+    if this_month <= today:
+        return this_month
+    return first_tuesday(today.replace(day=1) - datetime.timedelta(days=1))
+
+
+PERIODS = {
+    "review": "Since the last monthly review",
+    "30": "Last 30 days",
+    "90": "Last 90 days",
+    "all": "All time",
+}
+
+
+def period_start(period: str, today: datetime.date | None = None) -> datetime.date | None:
+    today = today or timezone.localdate()
+    if period == "review":
+        return last_review_day(today)
+    if period in ("30", "90"):
+        return today - datetime.timedelta(days=int(period))
+    return None
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    period: str = "all"
+    source_team: str = ""
+    product_area: str = ""
+    segment: str = ""
+
+    @property
+    def narrows_tickets(self) -> bool:
+        return self.period != "all" or bool(self.source_team or self.segment)
+
+
+@dataclass
+class BoardColumn:
+    status: InitiativeStatus
+    cards: Sequence[Initiative] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.cards)
+
+
+def _board_initiatives(filters: BoardFilters) -> QuerySet[Initiative]:
+    initiatives = Initiative.objects.all()
+    if filters.product_area:
+        initiatives = initiatives.filter(product_area__slug=filters.product_area)
+    if filters.narrows_tickets:
+        asks = Ticket.objects.filter(initiative=OuterRef("pk"), status__in=COUNTED_STATUSES)
+        start = period_start(filters.period)
+        if start is not None:
+            asks = asks.filter(created_at__date__gte=start)
+        if filters.source_team:
+            asks = asks.filter(source_team=filters.source_team)
+        if filters.segment:
+            asks = asks.filter(customer__segment=filters.segment)
+        initiatives = initiatives.filter(Exists(asks))
+    return initiatives
+
+
+def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) -> list[BoardColumn]:
+    """The board's columns, each with its best-scored cards and how many it holds (two queries)."""
+    initiatives = _board_initiatives(filters)
+    totals = dict(initiatives.values_list("status").annotate(n=Count("id")).order_by())
+    month = timezone.localdate().replace(day=1)
+    last_month_score = ScoreSnapshot.objects.filter(initiative=OuterRef("pk"), month=month).values(
+        "priority_score"
+    )[:1]
+    ranked = (
+        initiatives.select_related("owner", "product_area")
+        .defer("search_vector", "description", "release_note", "decline_reason")
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("status")],
+                order_by=[F("priority_score").desc(), F("id").desc()],
+            ),
+            month_start_score=Subquery(last_month_score),
+        )
+        .filter(place__lte=per_column)
+        .order_by("status", "place")
+    )
+    cards = {
+        status: list(rows)
+        for status, rows in groupby(ranked, key=lambda initiative: initiative.status)
+    }
+    return [
+        BoardColumn(status=status, cards=cards.get(status, []), total=totals.get(status, 0))
+        for status in InitiativeStatus
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# One initiative
+
+
+@dataclass(frozen=True)
+class CustomerAsks:
+    customer: Customer
+    tickets: Sequence[Ticket]
+
+    @property
+    def top_importance_rank(self) -> int:
+        return max(int(ticket.importance_rank) for ticket in self.tickets)
+
+
+def initiative_asks(*, initiative: Initiative) -> list[CustomerAsks]:
+    """The initiative's tickets grouped by customer, the most important customers first."""
+    tickets = (
+        Ticket.objects.filter(initiative=initiative, status__in=COUNTED_STATUSES)
+        .select_related("customer", "contact", "submitted_by", "duplicate_of")
+        .defer("search_vector", "customer__name_key")
+        .order_by("customer__name", "customer_id", "-importance_rank", "created_at")
+    )
+    groups = [
+        CustomerAsks(customer=rows[0].customer, tickets=rows)
+        for rows in (list(group) for _, group in groupby(tickets, key=lambda t: t.customer_id))
+    ]
+    groups.sort(key=lambda group: (-group.top_importance_rank, group.customer.name.casefold()))
+    return groups
+
+
+def initiative_history(*, initiative: Initiative, limit: int = 100) -> list[InitiativeEvent]:
+    """The newest changes to the initiative, with who made them."""
+    return list(initiative.events.select_related("actor")[:limit])

@@ -1,19 +1,355 @@
-"""Writes on initiatives and on the triage of tickets."""
+"""Writes on initiatives and on the triage of tickets.
+
+Every write that changes which tickets count for an initiative rescores it in the same
+transaction; every change to an initiative is kept in its history (InitiativeEvent).
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime
+from typing import Any
 
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.permissions import Capability, can
 from feedbackloop.errors import DomainError
-from intake.models import Ticket, TicketStatus
-from triage.models import Initiative, InitiativeStatus
+from intake.models import UNTRIAGED, ProductArea, Ticket, TicketStatus
+from notifications.models import NotificationKind
+from notifications.services import staff_notify
+from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
 from triage.scoring import initiative_rescore
+
+TITLE_MAX = 200
+TEXT_MAX = 10_000
+REASON_MAX = 2_000
+SNOOZE_MAX_DAYS = 366
+
+# The lifecycle, in order. A PM moves one step forward or back, declines anything not yet
+# shipped, and may reopen a declined initiative (it goes back to proposed).
+FLOW = [
+    InitiativeStatus.PROPOSED,
+    InitiativeStatus.PLANNED,
+    InitiativeStatus.IN_PROGRESS,
+    InitiativeStatus.SHIPPED,
+]
+CLOSED = (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED)
+
+
+def allowed_moves(status: str) -> list[InitiativeStatus]:
+    """The statuses an initiative in `status` may move to."""
+    if status == InitiativeStatus.DECLINED:
+        return [InitiativeStatus.PROPOSED]
+    step = FLOW.index(InitiativeStatus(status))
+    moves = []
+    if step > 0:
+        moves.append(FLOW[step - 1])
+    if step < len(FLOW) - 1:
+        moves.append(FLOW[step + 1])
+        moves.append(InitiativeStatus.DECLINED)
+    return moves
+
+
+def _require_triage(by: User) -> None:
+    if not can(by, Capability.TRIAGE):
+        raise DomainError(
+            "Only product managers triage tickets and change initiatives.", code="forbidden"
+        )
+
+
+def _text(value: str | None, *, field: str, label: str, limit: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(f"{label} is required.", field=field)
+    if len(value) > limit:
+        raise DomainError(
+            f"{label} is {len(value):,} characters; keep it under {limit:,}.", field=field
+        )
+    return value
+
+
+def _owner_clean(owner: User | None) -> User | None:
+    if owner is not None and owner.effective_role != Role.PRODUCT_MANAGER:
+        raise DomainError(f"{owner.display_name} is not a product manager.", field="owner")
+    return owner
+
+
+def _event(
+    initiative: Initiative,
+    by: User | None,
+    kind: InitiativeEvent.Kind,
+    *,
+    from_value: str = "",
+    to_value: str = "",
+    note: str = "",
+) -> InitiativeEvent:
+    return InitiativeEvent.objects.create(
+        initiative=initiative,
+        actor=by,
+        kind=kind,
+        from_value=from_value[:200],
+        to_value=to_value[:200],
+        note=note,
+    )
+
+
+def _rescore(*initiative_ids: int | None) -> None:
+    for initiative_id in sorted({i for i in initiative_ids if i}):
+        initiative_rescore(initiative=Initiative.objects.get(pk=initiative_id))
+
+
+def _ticket_url(ticket: Ticket) -> str:
+    return reverse("intake:detail", args=[ticket.pk])
+
+
+def _tell_submitter(
+    ticket: Ticket, by: User, kind: NotificationKind, text: str, key: str, details: str = ""
+) -> None:
+    if ticket.submitted_by_id == by.pk:
+        return
+    staff_notify(
+        user=ticket.submitted_by,
+        kind=kind,
+        text=text,
+        details=details,
+        url=_ticket_url(ticket),
+        idempotency_key=key,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Initiatives
+
+
+@transaction.atomic
+def initiative_create(
+    *,
+    by: User,
+    title: str,
+    description: str = "",
+    product_area: ProductArea | None = None,
+    owner: User | None = None,
+    effort: str = "",
+) -> Initiative:
+    """A new proposed initiative, owned by its creator unless another PM is named."""
+    _require_triage(by)
+    initiative = Initiative.objects.create(
+        title=_text(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        description=_text(
+            description,
+            field="description",
+            label="The problem statement",
+            limit=TEXT_MAX,
+            required=False,
+        ),
+        product_area=product_area,
+        owner=_owner_clean(owner)
+        if owner
+        else (by if by.effective_role == Role.PRODUCT_MANAGER else None),
+        effort=_text(effort, field="effort", label="The effort", limit=40, required=False),
+    )
+    _event(initiative, by, InitiativeEvent.Kind.CREATED, to_value=initiative.title)
+    return initiative
+
+
+@transaction.atomic
+def initiative_update(
+    *,
+    initiative: Initiative,
+    by: User,
+    title: str,
+    description: str,
+    product_area: ProductArea | None,
+    owner: User | None,
+    effort: str,
+) -> Initiative:
+    """Edit what an initiative is about; the history names the fields that changed."""
+    _require_triage(by)
+    values: dict[str, Any] = {
+        "title": _text(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        "description": _text(
+            description,
+            field="description",
+            label="The problem statement",
+            limit=TEXT_MAX,
+            required=False,
+        ),
+        "product_area": product_area,
+        "owner": _owner_clean(owner),
+        "effort": _text(effort, field="effort", label="The effort", limit=40, required=False),
+    }
+    changed = [name for name, value in values.items() if getattr(initiative, name) != value]
+    if not changed:
+        return initiative
+    for name, value in values.items():
+        setattr(initiative, name, value)
+    initiative.version = F("version") + 1
+    initiative.save(update_fields=[*values, "version", "updated_at"])
+    initiative.refresh_from_db(fields=["version"])
+    labels = {"description": "problem statement"}
+    _event(
+        initiative,
+        by,
+        InitiativeEvent.Kind.EDITED,
+        note="Changed " + ", ".join(labels.get(name, name.replace("_", " ")) for name in changed),
+    )
+    return initiative
+
+
+def _locked(initiative: Initiative, version: int | None) -> Initiative:
+    """The initiative's row, locked; refuses when someone changed it since `version` was read."""
+    current = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if version is not None and current.version != version:
+        last = current.events.select_related("actor").first()
+        who = last.actor.display_name if last and last.actor else "Someone"
+        raise DomainError(
+            f"{who} changed “{current.title}” while you were looking: it is now "
+            f"{current.get_status_display().lower()}. Nothing was changed; try again from "
+            "where it is now.",
+            field="status",
+            code="conflict",
+        )
+    return current
+
+
+@transaction.atomic
+def initiative_move(
+    *,
+    initiative: Initiative,
+    by: User,
+    status: str,
+    version: int | None = None,
+    release_note: str | None = None,
+    decline_reason: str | None = None,
+) -> Initiative:
+    """Move an initiative along its lifecycle. Shipping needs a release note, declining a reason;
+    with `version`, a move based on a stale view is refused instead of overwriting another's."""
+    _require_triage(by)
+    if status not in InitiativeStatus.values:
+        raise DomainError(
+            f"“{status}” is not a status; use one of {', '.join(InitiativeStatus.values)}.",
+            field="status",
+        )
+    current = _locked(initiative, version)
+    target = InitiativeStatus(status)
+    if target == current.status:
+        raise DomainError(
+            f"“{current.title}” is already {current.get_status_display().lower()}.",
+            field="status",
+            code="conflict",
+        )
+    allowed = allowed_moves(current.status)
+    if target not in allowed:
+        names = " or ".join(s.label.lower() for s in allowed)
+        raise DomainError(
+            f"“{current.title}” is {current.get_status_display().lower()}; it can move to "
+            f"{names}, not straight to {target.label.lower()}.",
+            field="status",
+        )
+    update: list[str] = ["status", "version", "updated_at"]
+    if target == InitiativeStatus.SHIPPED:
+        note = _text(
+            release_note if release_note is not None else current.release_note,
+            field="release_note",
+            label="A release note",
+            limit=TEXT_MAX,
+            required=True,
+        )
+        current.release_note = note
+        current.shipped_at = timezone.now()
+        update += ["release_note", "shipped_at"]
+    if target == InitiativeStatus.DECLINED:
+        current.decline_reason = _text(
+            decline_reason,
+            field="decline_reason",
+            label="A reason for declining",
+            limit=REASON_MAX,
+            required=True,
+        )
+        update.append("decline_reason")
+    previous = current.status
+    current.status = target
+    current.version += 1
+    current.save(update_fields=update)
+    _event(
+        current,
+        by,
+        InitiativeEvent.Kind.STATUS,
+        from_value=previous,
+        to_value=target,
+        note=current.decline_reason if target == InitiativeStatus.DECLINED else "",
+    )
+    return current
+
+
+@transaction.atomic
+def initiative_merge(*, initiative: Initiative, into: Initiative, by: User) -> Initiative:
+    """Move every ticket of `initiative` onto `into` and close it as merged; both are rescored."""
+    _require_triage(by)
+    if initiative.pk == into.pk:
+        raise DomainError("Pick another initiative to merge into.", field="into")
+    source = _locked(initiative, None)
+    target = _locked(into, None)
+    if source.status in CLOSED:
+        raise DomainError(
+            f"“{source.title}” is {source.get_status_display().lower()}; only open initiatives "
+            "are merged.",
+            field="into",
+        )
+    if target.status in CLOSED:
+        raise DomainError(
+            f"“{target.title}” is {target.get_status_display().lower()}; merge into an open "
+            "initiative.",
+            field="into",
+        )
+    moved = Ticket.objects.filter(initiative=source).update(
+        initiative=target, updated_at=timezone.now()
+    )
+    previous = source.status
+    source.status = InitiativeStatus.DECLINED
+    source.decline_reason = f"Merged into “{target.title}”."
+    source.merged_into = target
+    source.version += 1
+    source.save(update_fields=["status", "decline_reason", "merged_into", "version", "updated_at"])
+    note = f"{moved} ticket{'s' if moved != 1 else ''} moved"
+    _event(
+        source,
+        by,
+        InitiativeEvent.Kind.MERGED,
+        from_value=previous,
+        to_value=target.title,
+        note=note,
+    )
+    _event(target, by, InitiativeEvent.Kind.MERGED, from_value=source.title, note=note)
+    _rescore(source.pk, target.pk)
+    target.refresh_from_db()
+    return target
+
+
+def scores_snapshot(*, today: datetime.date | None = None) -> int:
+    """Keep every initiative's score as of the start of this month (once; safe to rerun)."""
+    month = (today or timezone.localdate()).replace(day=1)
+    rows = [
+        ScoreSnapshot(initiative_id=pk, month=month, priority_score=score, customer_count=customers)
+        for pk, score, customers in Initiative.objects.values_list(
+            "pk", "priority_score", "customer_count"
+        )
+    ]
+    created = ScoreSnapshot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(created)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tickets in the inbox
 
 
 @transaction.atomic
 def ticket_attach(*, ticket: Ticket, initiative: Initiative) -> Ticket:
     """Put a ticket (and the tickets that duplicate it) on an initiative and rescore both ends."""
-    if initiative.status in (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED):
+    if initiative.status in CLOSED:
         raise DomainError(
             f"“{initiative.title}” is {initiative.get_status_display().lower()}; "
             "file the ticket on its own or pick an open initiative.",
@@ -22,9 +358,195 @@ def ticket_attach(*, ticket: Ticket, initiative: Initiative) -> Ticket:
     previous_id = ticket.initiative_id
     ticket.initiative = initiative
     ticket.status = TicketStatus.LINKED
-    ticket.save(update_fields=["initiative", "status", "updated_at"])
+    ticket.duplicate_of = None
+    ticket.snoozed_until = None
+    ticket.decline_reason = ""
+    ticket.save(
+        update_fields=[
+            "initiative",
+            "status",
+            "duplicate_of",
+            "snoozed_until",
+            "decline_reason",
+            "updated_at",
+        ]
+    )
     Ticket.objects.filter(duplicate_of=ticket).update(initiative=initiative)
-    initiative_rescore(initiative=initiative)
-    if previous_id and previous_id != initiative.pk:
-        initiative_rescore(initiative=Initiative.objects.get(pk=previous_id))
+    _rescore(initiative.pk, previous_id)
     return ticket
+
+
+@transaction.atomic
+def ticket_link(*, ticket: Ticket, initiative: Initiative, by: User) -> Ticket:
+    """Link a ticket to an initiative (or move it to another one); the submitter is told."""
+    _require_triage(by)
+    if ticket.initiative_id == initiative.pk and ticket.status == TicketStatus.LINKED:
+        raise DomainError(
+            f"“{ticket.title}” is already linked to “{initiative.title}”.",
+            field="initiative",
+            code="conflict",
+        )
+    ticket_attach(ticket=ticket, initiative=initiative)
+    event = _event(
+        initiative,
+        by,
+        InitiativeEvent.Kind.TICKET_LINKED,
+        to_value=f"{ticket.customer.name}: {ticket.title}",
+    )
+    _tell_submitter(
+        ticket,
+        by,
+        NotificationKind.STAFF_LINKED,
+        f"Your ticket “{ticket.title}” for {ticket.customer.name} now counts for "
+        f"“{initiative.title}”",
+        f"linked:{event.pk}",
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_initiative_create(
+    *,
+    ticket: Ticket,
+    by: User,
+    title: str,
+    description: str = "",
+    product_area: ProductArea | None = None,
+) -> Initiative:
+    """Turn a ticket into a new initiative it is linked to."""
+    initiative = initiative_create(
+        by=by, title=title, description=description, product_area=product_area
+    )
+    ticket_link(ticket=ticket, initiative=initiative, by=by)
+    initiative.refresh_from_db()
+    return initiative
+
+
+@transaction.atomic
+def ticket_unlink(*, ticket: Ticket, by: User) -> Ticket:
+    """Take a ticket off its initiative: back to the inbox, and the initiative is rescored."""
+    _require_triage(by)
+    if ticket.status != TicketStatus.LINKED or ticket.initiative is None:
+        raise DomainError(f"“{ticket.title}” is not linked to an initiative.", code="conflict")
+    initiative = ticket.initiative
+    ticket.initiative = None
+    ticket.status = TicketStatus.NEW
+    ticket.save(update_fields=["initiative", "status", "updated_at"])
+    Ticket.objects.filter(duplicate_of=ticket).update(initiative=None)
+    _event(
+        initiative,
+        by,
+        InitiativeEvent.Kind.TICKET_UNLINKED,
+        from_value=f"{ticket.customer.name}: {ticket.title}",
+    )
+    _rescore(initiative.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
+    """Mark a ticket a duplicate of another: its customer then counts wherever that one goes."""
+    _require_triage(by)
+    original = of.duplicate_of if of.status == TicketStatus.DUPLICATE and of.duplicate_of else of
+    if original.pk == ticket.pk:
+        raise DomainError("A ticket cannot duplicate itself; pick another ticket.", field="of")
+    if original.status == TicketStatus.DECLINED:
+        raise DomainError(
+            f"#{original.pk} “{original.title}” was declined; decline this one instead.",
+            field="of",
+        )
+    if ticket.status == TicketStatus.DUPLICATE and ticket.duplicate_of_id == original.pk:
+        raise DomainError(
+            f"“{ticket.title}” is already a duplicate of #{original.pk}.",
+            field="of",
+            code="conflict",
+        )
+    previous_id = ticket.initiative_id
+    ticket.status = TicketStatus.DUPLICATE
+    ticket.duplicate_of = original
+    ticket.initiative_id = original.initiative_id
+    ticket.snoozed_until = None
+    ticket.save(
+        update_fields=["status", "duplicate_of", "initiative", "snoozed_until", "updated_at"]
+    )
+    # What duplicated this ticket now duplicates the original, so chains stay one step long.
+    Ticket.objects.filter(duplicate_of=ticket).update(
+        duplicate_of=original, initiative_id=original.initiative_id
+    )
+    _rescore(previous_id, original.initiative_id)
+    where = f" (on “{original.initiative.title}”)" if original.initiative else ""
+    _tell_submitter(
+        ticket,
+        by,
+        NotificationKind.STAFF_DUPLICATE,
+        f"Your ticket “{ticket.title}” for {ticket.customer.name} was marked a duplicate of "
+        f"#{original.pk} “{original.title}”{where}",
+        f"duplicate:{ticket.pk}:{original.pk}:{timezone.now().timestamp()}",
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_decline(*, ticket: Ticket, by: User, reason: str) -> Ticket:
+    """Decline a ticket with a reason the submitter is told, so they can tell the customer."""
+    _require_triage(by)
+    reason = _text(
+        reason, field="reason", label="A reason for declining", limit=REASON_MAX, required=True
+    )
+    if ticket.status == TicketStatus.DECLINED:
+        raise DomainError(f"“{ticket.title}” is already declined.", code="conflict")
+    previous_id = ticket.initiative_id
+    ticket.status = TicketStatus.DECLINED
+    ticket.decline_reason = reason
+    ticket.initiative = None
+    ticket.duplicate_of = None
+    ticket.snoozed_until = None
+    ticket.save(
+        update_fields=[
+            "status",
+            "decline_reason",
+            "initiative",
+            "duplicate_of",
+            "snoozed_until",
+            "updated_at",
+        ]
+    )
+    Ticket.objects.filter(duplicate_of=ticket).update(initiative=None)
+    _rescore(previous_id)
+    _tell_submitter(
+        ticket,
+        by,
+        NotificationKind.STAFF_DECLINED,
+        f"Your ticket “{ticket.title}” for {ticket.customer.name} was declined",
+        f"declined:{ticket.pk}:{timezone.now().timestamp()}",
+        details=reason,
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
+    """Put a waiting ticket aside until a date; it comes back to the inbox by itself."""
+    _require_triage(by)
+    today = timezone.localdate()
+    if until <= today:
+        raise DomainError("Pick a day after today to bring the ticket back.", field="until")
+    if until > today + datetime.timedelta(days=SNOOZE_MAX_DAYS):
+        raise DomainError("Snooze for at most a year.", field="until")
+    if ticket.status not in UNTRIAGED:
+        raise DomainError(
+            f"“{ticket.title}” is already triaged; only waiting tickets are snoozed.",
+            code="conflict",
+        )
+    ticket.status = TicketStatus.SNOOZED
+    ticket.snoozed_until = until
+    ticket.save(update_fields=["status", "snoozed_until", "updated_at"])
+    return ticket
+
+
+def tickets_wake(*, today: datetime.date | None = None) -> int:
+    """Bring snoozed tickets whose day has come back to the inbox; returns how many."""
+    today = today or timezone.localdate()
+    return Ticket.objects.filter(status=TicketStatus.SNOOZED, snoozed_until__lte=today).update(
+        status=TicketStatus.NEW, snoozed_until=None, updated_at=timezone.now()
+    )

@@ -1,0 +1,19 @@
+"""Periodic triage chores; each is safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from triage.services import scores_snapshot, tickets_wake
+
+
+@shared_task
+def wake_snoozed_tickets() -> int:
+    """Snoozed tickets whose day has come go back to the inbox."""
+    return tickets_wake()
+
+
+@shared_task
+def snapshot_scores() -> int:
+    """Keep this month's opening scores for the board's change since last month."""
+    return scores_snapshot()
