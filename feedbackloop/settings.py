@@ -222,10 +222,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
-    # Tickets and comments both have a `kind`, with different values: name each enum.
+    # Tickets and comments both have a `kind`, tickets and initiatives a `status`, with
+    # different values: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "TicketKindEnum": "intake.models.Kind",
         "CommentKindEnum": "intake.models.CommentKind",
+        "TicketStatusEnum": "intake.models.TicketStatus",
+        "InitiativeStatusEnum": "triage.models.InitiativeStatus",
     },
 }
 

@@ -11,6 +11,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("intake.api")),
+    path("", include("triage.api")),
 ]
 
 urlpatterns = [
@@ -21,4 +22,5 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("intake/", include("intake.urls")),
     path("notices/", include("notifications.urls")),
+    path("triage/", include("triage.urls")),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -122,3 +123,74 @@ def test_api_token_login(api, submitter) -> None:
     assert api.get("/api/schema/").status_code == 200
     bad = api.post("/api/auth/token/", {"username": "sales", "password": "no"}, format="json")
     assert bad.status_code == 400
+
+
+# Every API call, with a body it accepts and the answer for each role allowed to make it; every
+# other role gets 403. A new call goes here too (test_every_api_call_is_in_the_table says so).
+# In paths and bodies, "{ticket}", "{other}" and "{initiative}" stand for objects made per test.
+STAFF = ("submitter", "pm", "facilitator", "admin_user")
+NEW_TICKET = {
+    "title": "Export invoices",
+    "description": "By hand at month end.",
+    "source_team": "sales",
+    "kind": "feature_request",
+    "importance": "important",
+    "customer": {"company": "Acme Inc", "email": "ops@acme.example"},
+}
+API_CALLS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
+    ("get", "/api/tickets/", None, dict.fromkeys(STAFF, 200)),
+    ("post", "/api/tickets/", NEW_TICKET, dict.fromkeys(STAFF, 201)),
+    ("get", "/api/tickets/{ticket}/", None, dict.fromkeys(STAFF, 200)),
+    ("post", "/api/tickets/{ticket}/comments/", {"body": "Hi"}, dict.fromkeys(STAFF, 201)),
+    ("post", "/api/tickets/{ticket}/link/", {"initiative": "{initiative}"}, {"pm": 200}),
+    ("post", "/api/tickets/{ticket}/decline/", {"reason": "Out of scope."}, {"pm": 200}),
+    ("post", "/api/tickets/{ticket}/duplicate/", {"of": "{other}"}, {"pm": 200}),
+    ("get", "/api/initiatives/", None, dict.fromkeys(STAFF, 200)),
+    ("post", "/api/initiatives/", {"title": "Dark mode"}, {"pm": 201}),
+    ("get", "/api/initiatives/{initiative}/", None, dict.fromkeys(STAFF, 200)),
+    ("patch", "/api/initiatives/{initiative}/", {"status": "planned"}, {"pm": 200}),
+]
+# Open to log in, or documentation of the calls above.
+API_NOT_CALLS = {"/api/auth/token/", "/api/schema/", "/api/docs/"}
+
+
+def test_every_api_call_is_in_the_table() -> None:
+    tabled = {re.sub(r"\{\w+\}", "1", path) for _, path, _, _ in API_CALLS}
+    walked = {p for p in PATHS if p.startswith("/api/")} - API_NOT_CALLS
+    assert walked == tabled
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", STAFF)
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"),
+    API_CALLS,
+    ids=[f"{method} {path}" for method, path, _, _ in API_CALLS],
+)
+def test_every_api_call_answers_each_role_as_the_contract_says(
+    request,
+    role: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    allowed: dict[str, int],
+) -> None:
+    from intake.tests.factories import TicketFactory
+    from tests.helpers import api_as
+    from triage.tests.factories import InitiativeFactory
+
+    ids = {
+        "{ticket}": TicketFactory.create().pk,
+        "{other}": TicketFactory.create().pk,
+        "{initiative}": InitiativeFactory.create().pk,
+    }
+    for placeholder, pk in ids.items():
+        path = path.replace(placeholder, str(pk))
+    if body is not None:
+        body = {
+            key: ids.get(value, value) if isinstance(value, str) else value
+            for key, value in body.items()
+        }
+    client = api_as(request.getfixturevalue(role))
+    response = getattr(client, method)(path, body, format="json")
+    assert response.status_code == allowed.get(role, 403), (role, response.json())

@@ -17,7 +17,8 @@ from django.db.models import (
     Subquery,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
 from intake.models import Customer, Ticket, TicketStatus
@@ -49,6 +50,26 @@ def initiative_get(*, initiative_id: int | str) -> Initiative | None:
         .filter(pk=pk)
         .first()
     )
+
+
+# What `?ordering=` accepts, and the order each one means (ties broken by id, so pages are
+# stable; titles A to Z whatever their case). The first is the default: the most asked-for first.
+ORDERINGS: dict[str, tuple[str | OrderBy, str]] = {
+    "-priority_score": ("-priority_score", "-id"),
+    "priority_score": ("priority_score", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "title": (Lower("title").asc(), "id"),
+}
+DEFAULT_ORDERING = "-priority_score"
+
+
+def initiative_list(*, status: str = "", ordering: str = DEFAULT_ORDERING) -> QuerySet[Initiative]:
+    """Initiatives for the API's list: two queries (count and page) however many there are."""
+    rows = Initiative.objects.select_related("owner", "product_area").defer("search_vector")
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by(*ORDERINGS[ordering])
 
 
 def initiative_choices(*, exclude: int | None = None) -> QuerySet[Initiative]:

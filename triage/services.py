@@ -26,7 +26,6 @@ from triage.scoring import initiative_rescore
 TITLE_MAX = 200
 TEXT_MAX = 10_000
 REASON_MAX = 2_000
-SNOOZE_MAX_DAYS = 366
 
 # The lifecycle, in order. A PM moves one step forward or back, declines anything not yet
 # shipped, and may reopen a declined initiative (it goes back to proposed).
@@ -165,9 +164,13 @@ def initiative_update(
     product_area: ProductArea | None,
     owner: User | None,
     effort: str,
+    version: int | None = None,
 ) -> Initiative:
-    """Edit what an initiative is about; the history names the fields that changed."""
+    """Edit what an initiative is about; the history names the fields that changed. With
+    `version`, an edit based on a stale view is refused instead of overwriting another's."""
     _require_triage(by)
+    if version is not None:
+        initiative = _locked(initiative, version)
     values: dict[str, Any] = {
         "title": _text(title, field="title", label="A title", limit=TITLE_MAX, required=True),
         "description": _text(
@@ -178,7 +181,8 @@ def initiative_update(
             required=False,
         ),
         "product_area": product_area,
-        "owner": _owner_clean(owner),
+        # Only a newly named owner must be a PM; one whose role changed since stays until replaced.
+        "owner": owner if owner == initiative.owner else _owner_clean(owner),
         "effort": _text(effort, field="effort", label="The effort", limit=40, required=False),
     }
     changed = [name for name, value in values.items() if getattr(initiative, name) != value]
@@ -332,14 +336,16 @@ def initiative_merge(*, initiative: Initiative, into: Initiative, by: User) -> I
 def scores_snapshot(*, today: datetime.date | None = None) -> int:
     """Keep every initiative's score as of the start of this month (once; safe to rerun)."""
     month = (today or timezone.localdate()).replace(day=1)
+    # bulk_create returns every row given, written or not, so count only the missing ones;
+    # ignore_conflicts still covers two runs racing.
     rows = [
         ScoreSnapshot(initiative_id=pk, month=month, priority_score=score, customer_count=customers)
-        for pk, score, customers in Initiative.objects.values_list(
+        for pk, score, customers in Initiative.objects.exclude(snapshots__month=month).values_list(
             "pk", "priority_score", "customer_count"
         )
     ]
-    created = ScoreSnapshot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return len(created)
+    ScoreSnapshot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,6 +530,14 @@ def ticket_decline(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     return ticket
 
 
+def _a_year_after(day: datetime.date) -> datetime.date:
+    """The same date next year; 28 February when `day` is 29 February."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 @transaction.atomic
 def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
     """Put a waiting ticket aside until a date; it comes back to the inbox by itself."""
@@ -531,7 +545,7 @@ def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
     today = timezone.localdate()
     if until <= today:
         raise DomainError("Pick a day after today to bring the ticket back.", field="until")
-    if until > today + datetime.timedelta(days=SNOOZE_MAX_DAYS):
+    if until > _a_year_after(today):
         raise DomainError("Snooze for at most a year.", field="until")
     if ticket.status not in UNTRIAGED:
         raise DomainError(

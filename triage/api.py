@@ -1,0 +1,248 @@
+"""The triage and initiative calls of the API contract (v1): parse, fetch, one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import URLPattern, path
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import Capability, allows
+from intake.api import _data, _ticket, _user
+from intake.models import Ticket
+from intake.serializers import TicketSerializer
+from triage.models import Initiative, InitiativeStatus
+from triage.selectors import initiative_get, initiative_list
+from triage.serializers import (
+    InitiativeChangeSerializer,
+    InitiativeCreateSerializer,
+    InitiativeQuerySerializer,
+    InitiativeSerializer,
+    TicketDeclineSerializer,
+    TicketDuplicateSerializer,
+    TicketLinkSerializer,
+)
+from triage.services import (
+    initiative_create,
+    initiative_move,
+    initiative_update,
+    ticket_decline,
+    ticket_link,
+    ticket_mark_duplicate,
+)
+
+MayTriage = allows(Capability.TRIAGE)
+
+# What a PATCH edits through initiative_update; `status` goes through initiative_move.
+_EDITABLE = ("title", "description", "product_area", "effort")
+# Text that only means something with one move; sent without it, it would be dropped unseen.
+_NOTES = {
+    "release_note": (
+        InitiativeStatus.SHIPPED,
+        "A release note goes with shipping: send it with status “shipped”.",
+    ),
+    "decline_reason": (
+        InitiativeStatus.DECLINED,
+        "A reason for declining goes with declining: send it with status “declined”.",
+    ),
+}
+
+
+def _initiative(initiative_id: int) -> Initiative:
+    initiative = initiative_get(initiative_id=initiative_id)
+    if initiative is None:
+        raise NotFound("There is no such initiative.")
+    return initiative
+
+
+# Tickets
+
+
+class TicketLink(generics.GenericAPIView[Ticket]):
+    """Link a ticket to an initiative (or move it to another one)."""
+
+    serializer_class = TicketSerializer
+    permission_classes = [IsAuthenticated, MayTriage]
+
+    @extend_schema(
+        summary="Link a ticket to an initiative; its customer then counts there",
+        request=TicketLinkSerializer,
+        responses={200: TicketSerializer},
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = _ticket(ticket_id)
+        body = TicketLinkSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        ticket = ticket_link(
+            ticket=ticket, initiative=body.validated_data["initiative"], by=_user(request)
+        )
+        return Response(TicketSerializer(ticket).data)
+
+
+class TicketDecline(generics.GenericAPIView[Ticket]):
+    """Decline a ticket with a reason the submitter is told."""
+
+    serializer_class = TicketSerializer
+    permission_classes = [IsAuthenticated, MayTriage]
+
+    @extend_schema(
+        summary="Decline a ticket; the submitter is told the reason",
+        request=TicketDeclineSerializer,
+        responses={200: TicketSerializer},
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = _ticket(ticket_id)
+        body = TicketDeclineSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        ticket = ticket_decline(
+            ticket=ticket, by=_user(request), reason=body.validated_data["reason"]
+        )
+        return Response(TicketSerializer(ticket).data)
+
+
+class TicketDuplicate(generics.GenericAPIView[Ticket]):
+    """Mark a ticket a duplicate of another."""
+
+    serializer_class = TicketSerializer
+    permission_classes = [IsAuthenticated, MayTriage]
+
+    @extend_schema(
+        summary="Mark a ticket a duplicate of another; it counts wherever that one goes",
+        request=TicketDuplicateSerializer,
+        responses={200: TicketSerializer},
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = _ticket(ticket_id)
+        body = TicketDuplicateSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        ticket = ticket_mark_duplicate(
+            ticket=ticket, of=body.validated_data["of"], by=_user(request)
+        )
+        return Response(TicketSerializer(ticket).data)
+
+
+# Initiatives
+
+
+class InitiativeListCreate(generics.ListCreateAPIView[Initiative]):
+    """GET a page of initiatives, best scored first; POST proposes a new one."""
+
+    serializer_class = InitiativeSerializer
+    # The query is checked by InitiativeQuerySerializer.
+    filter_backends: Sequence[Any] = []
+
+    def get_permissions(self) -> Sequence[BasePermission]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), MayTriage()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[Initiative]:
+        query = InitiativeQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return initiative_list(
+            status=query.validated_data.get("status", ""),
+            ordering=query.validated_data["ordering"],
+        )
+
+    @extend_schema(
+        summary="A page of initiatives, highest priority score first unless ordered otherwise",
+        parameters=[InitiativeQuerySerializer],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Propose an initiative; its creator owns it",
+        request=InitiativeCreateSerializer,
+        responses={201: InitiativeSerializer},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = InitiativeCreateSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        initiative = initiative_create(
+            by=_user(request),
+            title=data["title"],
+            description=data["description"],
+            product_area=data["product_area"],
+            effort=data["effort"],
+        )
+        return Response(InitiativeSerializer(initiative).data, status=status.HTTP_201_CREATED)
+
+
+class InitiativeDetail(generics.GenericAPIView[Initiative]):
+    """GET one initiative; PATCH edits it or moves it along its lifecycle."""
+
+    serializer_class = InitiativeSerializer
+
+    def get_permissions(self) -> Sequence[BasePermission]:
+        if self.request.method == "PATCH":
+            return [IsAuthenticated(), MayTriage()]
+        return [IsAuthenticated()]
+
+    @extend_schema(summary="One initiative with its priority score")
+    def get(self, request: Request, initiative_id: int) -> Response:
+        return Response(InitiativeSerializer(_initiative(initiative_id)).data)
+
+    @extend_schema(
+        summary="Edit an initiative or change its status; shipping needs a release note",
+        request=InitiativeChangeSerializer,
+        responses={200: InitiativeSerializer},
+    )
+    def patch(self, request: Request, initiative_id: int) -> Response:
+        initiative = _initiative(initiative_id)
+        body = InitiativeChangeSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        target = data.get("status")
+        for note, (needs, message) in _NOTES.items():
+            if note in data and target != needs and data[note] != getattr(initiative, note):
+                raise serializers.ValidationError({note: [message]})
+        edits = {name: data[name] for name in _EDITABLE if name in data}
+        version = data.get("version")
+        by = _user(request)
+        # An edit and a move sent together happen together or not at all.
+        with transaction.atomic():
+            if edits or target is None:
+                initiative = initiative_update(
+                    initiative=initiative,
+                    by=by,
+                    title=edits.get("title", initiative.title),
+                    description=edits.get("description", initiative.description),
+                    product_area=edits.get("product_area", initiative.product_area),
+                    owner=initiative.owner,
+                    effort=edits.get("effort", initiative.effort),
+                    version=version,
+                )
+                version = None  # checked under a row lock, held until the move below
+            if target is not None:
+                initiative = initiative_move(
+                    initiative=initiative,
+                    by=by,
+                    status=target,
+                    version=version,
+                    release_note=data.get("release_note"),
+                    decline_reason=data.get("decline_reason"),
+                )
+        return Response(InitiativeSerializer(_initiative(initiative.pk)).data)
+
+
+urlpatterns: list[URLPattern] = [
+    path("tickets/<int:ticket_id>/link/", TicketLink.as_view(), name="api-ticket-link"),
+    path("tickets/<int:ticket_id>/decline/", TicketDecline.as_view(), name="api-ticket-decline"),
+    path(
+        "tickets/<int:ticket_id>/duplicate/",
+        TicketDuplicate.as_view(),
+        name="api-ticket-duplicate",
+    ),
+    path("initiatives/", InitiativeListCreate.as_view(), name="api-initiatives"),
+    path("initiatives/<int:initiative_id>/", InitiativeDetail.as_view(), name="api-initiative"),
+]

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Role, User
+from intake.forms import DomainErrorMixin
+from intake.models import ProductArea, Segment, SourceTeam
+from triage.models import Initiative, InitiativeStatus
+from triage.selectors import PERIODS, initiative_choices
+from triage.services import REASON_MAX, TEXT_MAX, TITLE_MAX
+
+
+def _area_field(empty_label: str = "— none —") -> forms.ModelChoiceField[ProductArea]:
+    return forms.ModelChoiceField(
+        queryset=ProductArea.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=empty_label,
+    )
+
+
+class InitiativeForm(DomainErrorMixin, forms.Form):
+    title = forms.CharField(
+        max_length=TITLE_MAX, widget=forms.TextInput(attrs={"placeholder": "e.g. CSV export"})
+    )
+    description = forms.CharField(
+        label="Problem statement",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The customer problem, not the solution.",
+    )
+    product_area = _area_field()
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(role=Role.PRODUCT_MANAGER, is_active=True).order_by(
+            "first_name", "username"
+        ),
+        required=False,
+        empty_label="— nobody yet —",
+    )
+    effort = forms.CharField(
+        required=False, max_length=40, help_text="Optional: 2 weeks, M, 5 points…"
+    )
+
+
+class InitiativeFromTicketForm(DomainErrorMixin, forms.Form):
+    title = forms.CharField(max_length=TITLE_MAX)
+    description = forms.CharField(
+        label="Problem statement",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    product_area = _area_field()
+
+
+class LinkForm(DomainErrorMixin, forms.Form):
+    initiative = forms.ModelChoiceField(
+        queryset=Initiative.objects.none(),
+        empty_label="— pick an open initiative —",
+        error_messages={
+            "required": "Pick the initiative to link to.",
+            "invalid_choice": "That initiative does not exist or is no longer open; pick another.",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["initiative"].queryset = initiative_choices()  # type: ignore[attr-defined]
+
+
+class DuplicateForm(DomainErrorMixin, forms.Form):
+    of = forms.IntegerField(
+        label="Duplicate of ticket #",
+        min_value=1,
+        error_messages={"required": "Enter the number of the ticket this one repeats."},
+    )
+
+
+class DeclineForm(DomainErrorMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The submitter sees this, so they can tell the customer.",
+        error_messages={"required": "Say why, so the submitter can tell the customer."},
+    )
+
+
+class AskForm(DomainErrorMixin, forms.Form):
+    body = forms.CharField(
+        label="Question for the submitter",
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SnoozeForm(DomainErrorMixin, forms.Form):
+    until = forms.DateField(
+        label="Bring it back on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Pick the day it should come back."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["until"].initial = today + datetime.timedelta(days=14)
+        self.fields["until"].widget.attrs["min"] = (today + datetime.timedelta(days=1)).isoformat()
+
+
+class MoveForm(DomainErrorMixin, forms.Form):
+    status = forms.ChoiceField(choices=InitiativeStatus.choices)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    release_note = forms.CharField(
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What shipped, in words a customer understands. It goes in their email.",
+    )
+    decline_reason = forms.CharField(
+        label="Why decline it",
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class MergeForm(DomainErrorMixin, forms.Form):
+    into = forms.ModelChoiceField(
+        label="Merge into",
+        queryset=Initiative.objects.none(),
+        empty_label="— pick an open initiative —",
+        error_messages={"invalid_choice": "That initiative is not open; pick another."},
+    )
+
+    def __init__(self, *args: Any, exclude: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = initiative_choices(exclude=exclude)  # type: ignore[attr-defined]
+
+
+class BoardFilterForm(forms.Form):
+    period = forms.ChoiceField(choices=list(PERIODS.items()), required=False, initial="all")
+    source_team = forms.ChoiceField(
+        label="Team", choices=[("", "Any team"), *SourceTeam.choices], required=False
+    )
+    product_area = _area_field("Any product area")
+    segment = forms.ChoiceField(choices=[("", "Any segment"), *Segment.choices], required=False)

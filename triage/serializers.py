@@ -1,0 +1,178 @@
+"""The shapes of the triage calls of the API. Types, shape and choices are checked here; the
+rules on values (blank text, lengths, which moves are allowed) live in triage.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import User
+from feedbackloop.errors import DomainError
+from intake.models import ProductArea, Ticket
+from intake.selectors import ticket_get
+from intake.services import product_area_by_slug
+from triage.models import Initiative, InitiativeStatus
+from triage.selectors import DEFAULT_ORDERING, ORDERINGS, initiative_get
+
+
+def _product_area(slug: str | None) -> ProductArea | None:
+    try:
+        return product_area_by_slug(slug)
+    except DomainError as exc:
+        raise serializers.ValidationError(exc.message) from exc
+
+
+class InitiativeSerializer(serializers.ModelSerializer[Initiative]):
+    product_area: serializers.SlugRelatedField[ProductArea] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Username of its PM"
+    )
+    status = serializers.ChoiceField(choices=InitiativeStatus.choices, read_only=True)
+    score_explanation = serializers.CharField(
+        read_only=True, help_text="What the score is made of, e.g. 7 customers · 3 critical"
+    )
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "id",
+            "title",
+            "description",
+            "status",
+            "product_area",
+            "owner",
+            "effort",
+            "priority_score",
+            "customer_count",
+            "ticket_count",
+            "critical_count",
+            "revenue_total",
+            "score_explanation",
+            "release_note",
+            "decline_reason",
+            "version",
+            "created_at",
+            "updated_at",
+            "shipped_at",
+        ]
+        read_only_fields = fields
+
+
+class InitiativeQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    """The filter and order of the initiative list, checked before they reach the query."""
+
+    status = serializers.ChoiceField(
+        choices=InitiativeStatus.choices, required=False, allow_blank=True
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(ORDERINGS),
+        required=False,
+        allow_blank=True,
+        default=DEFAULT_ORDERING,
+        help_text=f"Default {DEFAULT_ORDERING}",
+        error_messages={
+            "invalid_choice": "“{input}” is not an order of the list; use one of "
+            + ", ".join(ORDERINGS)
+            + "."
+        },
+    )
+
+    def validate_ordering(self, value: str) -> str:
+        return value or DEFAULT_ORDERING
+
+
+class InitiativeCreateSerializer(serializers.Serializer[dict[str, Any]]):
+    title = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="The problem statement"
+    )
+    product_area = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, default=None, help_text="slug"
+    )
+    effort = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="e.g. 2 weeks, M, 5 points"
+    )
+
+    def validate_product_area(self, value: str | None) -> ProductArea | None:
+        return _product_area(value)
+
+
+class InitiativeChangeSerializer(serializers.Serializer[dict[str, Any]]):
+    """A PATCH: only the fields sent change. `status` moves the initiative along its lifecycle;
+    the other fields edit what it is about."""
+
+    status = serializers.ChoiceField(
+        choices=InitiativeStatus.choices,
+        required=False,
+        help_text="Send only to move it; sending its current status is a conflict (409).",
+    )
+    release_note = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required with status shipped"
+    )
+    decline_reason = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required with status declined"
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; if it changed since, nothing changes and the answer "
+        "is 409.",
+    )
+    title = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, help_text="The problem statement"
+    )
+    product_area = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="slug; null to clear"
+    )
+    effort = serializers.CharField(required=False, allow_blank=True)
+
+    def validate_product_area(self, value: str | None) -> ProductArea | None:
+        return _product_area(value)
+
+
+class TicketLinkSerializer(serializers.Serializer[dict[str, Any]]):
+    initiative = serializers.IntegerField(
+        help_text="Id of the initiative the ticket counts for",
+        error_messages={
+            "required": "Name the initiative to link the ticket to, by its id.",
+            "null": "Name the initiative to link the ticket to, by its id.",
+            "invalid": "An initiative is named by its id, a whole number.",
+        },
+    )
+
+    def validate_initiative(self, value: int) -> Initiative:
+        initiative = initiative_get(initiative_id=value)
+        if initiative is None:
+            raise serializers.ValidationError(f"There is no initiative #{value}.")
+        return initiative
+
+
+class TicketDeclineSerializer(serializers.Serializer[dict[str, Any]]):
+    # Blank is let through so the service words the message, as it does for the form.
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why; the submitter is told, so they can tell the customer",
+    )
+
+
+class TicketDuplicateSerializer(serializers.Serializer[dict[str, Any]]):
+    of = serializers.IntegerField(
+        help_text="Id of the ticket this one repeats",
+        error_messages={
+            "required": "Name the ticket this one repeats, by its id.",
+            "null": "Name the ticket this one repeats, by its id.",
+            "invalid": "A ticket is named by its id, a whole number.",
+        },
+    )
+
+    def validate_of(self, value: int) -> Ticket:
+        ticket = ticket_get(ticket_id=value)
+        if ticket is None:
+            raise serializers.ValidationError(f"There is no ticket #{value}.")
+        return ticket

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from triage import views
+
+app_name = "triage"
+
+urlpatterns = [
+    path("", views.board_page, name="board"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:ticket_id>/", views.inbox_action, {"action": ""}, name="inbox-item"),
+    path("inbox/<int:ticket_id>/<slug:action>/", views.inbox_action, name="inbox-action"),
+    path("initiatives/new/", views.initiative_new, name="new"),
+    path("initiatives/<int:initiative_id>/", views.initiative_detail, name="initiative"),
+    path("initiatives/<int:initiative_id>/edit/", views.initiative_edit, name="edit"),
+    path("initiatives/<int:initiative_id>/move/", views.initiative_move_view, name="move"),
+    path("initiatives/<int:initiative_id>/status/", views.initiative_status, name="status"),
+    path("initiatives/<int:initiative_id>/merge/", views.initiative_merge_view, name="merge"),
+    path(
+        "initiatives/<int:initiative_id>/tickets/<int:ticket_id>/unlink/",
+        views.ticket_unlink_view,
+        name="unlink",
+    ),
+]

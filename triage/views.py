@@ -1,0 +1,446 @@
+"""The product managers' pages: the inbox, the board and initiatives.
+
+Inbox actions and board moves answer htmx with the fragment that changed, and plain posts with a
+redirect, so every page also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.models import User
+from accounts.permissions import Capability, require
+from feedbackloop.errors import DomainError
+from feedbackloop.http import HtmxHttpRequest
+from intake.models import CommentKind, Ticket
+from intake.selectors import similar_feedback, ticket_get
+from intake.services import comment_add
+from triage.forms import (
+    AskForm,
+    BoardFilterForm,
+    DeclineForm,
+    DuplicateForm,
+    InitiativeForm,
+    InitiativeFromTicketForm,
+    LinkForm,
+    MergeForm,
+    MoveForm,
+    SnoozeForm,
+)
+from triage.models import Initiative, InitiativeStatus
+from triage.selectors import (
+    INBOX_VIEWS,
+    BoardFilters,
+    board,
+    inbox_counts,
+    inbox_list,
+    initiative_asks,
+    initiative_get,
+    initiative_history,
+)
+from triage.services import (
+    allowed_moves,
+    initiative_create,
+    initiative_merge,
+    initiative_move,
+    initiative_update,
+    ticket_decline,
+    ticket_initiative_create,
+    ticket_link,
+    ticket_mark_duplicate,
+    ticket_snooze,
+    ticket_unlink,
+)
+
+INBOX_PAGE_SIZE = 20
+# Moves that need more than a click: a release note to ship, a reason to decline.
+NEEDS_FORM = (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED)
+
+
+def _user(request: HtmxHttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    ticket = ticket_get(ticket_id=ticket_id)
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def _initiative_or_404(initiative_id: int) -> Initiative:
+    initiative = initiative_get(initiative_id=initiative_id)
+    if initiative is None:
+        raise Http404("No such initiative.")
+    return initiative
+
+
+# ---------------------------------------------------------------------------------------------
+# The inbox
+
+
+def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [(key, label, counts[key]) for key, (_, label, _) in INBOX_VIEWS.items()]
+
+
+@require(Capability.TRIAGE)
+@require_GET
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
+    view = request.GET.get("view", "waiting")
+    if view not in INBOX_VIEWS:
+        view = "waiting"
+    page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = inbox_counts()
+    context = {
+        "page": page,
+        "view": view,
+        "view_help": INBOX_VIEWS[view][2],
+        "tabs": _tabs(counts),
+        "counts": counts,
+        "nav": "inbox",
+        "query": f"view={view}",
+    }
+    return render(request, "triage/inbox.html", context)
+
+
+def _link_context(ticket: Ticket) -> dict[str, Any]:
+    similar = similar_feedback(text=f"{ticket.title} {ticket.description}", limit=4)
+    return {"suggestions": similar.initiatives}
+
+
+def _duplicate_context(ticket: Ticket) -> dict[str, Any]:
+    similar = similar_feedback(
+        text=f"{ticket.title} {ticket.description}", limit=4, exclude_ticket=ticket.pk
+    )
+    return {"suggestions": similar.tickets}
+
+
+def _do_link(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
+    ticket_link(ticket=ticket, initiative=data["initiative"], by=by)
+    return f"Linked to “{data['initiative'].title}”."
+
+
+def _do_create(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
+    initiative = ticket_initiative_create(ticket=ticket, by=by, **data)
+    return f"Created “{initiative.title}” and linked this ticket to it."
+
+
+def _do_duplicate(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
+    original = ticket_get(ticket_id=data["of"])
+    if original is None:
+        raise DomainError(f"There is no ticket #{data['of']}.", field="of")
+    ticket_mark_duplicate(ticket=ticket, of=original, by=by)
+    return f"Marked a duplicate of #{original.pk} “{original.title}”."
+
+
+def _do_decline(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
+    ticket_decline(ticket=ticket, by=by, reason=data["reason"])
+    return f"Declined; {ticket.submitted_by.display_name} was told why."
+
+
+def _do_ask(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
+    comment_add(ticket=ticket, author=by, body=data["body"], kind=CommentKind.QUESTION)
+    return f"Asked {ticket.submitted_by.display_name}; it waits under “Asked” until they answer."
+
+
+def _do_snooze(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
+    ticket_snooze(ticket=ticket, by=by, until=data["until"])
+    return f"Snoozed until {data['until']:%b %-d, %Y}."
+
+
+InboxAction = tuple[
+    str,
+    type[forms.Form],
+    Callable[[Ticket, User, dict[str, Any]], str],
+    Callable[[Ticket], dict[str, Any]] | None,
+]
+
+INBOX_ACTIONS: dict[str, InboxAction] = {
+    "link": ("Link to an initiative", LinkForm, _do_link, _link_context),
+    "create": ("New initiative", InitiativeFromTicketForm, _do_create, None),
+    "duplicate": ("Mark duplicate", DuplicateForm, _do_duplicate, _duplicate_context),
+    "decline": ("Decline", DeclineForm, _do_decline, None),
+    "ask": ("Ask the submitter", AskForm, _do_ask, None),
+    "snooze": ("Snooze", SnoozeForm, _do_snooze, None),
+}
+
+
+def _initial(action: str, ticket: Ticket) -> dict[str, Any]:
+    if action == "create":
+        return {
+            "title": ticket.title,
+            "description": ticket.description,
+            "product_area": ticket.product_area.slug if ticket.product_area else None,
+        }
+    return {}
+
+
+@require(Capability.TRIAGE)
+@require_http_methods(["GET", "POST"])
+def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpResponse:
+    """One triage action on one inbox ticket: GET shows its form, POST does it."""
+    user = _user(request)
+    ticket = _ticket_or_404(ticket_id)
+    if not action:
+        # Cancel: the ticket as it is in the inbox, without a form open.
+        if not request.htmx:
+            return redirect("triage:inbox")
+        return render(request, "triage/partials/inbox_item.html", {"ticket": ticket})
+    if action not in INBOX_ACTIONS:
+        raise Http404("No such action.")
+    label, form_class, do, extra = INBOX_ACTIONS[action]
+    form = form_class(request.POST or None, initial=_initial(action, ticket))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                done = do(ticket, user, form.cleaned_data)
+            except DomainError as error:
+                form.add_domain_error(error)  # type: ignore[attr-defined]
+                status = 403 if error.code == "forbidden" else 400
+            else:
+                if not request.htmx:
+                    messages.success(request, f"“{ticket.title}”: {done}")
+                    return redirect(reverse("triage:inbox") + "?" + request.GET.urlencode())
+                done_context = {"ticket": ticket, "done": done, "tabs": _tabs(inbox_counts())}
+                return render(request, "triage/partials/inbox_done.html", done_context)
+        else:
+            status = 400
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "action": action,
+        "action_label": label,
+        "form": form,
+        "nav": "inbox",
+        **(extra(ticket) if extra else {}),
+    }
+    template = "triage/partials/inbox_item.html" if request.htmx else "triage/inbox_action.html"
+    return render(request, template, context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# The board
+
+
+def _board_filters(data: QueryDict) -> tuple[BoardFilterForm, BoardFilters]:
+    form = BoardFilterForm(data or None)
+    if form.is_valid():
+        values = form.cleaned_data
+        area = values["product_area"]
+        return form, BoardFilters(
+            period=values["period"] or "all",
+            source_team=values["source_team"],
+            product_area=area.slug if area else "",
+            segment=values["segment"],
+        )
+    return form, BoardFilters()
+
+
+def _board_context(filters: BoardFilters) -> dict[str, Any]:
+    return {"columns": board(filters=filters), "needs_form": NEEDS_FORM}
+
+
+@require(Capability.TRIAGE)
+@require_GET
+def board_page(request: HtmxHttpRequest) -> HttpResponse:
+    form, filters = _board_filters(request.GET)
+    context = {"form": form, "nav": "board", **_board_context(filters)}
+    if request.htmx and request.htmx.target == "board":
+        return render(request, "triage/partials/board.html", context)
+    return render(request, "triage/board.html", context)
+
+
+@require(Capability.TRIAGE)
+@require_POST
+def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """A card moved on the board (drag, keyboard or select) or a status button on its page."""
+    user = _user(request)
+    initiative = _initiative_or_404(initiative_id)
+    form = MoveForm(request.POST)
+    status_url = reverse("triage:status", args=[initiative.pk])
+    error = ""
+    if not form.is_valid():
+        error = "Pick a status to move it to."
+    elif form.cleaned_data["status"] in NEEDS_FORM and not (
+        form.cleaned_data["release_note"] or form.cleaned_data["decline_reason"]
+    ):
+        # Shipping needs a release note (and shows who will be told); declining needs a reason.
+        url = f"{status_url}?to={form.cleaned_data['status']}"
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    else:
+        try:
+            initiative_move(
+                initiative=initiative,
+                by=user,
+                status=form.cleaned_data["status"],
+                version=form.cleaned_data["version"],
+            )
+        except DomainError as exc:
+            error = exc.message
+    if request.htmx and request.POST.get("from") == "board":
+        _, filters = _board_filters(request.POST)
+        context = {**_board_context(filters), "board_error": error}
+        return render(request, "triage/partials/board.html", context, status=409 if error else 200)
+    if error:
+        messages.error(request, error)
+    else:
+        moved = initiative_get(initiative_id=initiative.pk)
+        assert moved is not None
+        messages.success(request, f"“{moved.title}” is now {moved.get_status_display().lower()}.")
+    back = reverse("triage:board") if request.POST.get("from") == "board" else None
+    return redirect(back or reverse("triage:initiative", args=[initiative.pk]))
+
+
+@require(Capability.TRIAGE)
+@require_http_methods(["GET", "POST"])
+def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Ship (with a release note and who will be told) or decline (with a reason)."""
+    user = _user(request)
+    initiative = _initiative_or_404(initiative_id)
+    target = request.POST.get("status") or request.GET.get("to", "")
+    if target not in NEEDS_FORM:
+        raise Http404("Only shipping and declining need this page.")
+    initial = {"status": target, "version": initiative.version}
+    if target == InitiativeStatus.SHIPPED:
+        initial["release_note"] = initiative.release_note
+    form = MoveForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            initiative_move(
+                initiative=initiative,
+                by=user,
+                status=data["status"],
+                version=data["version"],
+                release_note=data["release_note"],
+                decline_reason=data["decline_reason"],
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            verb = "Shipped" if target == InitiativeStatus.SHIPPED else "Declined"
+            messages.success(request, f"{verb} “{initiative.title}”.")
+            return redirect("triage:initiative", initiative.pk)
+    context = {
+        "initiative": initiative,
+        "form": form,
+        "target": InitiativeStatus(target),
+        "allowed": target in allowed_moves(initiative.status),
+        "nav": "board",
+    }
+    return render(
+        request, "triage/initiative_status.html", context, status=400 if form.errors else 200
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Initiatives
+
+
+def _initiative_form_initial(initiative: Initiative) -> dict[str, Any]:
+    return {
+        "title": initiative.title,
+        "description": initiative.description,
+        "product_area": initiative.product_area.slug if initiative.product_area else None,
+        "owner": initiative.owner_id,
+        "effort": initiative.effort,
+    }
+
+
+@require(Capability.TRIAGE)
+@require_http_methods(["GET", "POST"])
+def initiative_new(request: HtmxHttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = InitiativeForm(request.POST or None, initial={"owner": user.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            initiative = initiative_create(by=user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, f"Proposed “{initiative.title}”.")
+            return redirect("triage:initiative", initiative.pk)
+    return render(request, "triage/initiative_form.html", {"form": form, "nav": "board"})
+
+
+@require(Capability.TRIAGE)
+@require_http_methods(["GET", "POST"])
+def initiative_edit(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    user = _user(request)
+    initiative = _initiative_or_404(initiative_id)
+    form = InitiativeForm(request.POST or None, initial=_initiative_form_initial(initiative))
+    if request.method == "POST" and form.is_valid():
+        try:
+            initiative_update(initiative=initiative, by=user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("triage:initiative", initiative.pk)
+    context = {"form": form, "initiative": initiative, "nav": "board"}
+    return render(request, "triage/initiative_form.html", context)
+
+
+@require_GET
+def initiative_detail(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Anyone on staff may read an initiative; only product managers see its controls."""
+    initiative = _initiative_or_404(initiative_id)
+    context = {
+        "initiative": initiative,
+        "asks": initiative_asks(initiative=initiative),
+        "history": initiative_history(initiative=initiative),
+        "moves": allowed_moves(initiative.status),
+        "needs_form": NEEDS_FORM,
+        "merge_form": MergeForm(exclude=initiative.pk),
+        "nav": "board",
+    }
+    return render(request, "triage/initiative_detail.html", context)
+
+
+@require(Capability.TRIAGE)
+@require_POST
+def initiative_merge_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    user = _user(request)
+    initiative = _initiative_or_404(initiative_id)
+    form = MergeForm(request.POST, exclude=initiative.pk)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("triage:initiative", initiative.pk)
+    try:
+        target = initiative_merge(initiative=initiative, into=form.cleaned_data["into"], by=user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("triage:initiative", initiative.pk)
+    messages.success(request, f"Merged “{initiative.title}” into “{target.title}”.")
+    return redirect("triage:initiative", target.pk)
+
+
+@require(Capability.TRIAGE)
+@require_POST
+def ticket_unlink_view(
+    request: HtmxHttpRequest, initiative_id: int, ticket_id: int
+) -> HttpResponse:
+    user = _user(request)
+    initiative = _initiative_or_404(initiative_id)
+    ticket = _ticket_or_404(ticket_id)
+    if ticket.initiative_id != initiative.pk:
+        messages.error(request, f"“{ticket.title}” is not on this initiative any more.")
+    else:
+        try:
+            ticket_unlink(ticket=ticket, by=user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Unlinked “{ticket.title}”; it is back in the inbox.")
+    return redirect("triage:initiative", initiative.pk)
