@@ -77,7 +77,8 @@ def test_pm_works_the_inbox(page, pm, submitter) -> None:
     _item(page, sso).get_by_role("button", name="New initiative").click()
     expect(_item(page, sso)).to_contain_text("Created “Single sign-on with Okta”")
     sso.refresh_from_db()
-    assert sso.initiative is not None and sso.initiative.title == "Single sign-on with Okta"
+    assert sso.initiative is not None
+    assert sso.initiative.title == "Single sign-on with Okta"
 
     # Duplicate: Globex's ticket repeats Acme's; Globex then counts for the CSV initiative.
     _item(page, copy).get_by_role("link", name=re.compile("Duplicate")).click()
@@ -93,9 +94,7 @@ def test_pm_works_the_inbox(page, pm, submitter) -> None:
     expect(_item(page, spam).get_by_text("Say why, so the submitter can tell")).to_be_visible()
     _item(page, spam).get_by_label("Reason").fill("Colours follow the customer's own theme.")
     _item(page, spam).get_by_role("button", name="Decline").click()
-    expect(_item(page, spam)).to_contain_text(
-        f"Declined; {submitter.display_name} was told why"
-    )
+    expect(_item(page, spam)).to_contain_text(f"Declined; {submitter.display_name} was told why")
     spam.refresh_from_db()
     assert spam.status == TicketStatus.DECLINED
     assert Notice.objects.filter(user=submitter, text__contains="Make it purple").exists()

@@ -95,6 +95,18 @@ def _event(
     )
 
 
+def _ticket_left(initiative_id: int | None, ticket: Ticket, by: User, why: str) -> None:
+    """Note on the initiative a ticket leaves (moved, declined, duplicate elsewhere) why it went."""
+    if initiative_id:
+        _event(
+            Initiative.objects.get(pk=initiative_id),
+            by,
+            InitiativeEvent.Kind.TICKET_UNLINKED,
+            from_value=f"{ticket.customer.name}: {ticket.title}",
+            note=why,
+        )
+
+
 def _rescore(*initiative_ids: int | None) -> None:
     for initiative_id in sorted({i for i in initiative_ids if i}):
         initiative_rescore(initiative=Initiative.objects.get(pk=initiative_id))
@@ -392,7 +404,10 @@ def ticket_link(*, ticket: Ticket, initiative: Initiative, by: User) -> Ticket:
             field="initiative",
             code="conflict",
         )
+    previous_id = ticket.initiative_id
     ticket_attach(ticket=ticket, initiative=initiative)
+    if previous_id != initiative.pk:
+        _ticket_left(previous_id, ticket, by, f"moved to “{initiative.title}”")
     event = _event(
         initiative,
         by,
@@ -461,6 +476,14 @@ def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
             f"#{original.pk} “{original.title}” was declined; decline this one instead.",
             field="of",
         )
+    closed = original.initiative
+    if closed is not None and closed.status in CLOSED:
+        raise DomainError(
+            f"#{original.pk} is on “{closed.title}”, which is "
+            f"{closed.get_status_display().lower()}; decline this one with a note, or link it "
+            "to an open initiative.",
+            field="of",
+        )
     if ticket.status == TicketStatus.DUPLICATE and ticket.duplicate_of_id == original.pk:
         raise DomainError(
             f"“{ticket.title}” is already a duplicate of #{original.pk}.",
@@ -479,6 +502,8 @@ def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
     Ticket.objects.filter(duplicate_of=ticket).update(
         duplicate_of=original, initiative_id=original.initiative_id
     )
+    if previous_id != original.initiative_id:
+        _ticket_left(previous_id, ticket, by, f"duplicate of #{original.pk}")
     _rescore(previous_id, original.initiative_id)
     where = f" (on “{original.initiative.title}”)" if original.initiative else ""
     _tell_submitter(
@@ -518,6 +543,7 @@ def ticket_decline(*, ticket: Ticket, by: User, reason: str) -> Ticket:
         ]
     )
     Ticket.objects.filter(duplicate_of=ticket).update(initiative=None)
+    _ticket_left(previous_id, ticket, by, "declined")
     _rescore(previous_id)
     _tell_submitter(
         ticket,

@@ -1,0 +1,239 @@
+"""The triage pages: who may open them, bad input, escaping and fixed query counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from intake.models import Importance, Ticket, TicketStatus
+from intake.tests.factories import CustomerFactory, TicketFactory
+from triage.models import Initiative, InitiativeStatus
+from triage.services import initiative_move, ticket_link
+from triage.tests.factories import InitiativeFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _pages(ticket: Ticket, initiative: Initiative) -> list[tuple[str, str]]:
+    i, t = initiative.pk, ticket.pk
+    return [
+        ("get", reverse("triage:board")),
+        ("get", reverse("triage:inbox")),
+        ("get", reverse("triage:inbox-action", args=[t, "link"])),
+        ("post", reverse("triage:inbox-action", args=[t, "decline"])),
+        ("get", reverse("triage:new")),
+        ("post", reverse("triage:new")),
+        ("get", reverse("triage:edit", args=[i])),
+        ("post", reverse("triage:move", args=[i])),
+        ("get", reverse("triage:status", args=[i]) + "?to=declined"),
+        ("post", reverse("triage:merge", args=[i])),
+        ("post", reverse("triage:unlink", args=[i, t])),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role_fixture", ["submitter", "facilitator", "admin_user"])
+def test_only_product_managers_reach_triage(client, request, role_fixture: str) -> None:
+    user: User = request.getfixturevalue(role_fixture)
+    ticket = TicketFactory.create()
+    initiative = InitiativeFactory.create()
+    client.force_login(user)
+    for method, url in _pages(ticket, initiative):
+        response = getattr(client, method)(url, {"status": "planned", "reason": "no"})
+        assert response.status_code == 403, (method, url)
+    ticket.refresh_from_db()
+    initiative.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW
+    assert initiative.status == InitiativeStatus.PROPOSED
+
+
+@pytest.mark.django_db
+def test_anyone_on_staff_reads_an_initiative_without_its_controls(client, submitter, pm) -> None:
+    initiative = InitiativeFactory.create(title="CSV export")
+    client.force_login(submitter)
+    response = client.get(reverse("triage:initiative", args=[initiative.pk]))
+    assert response.status_code == 200
+    assert b"Merge" not in response.content
+    assert b"Edit" not in response.content
+    client.force_login(pm)
+    response = client.get(reverse("triage:initiative", args=[initiative.pk]))
+    assert b"Merge" in response.content
+
+
+@pytest.mark.django_db
+def test_a_missing_initiative_or_ticket_is_404(client, pm) -> None:
+    client.force_login(pm)
+    assert client.get(reverse("triage:initiative", args=[999])).status_code == 404
+    assert client.get(reverse("triage:inbox-action", args=[999, "link"])).status_code == 404
+    ticket = TicketFactory.create()
+    assert client.get(reverse("triage:inbox-action", args=[ticket.pk, "bogus"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_linking_to_a_missing_initiative_is_explained(client, pm) -> None:
+    ticket = TicketFactory.create()
+    client.force_login(pm)
+    url = reverse("triage:inbox-action", args=[ticket.pk, "link"])
+    response = client.post(url, {"initiative": "99999"}, **HTMX)
+    assert response.status_code == 400
+    assert "That initiative does not exist or is no longer open" in response.content.decode()
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.initiative_id) == (TicketStatus.NEW, None)
+
+
+@pytest.mark.django_db
+def test_declining_without_a_reason_changes_nothing(client, pm) -> None:
+    ticket = TicketFactory.create()
+    client.force_login(pm)
+    url = reverse("triage:inbox-action", args=[ticket.pk, "decline"])
+    response = client.post(url, {"reason": "   "}, **HTMX)
+    assert response.status_code == 400
+    assert "Say why, so the submitter can tell the customer." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW
+
+
+@pytest.mark.django_db
+def test_a_done_action_answers_the_done_row_and_fresh_counts(client, pm) -> None:
+    ticket = TicketFactory.create(title="Export")
+    TicketFactory.create()
+    initiative = InitiativeFactory.create(title="CSV")
+    client.force_login(pm)
+    url = reverse("triage:inbox-action", args=[ticket.pk, "link"])
+    response = client.post(url, {"initiative": initiative.pk}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Linked to “CSV”." in body
+    assert 'id="inbox-count-waiting" hx-swap-oob="true">1<' in body
+
+
+@pytest.mark.django_db
+def test_without_javascript_an_action_redirects_back_to_the_inbox(client, pm) -> None:
+    ticket = TicketFactory.create(title="Export")
+    client.force_login(pm)
+    url = reverse("triage:inbox-action", args=[ticket.pk, "snooze"])
+    assert client.get(url).status_code == 200  # the form on a page of its own
+    response = client.post(url, {"until": "2001-01-01"})
+    assert response.status_code == 400
+    assert "Pick a day after today" in response.content.decode()
+    response = client.post(url, {"until": "2099-01-01"})
+    assert response.status_code == 400
+    assert "Snooze for at most a year." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW
+
+
+@pytest.mark.django_db
+def test_a_forbidden_move_is_refused_with_a_message(client, pm) -> None:
+    initiative = InitiativeFactory.create(title="CSV")
+    client.force_login(pm)
+    url = reverse("triage:move", args=[initiative.pk])
+    response = client.post(
+        url, {"status": "in_progress", "version": initiative.version, "from": "board"}, **HTMX
+    )
+    assert response.status_code == 409
+    assert "it can move to planned or declined, not straight to in progress" in (
+        response.content.decode()
+    )
+    initiative.refresh_from_db()
+    assert initiative.status == InitiativeStatus.PROPOSED
+
+
+@pytest.mark.django_db
+def test_moving_to_shipped_or_declined_asks_for_the_note_first(client, pm) -> None:
+    initiative = InitiativeFactory.create(status=InitiativeStatus.IN_PROGRESS)
+    client.force_login(pm)
+    url = reverse("triage:move", args=[initiative.pk])
+    response = client.post(url, {"status": "shipped", "from": "board"}, **HTMX)
+    assert response.headers["HX-Redirect"] == (
+        reverse("triage:status", args=[initiative.pk]) + "?to=shipped"
+    )
+    status_url = reverse("triage:status", args=[initiative.pk])
+    response = client.post(status_url, {"status": "shipped", "version": initiative.version})
+    assert response.status_code == 400
+    assert "A release note is required." in response.content.decode()
+    initiative.refresh_from_db()
+    assert initiative.status == InitiativeStatus.IN_PROGRESS
+    response = client.post(
+        status_url,
+        {"status": "shipped", "version": initiative.version, "release_note": "It is out."},
+    )
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert (initiative.status, initiative.release_note) == (InitiativeStatus.SHIPPED, "It is out.")
+
+
+@pytest.mark.django_db
+def test_stored_text_is_escaped_on_every_triage_page(client, pm, submitter) -> None:
+    evil = "<script>alert(1)</script>"
+    customer = CustomerFactory.create(name=evil, name_key="evil")
+    ticket = TicketFactory.create(
+        title=evil, description=evil, customer=customer, contact__customer=customer
+    )
+    initiative = InitiativeFactory.create(title=evil, description=evil)
+    linked = TicketFactory.create(title=evil, customer=customer, contact__customer=customer)
+    ticket_link(ticket=linked, initiative=initiative, by=pm)
+    initiative_move(initiative=initiative, by=pm, status="declined", decline_reason=evil)
+    client.force_login(pm)
+    for url in [
+        reverse("triage:board"),
+        reverse("triage:inbox"),
+        reverse("triage:inbox-action", args=[ticket.pk, "link"]),
+        reverse("triage:initiative", args=[initiative.pk]),
+        reverse("triage:edit", args=[initiative.pk]),
+    ]:
+        body = client.get(url).content.decode()
+        assert evil not in body, url
+        assert "&lt;script&gt;" in body, url
+
+
+def _fill(n: int, pm: User) -> None:
+    for i in range(n):
+        initiative = InitiativeFactory.create(status=list(InitiativeStatus)[i % 5])
+        ticket = TicketFactory.create(importance=Importance.CRITICAL)
+        if initiative.status not in (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED):
+            ticket_link(ticket=ticket, initiative=initiative, by=pm)
+        TicketFactory.create()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("triage:inbox"),
+        reverse("triage:inbox") + "?view=snoozed",
+        reverse("triage:board"),
+        reverse("triage:board") + "?period=90&source_team=sales&segment=enterprise",
+    ],
+)
+def test_inbox_and_board_make_a_fixed_number_of_queries(
+    client, pm, django_assert_max_num_queries: Any, url: str
+) -> None:
+    client.force_login(pm)
+    _fill(3, pm)
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(url).status_code == 200
+    _fill(30, pm)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_initiative_page_makes_a_fixed_number_of_queries(
+    client, pm, django_assert_max_num_queries: Any
+) -> None:
+    initiative = InitiativeFactory.create()
+    client.force_login(pm)
+    for _ in range(2):
+        ticket_link(ticket=TicketFactory.create(), initiative=initiative, by=pm)
+    url = reverse("triage:initiative", args=[initiative.pk])
+    with django_assert_max_num_queries(15) as small:
+        client.get(url)
+    for _ in range(20):
+        ticket_link(ticket=TicketFactory.create(), initiative=initiative, by=pm)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
