@@ -184,7 +184,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic work, kept in code: each app's entry names its task.
+# A notification left `sending` this long (its worker died mid-send) is sent again by the sweep.
+NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=300)
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "sweep-notifications": {"task": "notifications.tasks.sweep", "schedule": 60},
     # Both are idempotent; running them often means a beat outage only delays them.
     "wake-snoozed-tickets": {"task": "triage.tasks.wake_snoozed_tickets", "schedule": 15 * 60},
     "snapshot-scores": {"task": "triage.tasks.snapshot_scores", "schedule": 60 * 60},

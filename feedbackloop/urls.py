@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from feedbackloop import views
 from feedbackloop.api import TokenView
+from notifications import views as notification_views
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -23,4 +24,5 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("notices/", include("notifications.urls")),
     path("triage/", include("triage.urls")),
+    path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
 ]

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Case, Value, When
+from django.db.models.functions import Cast
 
 
 def title_description_search_vector() -> models.GeneratedField:
@@ -102,6 +106,10 @@ class Customer(models.Model):
         return self.name
 
 
+def new_unsubscribe_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class Contact(models.Model):
     """A person at a customer; the one told when their ask ships."""
 
@@ -110,6 +118,15 @@ class Contact(models.Model):
     email = models.EmailField(max_length=254, unique=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bouncing = models.BooleanField(default=False)
+    # Opaque and unguessable; the unsubscribe link carries it signed (notifications.unsubscribe).
+    unsubscribe_token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_unsubscribe_token,
+        # Rows loaded in bulk (COPY, raw SQL) get a random one from the database.
+        db_default=Cast(RandomUUID(), output_field=models.CharField()),
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

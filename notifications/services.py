@@ -5,16 +5,26 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.utils import make_msgid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import Capability, can
+from feedbackloop.errors import DomainError
+from intake.models import Contact, Ticket, TicketStatus
 from notifications.models import (
     DeliveryStatus,
     EmailPreference,
@@ -23,7 +33,14 @@ from notifications.models import (
     NotificationKind,
 )
 
+if TYPE_CHECKING:
+    from triage.models import Initiative
+
 log = logging.getLogger(__name__)
+
+# A ticket counts for its initiative when linked to it or a duplicate of one there.
+COUNTED_STATUSES = (TicketStatus.LINKED, TicketStatus.DUPLICATE)
+STAFF_KINDS = [kind for kind in NotificationKind if kind != NotificationKind.CUSTOMER_SHIPPED]
 
 MAX_ATTEMPTS = 6
 
@@ -99,7 +116,8 @@ def _claim(notification_id: int) -> Notification | None:
     """Move a due row from pending to sending; None if another worker has it or it is done."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("contact__customer", "initiative")
             .filter(pk=notification_id, status=DeliveryStatus.PENDING)
             .first()
         )
@@ -129,6 +147,16 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
     notification = _claim(notification_id)
     if notification is None:
         return None
+    if notification.kind == NotificationKind.CUSTOMER_SHIPPED:
+        contact = notification.contact
+        if contact is None or not contact_may_be_emailed(contact):
+            # Unsubscribed (or found bouncing) since the row was written: never send.
+            Notification.objects.filter(pk=notification.pk).update(
+                status=DeliveryStatus.SUPPRESSED, last_error="contact unsubscribed or bouncing"
+            )
+            return DeliveryStatus.SUPPRESSED
+        if not notification.body_text:
+            _render_customer_email(notification)
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body_text,
@@ -163,9 +191,279 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
 
 
 def _extra_headers(notification: Notification) -> dict[str, str]:
-    return {}
+    """One-click unsubscribe (RFC 8058) on every email to a customer."""
+    if notification.kind != NotificationKind.CUSTOMER_SHIPPED or notification.contact is None:
+        return {}
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(notification.contact)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def notices_mark_read(*, user: User) -> int:
     """Mark every unread notice of this person read; returns how many."""
     return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Telling customers that what they asked for shipped
+
+UNSUBSCRIBE_SALT = "feedbackloop.unsubscribe"
+# Pending rows the fast path has not picked up after this long are queued again by the sweep;
+# rows left `sending` this long (a worker killed mid-send) go back to pending.
+SWEEP_PENDING_AFTER = timedelta(seconds=60)
+SWEEP_BATCH = 1000
+DELIVERY_CHUNK = 50
+
+
+def unsubscribe_url(contact: Contact) -> str:
+    token = signing.Signer(salt=UNSUBSCRIBE_SALT).sign(contact.unsubscribe_token)
+    return f"{settings.SITE_URL}{reverse('unsubscribe', args=[token])}"
+
+
+def contact_may_be_emailed(contact: Contact) -> bool:
+    if contact.unsubscribed_at is not None or contact.bouncing:
+        return False
+    try:
+        validate_email(contact.email)
+    except ValidationError:
+        return False
+    return True
+
+
+def _asks_of(initiative: Initiative) -> dict[int, list[Ticket]]:
+    """Each contact's tickets on the initiative, counting tickets that duplicate one there."""
+    tickets = (
+        Ticket.objects.filter(initiative=initiative, status__in=COUNTED_STATUSES)
+        .select_related("contact__customer", "submitted_by")
+        .defer("search_vector")
+        .order_by("contact_id", "created_at", "id")
+    )
+    asks: dict[int, list[Ticket]] = {}
+    for ticket in tickets:
+        asks.setdefault(ticket.contact_id, []).append(ticket)
+    return asks
+
+
+def customer_email_context(
+    *, initiative: Initiative, contact: Contact, tickets: list[Ticket], release_note: str
+) -> dict[str, object]:
+    filed_by = sorted({t.submitted_by.display_name for t in tickets})
+    return {
+        "initiative": initiative,
+        "contact": contact,
+        "customer": contact.customer,
+        "tickets": tickets,
+        "release_note": release_note,
+        "filed_by": filed_by,
+        "unsubscribe_url": unsubscribe_url(contact),
+    }
+
+
+def customer_email_subject(initiative: Initiative) -> str:
+    return f"You asked, we shipped: {initiative.title}"[:255]
+
+
+def customer_email_render(context: dict[str, object]) -> tuple[str, str]:
+    return (
+        render_to_string("notifications/email/customer_shipped.txt", context),
+        render_to_string("notifications/email/customer_shipped.html", context),
+    )
+
+
+def _render_customer_email(notification: Notification) -> None:
+    """Render at send time, from the initiative's tickets as they are now, and keep the result
+    so a resend after a crash carries exactly the same message."""
+    assert notification.initiative is not None
+    assert notification.contact is not None
+    tickets = _asks_of(notification.initiative).get(notification.contact_id or 0, [])
+    if not tickets and notification.ticket_id:
+        tickets = list(
+            Ticket.objects.select_related("submitted_by").filter(pk=notification.ticket_id)
+        )
+    context = customer_email_context(
+        initiative=notification.initiative,
+        contact=notification.contact,
+        tickets=tickets,
+        release_note=notification.initiative.release_note,
+    )
+    notification.body_text, notification.body_html = customer_email_render(context)
+    Notification.objects.filter(pk=notification.pk).update(
+        body_text=notification.body_text, body_html=notification.body_html
+    )
+
+
+@dataclass(frozen=True)
+class ShipAudience:
+    """Who a ship tells: contacts emailed, contacts suppressed, companies, and one sample."""
+
+    told: int
+    suppressed: int
+    companies: int
+    sample: tuple[Contact, list[Ticket]] | None
+
+
+def ship_audience(*, initiative: Initiative) -> ShipAudience:
+    """How many customers shipping this initiative would tell (one query)."""
+    asks = _asks_of(initiative)
+    told = suppressed = 0
+    companies: set[int] = set()
+    sample = None
+    for tickets in asks.values():
+        contact = tickets[0].contact
+        companies.add(contact.customer_id)
+        if contact_may_be_emailed(contact):
+            told += 1
+            sample = sample or (contact, tickets)
+        else:
+            suppressed += 1
+    return ShipAudience(told=told, suppressed=suppressed, companies=len(companies), sample=sample)
+
+
+def initiative_shipped_notify(*, initiative: Initiative) -> int:
+    """Record one email per contact who asked (suppressed rows for those who may not be
+    emailed) and a notice for each submitter; safe to run twice. Returns how many rows are new."""
+    asks = _asks_of(initiative)
+    rows = []
+    for contact_id, tickets in asks.items():
+        contact = tickets[0].contact
+        rows.append(
+            Notification(
+                kind=NotificationKind.CUSTOMER_SHIPPED,
+                idempotency_key=f"shipped:{initiative.pk}:{contact_id}",
+                recipient_email=contact.email[:254],
+                contact=contact,
+                ticket=tickets[0],
+                initiative=initiative,
+                subject=customer_email_subject(initiative),
+                body_text="",
+                message_id=_message_id(),
+                status=(
+                    DeliveryStatus.PENDING
+                    if contact_may_be_emailed(contact)
+                    else DeliveryStatus.SUPPRESSED
+                ),
+                last_error="" if contact_may_be_emailed(contact) else "unsubscribed or bouncing",
+            )
+        )
+    keys = [row.idempotency_key for row in rows]
+    existing = set(
+        Notification.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    new = [row for row in rows if row.idempotency_key not in existing]
+    Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    pending = list(
+        Notification.objects.filter(
+            idempotency_key__in=[row.idempotency_key for row in new],
+            status=DeliveryStatus.PENDING,
+        ).values_list("pk", flat=True)
+    )
+    _enqueue_on_commit(pending)
+
+    by_submitter: dict[int, tuple[User, set[str]]] = {}
+    for tickets in asks.values():
+        for ticket in tickets:
+            entry = by_submitter.setdefault(ticket.submitted_by_id, (ticket.submitted_by, set()))
+            entry[1].add(ticket.contact.customer.name)
+    for user, companies in by_submitter.values():
+        names = sorted(companies)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        staff_notify(
+            user=user,
+            kind=NotificationKind.STAFF_SHIPPED,
+            text=f"“{initiative.title}” shipped: we are emailing {shown}",
+            details=initiative.release_note,
+            url=reverse("triage:initiative", args=[initiative.pk]),
+            idempotency_key=f"staff-shipped:{initiative.pk}:{user.pk}",
+        )
+    return len(new)
+
+
+def _enqueue_on_commit(notification_ids: list[int]) -> None:
+    """Queue delivery in chunks once the transaction that wrote the rows commits."""
+    if not notification_ids:
+        return
+    from notifications.tasks import deliver_many
+
+    def enqueue() -> None:
+        for start in range(0, len(notification_ids), DELIVERY_CHUNK):
+            deliver_many.delay(notification_ids[start : start + DELIVERY_CHUNK])
+
+    transaction.on_commit(enqueue)
+
+
+def notifications_sweep(
+    *, now: datetime | None = None, stuck_after: timedelta | None = None
+) -> dict[str, int]:
+    """Catch what the fast path missed: rows stuck in `sending` (a worker died mid-send) go back
+    to pending, and pending rows that are due and were not picked up are queued again."""
+    now = now or timezone.now()
+    stuck_after = stuck_after or timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS)
+    released = Notification.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_after
+    ).update(status=DeliveryStatus.PENDING, last_error="released by the sweep after a stall")
+    due = list(
+        Notification.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lt=now - SWEEP_PENDING_AFTER
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if due:
+        from notifications.tasks import deliver_many
+
+        for start in range(0, len(due), DELIVERY_CHUNK):
+            deliver_many.delay(due[start : start + DELIVERY_CHUNK])
+    return {"released": released, "queued": len(due)}
+
+
+@transaction.atomic
+def notification_retry(*, notification: Notification, by: User) -> Notification:
+    """Send a failed row again (a PM or admin pressed retry after fixing the cause)."""
+    if not can(by, Capability.VIEW_DELIVERIES):
+        raise DomainError("Only product managers and admins retry deliveries.", code="forbidden")
+    if notification.status != DeliveryStatus.FAILED:
+        raise DomainError(
+            f"This email is {notification.get_status_display().lower()}, not failed.",
+            code="conflict",
+        )
+    notification.status = DeliveryStatus.PENDING
+    notification.attempts = 0
+    notification.next_attempt_at = None
+    notification.last_error = f"retried by {by.display_name}; was: {notification.last_error}"[:2000]
+    notification.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
+    _enqueue_on_commit([notification.pk])
+    return notification
+
+
+def contact_for_unsubscribe_token(token: str) -> Contact | None:
+    """The contact a signed unsubscribe token names, or None if it was tampered with."""
+    try:
+        raw = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return Contact.objects.select_related("customer").filter(unsubscribe_token=raw).first()
+
+
+@transaction.atomic
+def contact_unsubscribe(*, contact: Contact) -> Contact:
+    """Never email this contact again, including emails already waiting to go."""
+    if contact.unsubscribed_at is None:
+        contact.unsubscribed_at = timezone.now()
+        contact.save(update_fields=["unsubscribed_at"])
+    Notification.objects.filter(contact=contact, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SUPPRESSED, last_error="contact unsubscribed"
+    )
+    return contact
+
+
+def email_preferences_set(*, user: User, emailed: set[str]) -> None:
+    """Keep email on for the kinds in `emailed`, off for every other staff kind."""
+    off = [kind for kind in STAFF_KINDS if kind not in emailed]
+    EmailPreference.objects.filter(user=user).exclude(kind__in=off).delete()
+    EmailPreference.objects.bulk_create(
+        [EmailPreference(user=user, kind=kind) for kind in off], ignore_conflicts=True
+    )

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
-from notifications.models import DeliveryStatus
-from notifications.services import notification_deliver
+from notifications.models import DeliveryStatus, Notification
+from notifications.services import notification_deliver, notifications_sweep
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)
 def deliver(self: object, notification_id: int) -> str | None:
     status = notification_deliver(notification_id=notification_id)
     if status == DeliveryStatus.PENDING:
-        from notifications.models import Notification
-
         due = Notification.objects.filter(pk=notification_id).values_list(
             "next_attempt_at", flat=True
         )[0]
         raise self.retry(eta=due)  # type: ignore[attr-defined]
     return status
+
+
+@shared_task(acks_late=True)
+def deliver_many(notification_ids: list[int]) -> dict[str, int]:
+    """Send a chunk of rows; one that must wait for a retry is queued again for its time."""
+    counts: dict[str, int] = {}
+    for notification_id in notification_ids:
+        status = notification_deliver(notification_id=notification_id)
+        key = status or "skipped"
+        counts[key] = counts.get(key, 0) + 1
+        if status == DeliveryStatus.PENDING:
+            due = Notification.objects.filter(pk=notification_id).values_list(
+                "next_attempt_at", flat=True
+            )[0]
+            deliver.apply_async((notification_id,), eta=due or timezone.now())
+    return counts
+
+
+@shared_task
+def sweep() -> dict[str, int]:
+    """Every minute: nothing left pending or stuck in sending is lost."""
+    return notifications_sweep()

@@ -19,7 +19,7 @@ from accounts.permissions import Capability, can
 from feedbackloop.errors import DomainError
 from intake.models import UNTRIAGED, ProductArea, Ticket, TicketStatus
 from notifications.models import NotificationKind
-from notifications.services import staff_notify
+from notifications.services import initiative_shipped_notify, staff_notify
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
 from triage.scoring import initiative_rescore
 
@@ -298,6 +298,9 @@ def initiative_move(
         to_value=target,
         note=current.decline_reason if target == InitiativeStatus.DECLINED else "",
     )
+    if target == InitiativeStatus.SHIPPED:
+        # In this transaction: the ship and its outbox rows commit together or not at all.
+        initiative_shipped_notify(initiative=current)
     return current
 
 

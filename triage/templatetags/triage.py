@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from triage.models import Initiative, InitiativeStatus
 from triage.services import allowed_moves
@@ -25,10 +25,10 @@ def score_change(initiative: Initiative) -> SafeString:
     """'▲ 2.5 since last month', 'new this month' or nothing, from the month's snapshot."""
     start = getattr(initiative, "month_start_score", None)
     if start is None:
-        return format_html('<span class="delta new">new this month</span>')
+        return mark_safe('<span class="delta new">new this month</span>')
     change = Decimal(initiative.priority_score) - Decimal(start)
     if not change:
-        return format_html('<span class="delta flat">no change this month</span>')
+        return mark_safe('<span class="delta flat">no change this month</span>')
     arrow, css = ("▲", "up") if change > 0 else ("▼", "down")
     return format_html(
         '<span class="delta {}" title="Change since the start of the month">'
