@@ -186,6 +186,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # Periodic work, kept in code: each app's entry names its task.
 # A notification left `sending` this long (its worker died mid-send) is sent again by the sweep.
 NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=300)
+# A send refused for now (SMTP 4xx, connection lost) is tried again after a random wait of up to
+# this many seconds, then up to twice that, four times, … (capped at an hour). The worker tests
+# set a fraction of a second.
+NOTIFICATION_BACKOFF_SECONDS = env.float("NOTIFICATION_BACKOFF_SECONDS", default=30)
 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sweep-notifications": {"task": "notifications.tasks.sweep", "schedule": 60},

@@ -12,6 +12,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("intake.api")),
+    path("", include("notifications.api")),
     path("", include("triage.api")),
 ]
 

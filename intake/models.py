@@ -8,7 +8,7 @@ from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Cast
 
 
@@ -188,6 +188,12 @@ class Ticket(models.Model):
             models.Index(fields=["submitted_by", "-created_at"], name="ticket_by_submitter"),
             models.Index(fields=["status", "-importance_rank", "created_at"], name="ticket_inbox"),
             models.Index(fields=["initiative", "customer"], name="ticket_initiative_customer"),
+            # The board's filters: which initiatives have counted asks from a team since a day.
+            models.Index(
+                fields=["initiative", "source_team", "created_at"],
+                condition=Q(status__in=["linked", "duplicate"]),
+                name="ticket_counted_asks",
+            ),
         ]
 
     def __str__(self) -> str:

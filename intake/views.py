@@ -26,6 +26,7 @@ from intake.selectors import (
     tickets_of,
 )
 from intake.services import comment_add, ticket_create, ticket_update
+from notifications.selectors import customer_email_for
 from triage.selectors import initiative_get
 
 PAGE_SIZE = 25
@@ -154,6 +155,9 @@ def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None)
     form.fields["kind"].choices = kinds  # type: ignore[attr-defined]
     return {
         "ticket": ticket,
+        "customer_email": customer_email_for(
+            ticket_initiative_id=ticket.initiative_id, contact_id=ticket.contact_id
+        ),
         "comment_form": form,
         "can_edit": user.pk == ticket.submitted_by_id and ticket.is_untriaged,
         "nav": "mine" if user.pk == ticket.submitted_by_id else "tickets",

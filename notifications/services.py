@@ -131,8 +131,11 @@ def _claim(notification_id: int) -> Notification | None:
 
 
 def _backoff(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter: up to 30 s, 60 s, 120 s, … capped at an hour."""
-    return timedelta(seconds=random.uniform(1, min(3600, 30 * 2 ** (attempts - 1))))  # noqa: S311
+    """Exponential backoff with full jitter: up to 30 s, 60 s, 120 s, … capped at an hour
+    (the base is NOTIFICATION_BACKOFF_SECONDS); never under a second unless the base is."""
+    base = settings.NOTIFICATION_BACKOFF_SECONDS
+    ceiling = min(3600.0, base * 2 ** (attempts - 1))
+    return timedelta(seconds=random.uniform(min(1.0, base), ceiling))  # noqa: S311
 
 
 TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)

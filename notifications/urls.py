@@ -7,4 +7,7 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.notice_list, name="notices"),
     path("read/", views.notices_read, name="read"),
+    path("settings/", views.email_settings, name="settings"),
+    path("deliveries/", views.delivery_log, name="deliveries"),
+    path("deliveries/<int:notification_id>/retry/", views.delivery_retry, name="retry"),
 ]

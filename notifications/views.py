@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from notifications.selectors import notices_of
+from accounts.permissions import Capability, require
+from feedbackloop.errors import DomainError
+from notifications.models import DeliveryStatus, Notification, NotificationKind
+from notifications.selectors import deliveries, delivery_counts, email_opt_outs, notices_of
 from notifications.services import (
+    STAFF_KINDS,
     contact_for_unsubscribe_token,
     contact_unsubscribe,
+    email_preferences_set,
     notices_mark_read,
+    notification_retry,
 )
+from triage.selectors import initiative_get
 
 
 def _user(request: HttpRequest) -> User:
@@ -50,3 +61,72 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         contact_unsubscribe(contact=contact)
         done = True
     return render(request, "notifications/unsubscribe.html", {"contact": contact, "done": done})
+
+
+class DeliveryFilterForm(forms.Form):
+    initiative = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *DeliveryStatus.choices], required=False
+    )
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *NotificationKind.choices], required=False)
+
+
+@require(Capability.VIEW_DELIVERIES)
+@require_GET
+def delivery_log(request: HttpRequest) -> HttpResponse:
+    """Who was told what and when: every email, its status, attempts and last error."""
+    form = DeliveryFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        filters = {
+            "initiative_id": form.cleaned_data["initiative"],
+            "status": form.cleaned_data["status"],
+            "kind": form.cleaned_data["kind"],
+        }
+    page = Paginator(deliveries(**filters), 50).get_page(request.GET.get("page"))
+    initiative = None
+    if filters.get("initiative_id"):
+        initiative = initiative_get(initiative_id=filters["initiative_id"])
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "initiative": initiative,
+        "counts": delivery_counts(initiative_id=initiative.pk) if initiative else None,
+        "query": query.urlencode(),
+        "nav": "deliveries",
+    }
+    return render(request, "notifications/delivery_log.html", context)
+
+
+@require(Capability.VIEW_DELIVERIES)
+@require_POST
+def delivery_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None:
+        raise Http404("No such delivery.")
+    try:
+        notification_retry(notification=notification, by=_user(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Sending to {notification.recipient_email} again.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    return redirect(back or "notifications:deliveries")
+
+
+@require_http_methods(["GET", "POST"])
+def email_settings(request: HttpRequest) -> HttpResponse:
+    """Each person chooses which notices also come by email; the in-app list always has them."""
+    user = _user(request)
+    if request.method == "POST":
+        emailed = {kind for kind in request.POST.getlist("emailed") if kind in STAFF_KINDS}
+        email_preferences_set(user=user, emailed=emailed)
+        messages.success(request, "Saved your email settings.")
+        return redirect("notifications:settings")
+    off = email_opt_outs(user=user)
+    kinds = [(kind.value, kind.label, kind.value not in off) for kind in STAFF_KINDS]
+    return render(request, "notifications/email_settings.html", {"kinds": kinds, "nav": "notices"})

@@ -149,6 +149,7 @@ API_CALLS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("post", "/api/initiatives/", {"title": "Dark mode"}, {"pm": 201}),
     ("get", "/api/initiatives/{initiative}/", None, dict.fromkeys(STAFF, 200)),
     ("patch", "/api/initiatives/{initiative}/", {"status": "planned"}, {"pm": 200}),
+    ("get", "/api/notifications/", None, {"pm": 200, "admin_user": 200}),
 ]
 # Open to log in, or documentation of the calls above.
 API_NOT_CALLS = {"/api/auth/token/", "/api/schema/", "/api/docs/"}

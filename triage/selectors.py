@@ -21,12 +21,15 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
-from intake.models import Customer, Ticket, TicketStatus
+from intake.models import UNTRIAGED, Customer, Ticket, TicketStatus
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
 from triage.scoring import COUNTED_STATUSES
 
 OPEN_STATUSES = (InitiativeStatus.PROPOSED, InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS)
+CLOSED_STATUSES = (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED)
 BOARD_CARDS_PER_COLUMN = 30
+# Closed columns are for reference; the board is about what is still to decide.
+CLOSED_CARDS_PER_COLUMN = 10
 
 
 def initiatives_top(*, limit: int = 5) -> list[Initiative]:
@@ -110,9 +113,10 @@ def inbox_list(*, view: str = "waiting") -> QuerySet[Ticket]:
 
 def inbox_counts() -> dict[str, int]:
     """How many tickets each inbox view holds (one query)."""
-    counts = Ticket.objects.aggregate(
+    # Counting `status` over untriaged rows lets PostgreSQL answer from the inbox index alone.
+    counts = Ticket.objects.filter(status__in=UNTRIAGED).aggregate(
         **{
-            view: Count("id", filter=Q(status=status))
+            view: Count("status", filter=Q(status=status))
             for view, (status, _, _) in INBOX_VIEWS.items()
         }
     )
@@ -186,7 +190,9 @@ def _board_initiatives(filters: BoardFilters) -> QuerySet[Initiative]:
         asks = Ticket.objects.filter(initiative=OuterRef("pk"), status__in=COUNTED_STATUSES)
         start = period_start(filters.period)
         if start is not None:
-            asks = asks.filter(created_at__date__gte=start)
+            # The start of that day here, so the comparison can use the ticket index.
+            since = datetime.datetime.combine(start, datetime.time.min)
+            asks = asks.filter(created_at__gte=timezone.make_aware(since))
         if filters.source_team:
             asks = asks.filter(source_team=filters.source_team)
         if filters.segment:
@@ -214,7 +220,10 @@ def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) ->
             ),
             month_start_score=Subquery(last_month_score),
         )
-        .filter(place__lte=per_column)
+        .filter(
+            Q(place__lte=per_column)
+            | Q(place__lte=min(per_column, CLOSED_CARDS_PER_COLUMN), status__in=CLOSED_STATUSES)
+        )
         .order_by("status", "place")
     )
     cards = {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("initiatives/<int:initiative_id>/edit/", views.initiative_edit, name="edit"),
     path("initiatives/<int:initiative_id>/move/", views.initiative_move_view, name="move"),
     path("initiatives/<int:initiative_id>/status/", views.initiative_status, name="status"),
+    path("initiatives/<int:initiative_id>/preview/", views.ship_preview, name="preview"),
     path("initiatives/<int:initiative_id>/merge/", views.initiative_merge_view, name="merge"),
     path(
         "initiatives/<int:initiative_id>/tickets/<int:ticket_id>/unlink/",

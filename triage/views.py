@@ -25,6 +25,13 @@ from feedbackloop.http import HtmxHttpRequest
 from intake.models import CommentKind, Ticket
 from intake.selectors import similar_feedback, ticket_get
 from intake.services import comment_add
+from notifications.selectors import delivery_counts
+from notifications.services import (
+    customer_email_context,
+    customer_email_render,
+    customer_email_subject,
+    ship_audience,
+)
 from triage.forms import (
     AskForm,
     BoardFilterForm,
@@ -315,6 +322,14 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
     if target == InitiativeStatus.SHIPPED:
         initial["release_note"] = initiative.release_note
     form = MoveForm(request.POST or None, initial=initial)
+    # The one field this move needs is required here (the board's quick move has neither).
+    needed = "release_note" if target == InitiativeStatus.SHIPPED else "decline_reason"
+    form.fields[needed].required = True
+    form.fields[needed].error_messages["required"] = (
+        "A release note is required."
+        if target == InitiativeStatus.SHIPPED
+        else "A reason for declining is required."
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -332,16 +347,52 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
             verb = "Shipped" if target == InitiativeStatus.SHIPPED else "Declined"
             messages.success(request, f"{verb} “{initiative.title}”.")
             return redirect("triage:initiative", initiative.pk)
-    context = {
+    context: dict[str, Any] = {
         "initiative": initiative,
         "form": form,
         "target": InitiativeStatus(target),
         "allowed": target in allowed_moves(initiative.status),
         "nav": "board",
     }
+    if target == InitiativeStatus.SHIPPED:
+        form.fields["release_note"].widget.attrs.update(
+            {
+                "hx-post": reverse("triage:preview", args=[initiative.pk]),
+                "hx-trigger": "input changed delay:500ms",
+                "hx-target": "#ship-preview",
+            }
+        )
+        note = form["release_note"].value() or ""
+        context.update(_ship_preview_context(initiative, note))
     return render(
         request, "triage/initiative_status.html", context, status=400 if form.errors else 200
     )
+
+
+def _ship_preview_context(initiative: Initiative, release_note: str) -> dict[str, Any]:
+    audience = ship_audience(initiative=initiative)
+    preview = None
+    if audience.sample is not None:
+        contact, tickets = audience.sample
+        context = customer_email_context(
+            initiative=initiative,
+            contact=contact,
+            tickets=tickets,
+            release_note=release_note.strip() or "(Your release note goes here.)",
+        )
+        _text, html = customer_email_render(context)
+        preview = {"to": contact, "subject": customer_email_subject(initiative), "html": html}
+    return {"audience": audience, "preview": preview}
+
+
+@require(Capability.TRIAGE)
+@require_POST
+def ship_preview(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Fragment: the customer email as it reads with the release note being typed."""
+    initiative = _initiative_or_404(initiative_id)
+    note = request.POST.get("release_note", "")[:10_000]
+    context = _ship_preview_context(initiative, note)
+    return render(request, "triage/partials/ship_preview.html", context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,6 +454,7 @@ def initiative_detail(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         "moves": allowed_moves(initiative.status),
         "needs_form": NEEDS_FORM,
         "merge_form": MergeForm(exclude=initiative.pk),
+        "deliveries": delivery_counts(initiative_id=initiative.pk),
         "nav": "board",
     }
     return render(request, "triage/initiative_detail.html", context)

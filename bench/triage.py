@@ -1,0 +1,687 @@
+"""How fast the triage inbox and board answer at scale.
+
+    .venv/bin/python bench/triage.py [--tickets 100000 --customers 20000 --initiatives 2000]
+                                     [--small] [--requests 30] [--refill] [--explain]
+
+Fills its own database (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/feedbackloop_bench; created if missing, never the one in
+DATABASE_URL) with customers, contacts, initiatives and tickets through COPY, rescores every
+initiative, then times the pages server-side with Django's test client as a product manager.
+A database that already holds the requested counts is reused; --refill fills it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+from psycopg import sql
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from accounts.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+# Python puts this script's folder first on sys.path, where this file would shadow the `triage`
+# app it measures; the project root goes there instead.
+sys.path[0] = str(ROOT)
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/feedbackloop_bench"
+TARGET_MS = 150.0
+WARM_UPS = 3
+SEED = 20240601
+
+
+@dataclass(frozen=True)
+class Sizes:
+    tickets: int
+    customers: int
+    initiatives: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.tickets:,} tickets, {self.customers:,} customers, "
+            f"{self.initiatives:,} initiatives"
+        )
+
+
+FULL = Sizes(tickets=100_000, customers=20_000, initiatives=2_000)
+SMALL = Sizes(tickets=2_000, customers=400, initiatives=40)
+
+
+@dataclass(frozen=True)
+class Options:
+    sizes: Sizes
+    requests: int
+    refill: bool
+    explain: bool
+    database_url: str
+
+
+def options_parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=FULL.tickets)
+    parser.add_argument("--customers", type=int, default=FULL.customers)
+    parser.add_argument("--initiatives", type=int, default=FULL.initiatives)
+    parser.add_argument("--small", action="store_true", help=f"the CI preset: {SMALL}")
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--refill", action="store_true", help="fill again even if the counts match")
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest query"
+    )
+    args = parser.parse_args(argv)
+    sizes = SMALL if args.small else Sizes(args.tickets, args.customers, args.initiatives)
+    if sizes.customers < 1 or sizes.initiatives < 1 or sizes.tickets < 1 or args.requests < 1:
+        parser.error("--tickets, --customers, --initiatives and --requests must be at least 1")
+    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    name = urlparse(url).path.lstrip("/")
+    if "bench" not in name:
+        # The fill truncates tables; a typo must not point it at a database that matters.
+        parser.error(f"BENCH_DATABASE_URL names database {name!r}; its name must contain 'bench'")
+    return Options(
+        sizes=sizes,
+        requests=args.requests,
+        refill=args.refill,
+        explain=args.explain,
+        database_url=url,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The database
+
+
+def database_ensure(url: str) -> None:
+    """Create the benchmark database on its server if it is not there yet."""
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunparse(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        print(f"created database {name}")
+
+
+def django_setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DEBUG"] = "1"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "feedbackloop.settings"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def counts() -> Sizes:
+    from intake.models import Customer, Ticket
+    from triage.models import Initiative
+
+    return Sizes(
+        tickets=Ticket.objects.count(),
+        customers=Customer.objects.count(),
+        initiatives=Initiative.objects.count(),
+    )
+
+
+@contextmanager
+def step(label: str) -> Iterator[None]:
+    print(f"  {label}...", end="", flush=True)
+    start = time.perf_counter()
+    yield
+    print(f" {time.perf_counter() - start:.1f}s", flush=True)
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Stream rows into a table with COPY, then move its id sequence past the ids given."""
+    from django.db import connection
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    with connection.cursor() as cursor:
+        raw: psycopg.Cursor[Any] = cursor.cursor
+        with raw.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        raw.execute(
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {}))"
+            ).format(sql.Identifier(table)),
+            [table],
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Made-up but plausible data
+
+COMPANY_WORDS = [
+    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Soylent", "Wayne", "Stark", "Wonka",
+    "Tyrell", "Cyberdyne", "Aperture", "Vandelay", "Oscorp", "Nakatomi", "Dunder", "Prestige",
+    "Monarch", "Blue Sun", "Gringotts", "Massive", "Pied Piper", "Sterling", "Bluth",
+]  # fmt: skip
+COMPANY_KINDS = [
+    "Logistics", "Health", "Foods", "Labs", "Systems", "Bank", "Retail", "Media", "Energy",
+    "Travel", "Insurance", "Analytics", "Robotics", "Studios", "Pharma", "Freight",
+]  # fmt: skip
+FIRST_NAMES = [
+    "Ana", "Ben", "Chloe", "Dev", "Emeka", "Fatima", "Grace", "Hiro", "Ines", "Jon", "Kemal",
+    "Lena", "Mateo", "Nia", "Olga", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Wei",
+]  # fmt: skip
+LAST_NAMES = [
+    "Adeyemi", "Brown", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hughes", "Ito",
+    "Jensen", "Kowalski", "Li", "Moreau", "Novak", "Okafor", "Patel", "Rossi", "Silva", "Tanaka",
+]  # fmt: skip
+FEATURES = [
+    "CSV export", "Bulk edit", "Audit log", "Single sign-on", "Webhooks", "Custom fields",
+    "Dark mode", "Offline mode", "Saved filters", "Scheduled reports", "API access",
+    "Two-factor login", "Approval workflows", "Slack alerts", "Role permissions", "Faster search",
+    "Recurring billing", "Multi-currency", "Calendar sync", "Data retention rules",
+]  # fmt: skip
+OBJECTS = [
+    "invoices", "projects", "orders", "reports", "users", "dashboards", "contracts", "payments",
+    "documents", "teams", "shipments", "forms", "time sheets", "expenses",
+]  # fmt: skip
+ASKS = [
+    "Need", "Asking for", "Please add", "Blocked without", "Would pay more for", "Missing",
+    "Renewal depends on", "Churn risk without", "Competitor has",
+]  # fmt: skip
+PAINS = [
+    "does this by hand every week and it takes hours",
+    "copies the data into spreadsheets and makes mistakes",
+    "cannot roll the product out to the rest of the company without it",
+    "says a competitor already offers this and they are evaluating them",
+    "has asked about this on every call since onboarding",
+    "lost a day of work last month because of this",
+]  # fmt: skip
+TAGS = [
+    "renewal", "churn-risk", "expansion", "security", "compliance", "ux", "performance",
+    "mobile", "reporting", "integration", "admin", "onboarding",
+]  # fmt: skip
+AREAS = [
+    ("Billing", "billing"),
+    ("Reporting", "reporting"),
+    ("Integrations", "integrations"),
+    ("Onboarding", "onboarding"),
+    ("Mobile app", "mobile-app"),
+    ("Permissions", "permissions"),
+    ("Search", "search"),
+    ("Notifications", "notifications"),
+]
+# (value, weight, revenue range); the value set follows intake.models.Segment.
+SEGMENTS = [
+    ("smb", 45, (5_000, 60_000)),
+    ("mid_market", 25, (60_000, 400_000)),
+    ("enterprise", 10, (400_000, 3_000_000)),
+    ("startup", 12, (1_000, 40_000)),
+    ("other", 8, (1_000, 100_000)),
+]
+INITIATIVE_STATUSES = [
+    ("proposed", 70),
+    ("planned", 12),
+    ("in_progress", 8),
+    ("shipped", 7),
+    ("declined", 3),
+]
+TICKET_STATUSES = [
+    ("new", 30),
+    ("linked", 57),
+    ("duplicate", 4),
+    ("needs_info", 3),
+    ("snoozed", 3),
+    ("declined", 3),
+]
+KINDS = [("feature_request", 55), ("friction", 20), ("bug", 15), ("other", 10)]
+IMPORTANCES = [("nice_to_have", 45), ("important", 40), ("critical", 15)]
+SUBMITTER_TEAMS = ["sales", "customer_success", "onboarding", "support"]
+DECLINE_REASONS = [
+    "Out of scope for the product.",
+    "Already possible with saved filters; sent the customer the help article.",
+    "Only one customer needs this and it would complicate the settings for everyone.",
+]
+
+
+# Model defaults are not column defaults, so COPY names them; the rescore fills in the score.
+SCORE_COLUMNS = [
+    "priority_score",
+    "customer_count",
+    "ticket_count",
+    "critical_count",
+    "revenue_total",
+    "version",
+]
+UNSCORED = (0, 0, 0, 0, 0, 1)
+
+TICKET_COLUMNS = [
+    "id",
+    "title",
+    "description",
+    "customer_id",
+    "contact_id",
+    "submitted_by_id",
+    "source_team",
+    "kind",
+    "importance",
+    "revenue_at_stake",
+    "product_area_id",
+    "tags",
+    "status",
+    "initiative_id",
+    "duplicate_of_id",
+    "decline_reason",
+    "snoozed_until",
+    "created_at",
+    "updated_at",
+]
+
+
+def _weighted(rng: random.Random, choices: Sequence[tuple[Any, ...]], k: int) -> list[Any]:
+    return rng.choices([c[0] for c in choices], weights=[c[1] for c in choices], k=k)
+
+
+def _skewed_weights(n: int, exponent: float) -> list[float]:
+    """Zipf-like weights: a few items get most picks, as popular asks and big customers do."""
+    return [1 / (rank + 1) ** exponent for rank in range(n)]
+
+
+def _moment(rng: random.Random, now: datetime.datetime, days: int) -> datetime.datetime:
+    # The power leans towards recent dates: the product gets more feedback as it grows.
+    return now - datetime.timedelta(seconds=rng.random() ** 1.4 * days * 86_400)
+
+
+def users_ensure() -> tuple[User, list[User]]:
+    """The product manager the pages are requested as, and the submitters tickets come from."""
+    from accounts.models import Role, Team, User
+
+    def user(username: str, role: Role, team: str, first: str, last: str) -> User:
+        existing = User.objects.filter(username=username).first()
+        if existing is not None:
+            return existing
+        return User.objects.create_user(
+            username=username,
+            email=f"{username}@staff.example",
+            password=None,
+            role=role,
+            team=team,
+            first_name=first,
+            last_name=last,
+        )
+
+    managers = [
+        user(f"bench-pm-{n}", Role.PRODUCT_MANAGER, Team.PRODUCT, "Pat", f"Manager{n}")
+        for n in range(1, 4)
+    ]
+    submitters = [
+        user(f"bench-{team}-{n}", Role.SUBMITTER, team, FIRST_NAMES[n], Team(team).label)
+        for team in SUBMITTER_TEAMS
+        for n in range(1, 4)
+    ]
+    return managers[0], managers + submitters
+
+
+def areas_ensure() -> list[int]:
+    from intake.models import ProductArea
+
+    return [
+        ProductArea.objects.get_or_create(slug=slug, defaults={"name": name})[0].pk
+        for name, slug in AREAS
+    ]
+
+
+def fill(sizes: Sizes, *, seed: int = SEED) -> None:
+    """Empty the benchmark tables and fill them with `sizes` rows, scored and analyzed."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import Role
+    from triage.scoring import initiatives_rescore_all
+    from triage.services import scores_snapshot
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    today = timezone.localdate()
+    with step("emptying tickets, contacts, customers, initiatives"), connection.cursor() as c:
+        # CASCADE also empties what hangs off them: comments, history, snapshots, notifications.
+        c.execute(
+            "TRUNCATE intake_ticket, intake_contact, intake_customer, triage_initiative "
+            "RESTART IDENTITY CASCADE"
+        )
+    _, staff = users_ensure()
+    managers = [u.pk for u in staff if u.role == Role.PRODUCT_MANAGER]
+    submitters = [(u.pk, u.team) for u in staff if u.role == Role.SUBMITTER]
+    area_ids = areas_ensure()
+
+    with transaction.atomic():
+        with step(f"customers ({sizes.customers:,})"):
+            segments = _weighted(rng, SEGMENTS, sizes.customers)
+            revenue = {name: bounds for name, _, bounds in SEGMENTS}
+            customer_rows: list[tuple[int, str, str, str, Decimal | None, datetime.datetime]] = []
+            for pk, segment in enumerate(segments, start=1):
+                name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {pk}"
+                low, high = revenue[segment]
+                annual = None if rng.random() < 0.1 else Decimal(rng.randrange(low, high, 500))
+                created = _moment(rng, now, 900)
+                customer_rows.append((pk, name, name.casefold(), segment, annual, created))
+            copy_rows(
+                "intake_customer",
+                ["id", "name", "name_key", "segment", "annual_revenue", "created_at"],
+                customer_rows,
+            )
+
+        with step("contacts"):
+            contacts_of: list[list[int]] = [[]]  # index = customer id
+            contact_rows: list[tuple[object, ...]] = []
+            for customer_pk, name, *_rest, created in customer_rows:
+                domain = name.lower().replace(" ", "-")
+                contacts_of.append([])
+                for _ in range(rng.choice((1, 1, 2))):
+                    pk = len(contact_rows) + 1
+                    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                    email = f"{first.lower()}.{last.lower()}.{pk}@{domain}.example"
+                    contacts_of[customer_pk].append(pk)
+                    contact_rows.append(
+                        (pk, customer_pk, f"{first} {last}", email, None, False, created)
+                    )
+            copy_rows(
+                "intake_contact",
+                ["id", "customer_id", "name", "email", "unsubscribed_at", "bouncing", "created_at"],
+                contact_rows,
+            )
+
+        with step(f"initiatives ({sizes.initiatives:,})"):
+            initiative_rows: list[tuple[object, ...]] = []
+            initiative_area: list[int | None] = [None]  # index = initiative id
+            topics: list[str] = [""]
+            statuses = _weighted(rng, INITIATIVE_STATUSES, sizes.initiatives)
+            for pk, status in enumerate(statuses, start=1):
+                topic = f"{rng.choice(FEATURES)} for {rng.choice(OBJECTS)}"
+                area = rng.choice(area_ids)
+                created = _moment(rng, now, 730)
+                updated = min(now, created + datetime.timedelta(days=rng.randint(0, 60)))
+                shipped = status == "shipped"
+                initiative_rows.append(
+                    (
+                        pk,
+                        topic,
+                        f"Customers want {topic.lower()}; today they work around it by hand.",
+                        area,
+                        rng.choice(managers)
+                        if status != "proposed" or rng.random() < 0.4
+                        else None,
+                        status,
+                        rng.choice(DECLINE_REASONS) if status == "declined" else "",
+                        f"{topic} is live for everyone." if shipped else "",
+                        "",
+                        created,
+                        updated,
+                        updated if shipped else None,
+                        *UNSCORED,
+                    )
+                )
+                initiative_area.append(area)
+                topics.append(topic)
+            copy_rows(
+                "triage_initiative",
+                [
+                    "id",
+                    "title",
+                    "description",
+                    "product_area_id",
+                    "owner_id",
+                    "status",
+                    "decline_reason",
+                    "release_note",
+                    "effort",
+                    "created_at",
+                    "updated_at",
+                    "shipped_at",
+                    *SCORE_COLUMNS,
+                ],
+                initiative_rows,
+            )
+
+        with step(f"tickets ({sizes.tickets:,})"):
+            copy_rows(
+                "intake_ticket",
+                TICKET_COLUMNS,
+                _ticket_rows(
+                    rng,
+                    sizes,
+                    now=now,
+                    today=today,
+                    contacts_of=contacts_of,
+                    customer_names=[""] + [row[1] for row in customer_rows],
+                    submitters=submitters,
+                    area_ids=area_ids,
+                    initiative_area=initiative_area,
+                    topics=topics,
+                ),
+            )
+
+        with step("scoring every initiative"):
+            initiatives_rescore_all()
+        with step("this month's score snapshot"):
+            scores_snapshot()
+
+    with step("VACUUM ANALYZE"), connection.cursor() as c:
+        c.execute("VACUUM ANALYZE")
+
+
+def _ticket_rows(
+    rng: random.Random,
+    sizes: Sizes,
+    *,
+    now: datetime.datetime,
+    today: datetime.date,
+    contacts_of: list[list[int]],
+    customer_names: list[str],
+    submitters: list[tuple[int, str]],
+    area_ids: list[int],
+    initiative_area: list[int | None],
+    topics: list[str],
+) -> Iterator[tuple[object, ...]]:
+    """Tickets in id order = time order; duplicates point at an earlier counted ticket."""
+    n = sizes.tickets
+    moments = sorted(_moment(rng, now, 730) for _ in range(n))
+    statuses = _weighted(rng, TICKET_STATUSES, n)
+    kinds = _weighted(rng, KINDS, n)
+    importances = _weighted(rng, IMPORTANCES, n)
+    customer_ids = list(range(1, sizes.customers + 1))
+    rng.shuffle(customer_ids)  # which customers ask the most is random, not by id
+    customers = rng.choices(customer_ids, weights=_skewed_weights(sizes.customers, 0.6), k=n)
+    initiative_ids = list(range(1, sizes.initiatives + 1))
+    rng.shuffle(initiative_ids)
+    initiatives = rng.choices(initiative_ids, weights=_skewed_weights(sizes.initiatives, 0.8), k=n)
+    counted: list[tuple[int, int]] = []  # (ticket id, initiative id) of linked tickets so far
+    for index in range(n):
+        pk = index + 1
+        status = statuses[index]
+        initiative: int | None = None
+        duplicate_of: int | None = None
+        if status == "duplicate" and counted:
+            duplicate_of, initiative = counted[rng.randrange(len(counted))]
+        elif status in ("duplicate", "linked"):
+            status = "linked"
+            initiative = initiatives[index]
+            counted.append((pk, initiative))
+        customer = customers[index]
+        topic = (
+            topics[initiative]
+            if initiative is not None
+            else f"{rng.choice(FEATURES)} for {rng.choice(OBJECTS)}"
+        )
+        submitter, team = rng.choice(submitters)
+        created = moments[index]
+        yield (
+            pk,
+            f"{rng.choice(ASKS)} {topic[0].lower()}{topic[1:]}",
+            f"{customer_names[customer]} {rng.choice(PAINS)}. They asked for {topic.lower()}.",
+            customer,
+            rng.choice(contacts_of[customer]),
+            submitter,
+            team if rng.random() < 0.9 else "other",
+            kinds[index],
+            importances[index],
+            Decimal(rng.randrange(1_000, 250_000, 1_000)) if rng.random() < 0.2 else None,
+            initiative_area[initiative] if initiative is not None else rng.choice(area_ids),
+            rng.sample(TAGS, k=rng.choice((0, 0, 1, 1, 2, 3))),
+            status,
+            initiative,
+            duplicate_of,
+            rng.choice(DECLINE_REASONS) if status == "declined" else "",
+            today + datetime.timedelta(days=rng.randint(1, 60)) if status == "snoozed" else None,
+            created,
+            min(now, created + datetime.timedelta(days=rng.randint(0, 20))),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    page: Page
+    durations_ms: list[float]
+    sql_ms: list[float]
+    queries: list[int]
+    slowest_sql: str
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.durations_ms)
+
+    @property
+    def sql_median_ms(self) -> float:
+        return statistics.median(self.sql_ms)
+
+    @property
+    def p95_ms(self) -> float:
+        if len(self.durations_ms) < 2:
+            return self.durations_ms[0]
+        return statistics.quantiles(self.durations_ms, n=20, method="inclusive")[18]
+
+    @property
+    def queries_label(self) -> str:
+        low, high = min(self.queries), max(self.queries)
+        return str(low) if low == high else f"{low}-{high}"
+
+    @property
+    def passed(self) -> bool:
+        return self.p95_ms <= TARGET_MS
+
+
+def pages() -> list[Page]:
+    from django.urls import reverse
+
+    board = reverse("triage:board")
+    return [
+        Page("inbox", reverse("triage:inbox")),
+        Page("board", board),
+        Page("board, 90 days, sales", f"{board}?period=90&source_team=sales"),
+    ]
+
+
+def page_time(client: Client, page: Page, requests: int) -> Timing:
+    """Median and p95 of `requests` GETs after a few warm-ups, with the queries each made."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get() -> None:
+        response = client.get(page.url)
+        assert response.status_code == 200, f"{page.url} answered {response.status_code}"
+
+    for _ in range(WARM_UPS):
+        get()
+    durations: list[float] = []
+    sql_ms: list[float] = []
+    queries: list[int] = []
+    slowest = (0.0, "")
+    for _ in range(requests):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            get()
+            durations.append((time.perf_counter() - start) * 1000)
+        queries.append(len(captured.captured_queries))
+        sql_ms.append(sum(float(query["time"]) for query in captured.captured_queries) * 1000)
+        for query in captured.captured_queries:
+            slowest = max(slowest, (float(query["time"]), query["sql"]))
+    return Timing(page, durations, sql_ms, queries, slowest[1])
+
+
+def explain(statement: str) -> str:
+    from django.db import connection
+
+    if not statement.startswith("SELECT"):
+        # ANALYZE runs the statement; only reads are safe to run again (not a DECLARE either).
+        return "(not a plain SELECT; not explained)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def report(timings: Sequence[Timing]) -> None:
+    width = max(len(t.page.label) for t in timings)
+    print(
+        f"\n{'page':<{width}}  median ms  p95 ms  of which SQL  queries  target  result\n"
+        f"{'':<{width}}  {'':>9}  {'':>6}  (median ms)  {'':>7}  (p95)"
+    )
+    for t in timings:
+        print(
+            f"{t.page.label:<{width}}  {t.median_ms:>9.1f}  {t.p95_ms:>6.1f}  "
+            f"{t.sql_median_ms:>11.1f}  {t.queries_label:>7}  {TARGET_MS:>6.0f}  "
+            f"{'PASS' if t.passed else 'MISS'}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = options_parse(argv)
+    database_ensure(options.database_url)
+    django_setup(options.database_url)
+    from django.test import Client
+
+    manager, _ = users_ensure()
+    held = counts()
+    if held == options.sizes and not options.refill:
+        print(f"{urlparse(options.database_url).path.lstrip('/')} already holds {held}; reusing it")
+    else:
+        print(f"filling with {options.sizes} (held {held})")
+        start = time.perf_counter()
+        fill(options.sizes)
+        print(f"filled in {time.perf_counter() - start:.1f}s")
+
+    # DEBUG is on, so "localhost" is an allowed host; the test client's "testserver" is not.
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(manager)
+    timings = [page_time(client, page, options.requests) for page in pages()]
+    report(timings)
+    if options.explain:
+        for timing in timings:
+            print(f"\n-- {timing.page.label}: slowest query\n{timing.slowest_sql}\n")
+            print(explain(timing.slowest_sql))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

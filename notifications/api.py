@@ -1,0 +1,47 @@
+"""The delivery call of the API contract: who was told what, when, and how it went."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import URLPattern, path
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import Capability, allows
+from notifications.models import Notification
+from notifications.selectors import deliveries
+from notifications.serializers import DeliveryQuerySerializer, DeliverySerializer
+
+
+class DeliveryList(generics.ListAPIView[Notification]):
+    """A page of deliveries, newest first."""
+
+    serializer_class = DeliverySerializer
+    permission_classes = [IsAuthenticated, allows(Capability.VIEW_DELIVERIES)]
+    filter_backends: Sequence[Any] = []
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        query = DeliveryQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return deliveries(
+            initiative_id=query.validated_data.get("initiative"),
+            status=query.validated_data.get("status", ""),
+        )
+
+    @extend_schema(
+        summary="Deliveries (emails) with status, attempts and errors; product managers, admins",
+        parameters=[DeliveryQuerySerializer],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+urlpatterns: list[URLPattern] = [
+    path("notifications/", DeliveryList.as_view(), name="api-notifications"),
+]
