@@ -173,7 +173,11 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
-        status, error = DeliveryStatus.FAILED, f"recipient refused: {exc.recipients}"
+        # 4xx at RCPT is "not now" (greylisting, a full mailbox): try again; 5xx is final.
+        codes = [code for code, _ in exc.recipients.values()]
+        transient = bool(codes) and all(400 <= code < 500 for code in codes)
+        status = DeliveryStatus.PENDING if transient else DeliveryStatus.FAILED
+        error = f"recipient refused: {exc.recipients}"
     except smtplib.SMTPResponseException as exc:
         permanent = 500 <= exc.smtp_code < 600
         status = DeliveryStatus.FAILED if permanent else DeliveryStatus.PENDING
@@ -234,11 +238,14 @@ def contact_may_be_emailed(contact: Contact) -> bool:
     return True
 
 
-def _asks_of(initiative: Initiative) -> dict[int, list[Ticket]]:
-    """Each contact's tickets on the initiative, counting tickets that duplicate one there."""
+def _asks_of(initiative: Initiative, *, contact_id: int | None = None) -> dict[int, list[Ticket]]:
+    """Each contact's tickets on the initiative (or one contact's), counting tickets that
+    duplicate one there."""
+    tickets = Ticket.objects.filter(initiative=initiative, status__in=COUNTED_STATUSES)
+    if contact_id is not None:
+        tickets = tickets.filter(contact_id=contact_id)
     tickets = (
-        Ticket.objects.filter(initiative=initiative, status__in=COUNTED_STATUSES)
-        .select_related("contact__customer", "submitted_by")
+        tickets.select_related("contact__customer", "submitted_by")
         .defer("search_vector")
         .order_by("contact_id", "created_at", "id")
     )
@@ -279,7 +286,9 @@ def _render_customer_email(notification: Notification) -> None:
     so a resend after a crash carries exactly the same message."""
     assert notification.initiative is not None
     assert notification.contact is not None
-    tickets = _asks_of(notification.initiative).get(notification.contact_id or 0, [])
+    contact_id = notification.contact.pk
+    # Only this contact's tickets: loading the whole initiative for each email is quadratic.
+    tickets = _asks_of(notification.initiative, contact_id=contact_id).get(contact_id, [])
     if not tickets and notification.ticket_id:
         tickets = list(
             Ticket.objects.select_related("submitted_by").filter(pk=notification.ticket_id)
@@ -403,7 +412,8 @@ def notifications_sweep(
     """Catch what the fast path missed: rows stuck in `sending` (a worker died mid-send) go back
     to pending, and pending rows that are due and were not picked up are queued again."""
     now = now or timezone.now()
-    stuck_after = stuck_after or timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS)
+    if stuck_after is None:  # not `or`: timedelta(0) is a valid (if drastic) choice
+        stuck_after = timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS)
     released = Notification.objects.filter(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_after
     ).update(status=DeliveryStatus.PENDING, last_error="released by the sweep after a stall")

@@ -245,7 +245,7 @@ def test_delivery_log_and_api_make_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("notifications:deliveries"))
     with django_assert_max_num_queries(len(small_api.captured_queries)):
-        response = api.get("/api/notifications/", {"initiative": other.pk, "status": "sent"})
+        response = api.get("/api/notifications/", {"initiative": str(other.pk), "status": "sent"})
     assert response.json()["count"] == 15
     first = response.json()["results"][0]
     assert set(first) >= {"recipient", "kind", "status", "attempts", "sent_at"}
