@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -191,7 +192,20 @@ NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=300)
 # set a fraction of a second.
 NOTIFICATION_BACKOFF_SECONDS = env.float("NOTIFICATION_BACKOFF_SECONDS", default=30)
 
+# The monthly review: weekday (0 = Monday, so 1 = Tuesday), which one in the month, local time.
+REVIEW_WEEKDAY = env.int("REVIEW_WEEKDAY", default=1)
+REVIEW_WEEK = env.int("REVIEW_WEEK", default=1)
+REVIEW_TIME = env.str("REVIEW_TIME", default="10:00")
+if not (0 <= REVIEW_WEEKDAY <= 6 and 1 <= REVIEW_WEEK <= 4) or not re.fullmatch(
+    r"([01]\d|2[0-3]):[0-5]\d", REVIEW_TIME
+):
+    raise ConfigError(
+        "REVIEW_WEEKDAY must be 0-6 (0 = Monday), REVIEW_WEEK 1-4 and REVIEW_TIME like 10:00"
+    )
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "schedule-reviews": {"task": "sessions.tasks.schedule_reviews", "schedule": 60 * 60},
+    "session-reminders": {"task": "sessions.tasks.send_reminders", "schedule": 5 * 60},
     "sweep-notifications": {"task": "notifications.tasks.sweep", "schedule": 60},
     # Both are idempotent; running them often means a beat outage only delays them.
     "wake-snoozed-tickets": {"task": "triage.tasks.wake_snoozed_tickets", "schedule": 15 * 60},

@@ -12,7 +12,9 @@ class NotificationKind(models.TextChoices):
     STAFF_DECLINED = "staff_declined", "Your ticket was declined"
     STAFF_LINKED = "staff_linked", "Your ticket was linked to an initiative"
     STAFF_DUPLICATE = "staff_duplicate", "Your ticket was marked a duplicate"
-    SESSION_INVITE = "session_invite", "An invite to a session"
+    SESSION_INVITE = "session_invite", "An invite to a session (or its change)"
+    SESSION_REMINDER = "session_reminder", "A reminder the day before a session"
+    SESSION_SUMMARY = "session_summary", "The summary of a session you were in"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -56,6 +58,8 @@ class Notification(models.Model):
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # A calendar invite (iCalendar text) sent as an attachment, for session invites.
+    ics = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

@@ -60,6 +60,7 @@ def notification_record(
     body_html: str = "",
     recipient_user: User | None = None,
     suppressed: bool = False,
+    ics: str = "",
     **links: object,
 ) -> Notification | None:
     """Write one outbox row unless its key exists; queue its delivery once the change commits."""
@@ -72,6 +73,7 @@ def notification_record(
             "subject": subject[:255],
             "body_text": body_text,
             "body_html": body_html,
+            "ics": ics,
             "message_id": _message_id(),
             "status": DeliveryStatus.SUPPRESSED if suppressed else DeliveryStatus.PENDING,
             **links,
@@ -94,6 +96,7 @@ def staff_notify(
     url: str,
     idempotency_key: str,
     details: str = "",
+    ics: str = "",
 ) -> Notice:
     """Tell a member of staff in the app, and by email unless they switched this kind off."""
     notice = Notice.objects.create(user=user, kind=kind, text=text[:500], url=url)
@@ -108,6 +111,7 @@ def staff_notify(
             subject=text,
             body_text=render_to_string("notifications/email/staff_notice.txt", context),
             body_html=render_to_string("notifications/email/staff_notice.html", context),
+            ics=ics,
         )
     return notice
 
@@ -168,6 +172,9 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
+    if notification.ics:
+        method = "CANCEL" if "METHOD:CANCEL" in notification.ics else "REQUEST"
+        message.attach("invite.ics", notification.ics, f"text/calendar; method={method}")
     status = DeliveryStatus.SENT
     error = ""
     try:

@@ -7,6 +7,9 @@ transaction; every change to an initiative is kept in its history (InitiativeEve
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -52,8 +55,22 @@ def allowed_moves(status: str) -> list[InitiativeStatus]:
     return moves
 
 
+# A review's facilitator records decisions that act through these services; the sessions app
+# checks who may decide and then runs the service inside `decided_in_review()`.
+_IN_REVIEW: ContextVar[bool] = ContextVar("decided_in_review", default=False)
+
+
+@contextmanager
+def decided_in_review() -> Iterator[None]:
+    token = _IN_REVIEW.set(True)
+    try:
+        yield
+    finally:
+        _IN_REVIEW.reset(token)
+
+
 def _require_triage(by: User) -> None:
-    if not can(by, Capability.TRIAGE):
+    if not can(by, Capability.TRIAGE) and not _IN_REVIEW.get():
         raise DomainError(
             "Only product managers triage tickets and change initiatives.", code="forbidden"
         )
