@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
+    "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -251,6 +252,8 @@ SPECTACULAR_SETTINGS = {
         "CommentKindEnum": "intake.models.CommentKind",
         "TicketStatusEnum": "intake.models.TicketStatus",
         "InitiativeStatusEnum": "triage.models.InitiativeStatus",
+        "SessionKindEnum": "sessions.models.SessionKind",
+        "SessionStatusEnum": "sessions.models.SessionStatus",
     },
 }
 

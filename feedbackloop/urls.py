@@ -14,6 +14,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("intake.api")),
     path("", include("notifications.api")),
     path("", include("triage.api")),
+    path("", include("sessions.api")),
 ]
 
 urlpatterns = [
@@ -25,5 +26,6 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("notices/", include("notifications.urls")),
     path("triage/", include("triage.urls")),
+    path("sessions/", include("sessions.urls")),
     path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
 ]

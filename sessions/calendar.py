@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from email.utils import parseaddr
+
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -16,6 +19,13 @@ def _address(user: User) -> vCalAddress:
     return address
 
 
+def _app_address() -> vCalAddress:
+    name, email = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    address = vCalAddress(f"mailto:{email}")
+    address.params["cn"] = vText(name or "FeedbackLoop")
+    return address
+
+
 def session_ics(*, session: Session, attendees: list[User], cancel: bool = False) -> str:
     """The iCalendar text for an invite (METHOD:REQUEST) or a cancellation (METHOD:CANCEL)."""
     calendar = Calendar()
@@ -27,8 +37,9 @@ def session_ics(*, session: Session, attendees: list[User], cancel: bool = False
     event.add("uid", f"{session.uid}@{domain or 'feedbackloop'}")
     event.add("sequence", session.sequence)
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", session.starts_at)
-    event.add("dtend", session.ends_at)
+    # In UTC: a TZID would need a VTIMEZONE definition alongside (RFC 5545 §3.2.19).
+    event.add("dtstart", session.starts_at.astimezone(datetime.UTC))
+    event.add("dtend", session.ends_at.astimezone(datetime.UTC))
     event.add("summary", session.title)
     if session.description:
         event.add("description", session.description)
@@ -39,8 +50,11 @@ def session_ics(*, session: Session, attendees: list[User], cancel: bool = False
         "status",
         "CANCELLED" if cancel or session.status == SessionStatus.CANCELLED else "CONFIRMED",
     )
+    # iTIP requires an organizer; a review the beat task made has no facilitator.
     if session.facilitator is not None and session.facilitator.email:
         event.add("organizer", _address(session.facilitator))
+    else:
+        event.add("organizer", _app_address())
     for user in attendees:
         if user.email:
             event.add("attendee", _address(user))

@@ -63,8 +63,16 @@ def _require_organizer(by: User) -> None:
         )
 
 
+def may_decide(session: Session, user: User) -> bool:
+    """The session's facilitator or a PM decides; a review the beat task made (no facilitator
+    yet) is run by any facilitator."""
+    if user.pk == session.facilitator_id or can(user, Capability.TRIAGE):
+        return True
+    return session.facilitator_id is None and can(user, Capability.RUN_SESSIONS)
+
+
 def _require_decider(session: Session, by: User) -> None:
-    if by.pk != session.facilitator_id and not can(by, Capability.TRIAGE):
+    if not may_decide(session, by):
         raise DomainError(
             "Only the session's facilitator or a product manager records decisions.",
             code="forbidden",
@@ -156,7 +164,12 @@ def _tell_invitees(
 
 def _add_participants(session: Session, users: Sequence[User]) -> list[User]:
     known = set(session.participants.values_list("user_id", flat=True))
-    new = [user for user in users if user.pk not in known and user.is_active]
+    new = []
+    # The organizer may also be on the list they send; one invite each all the same.
+    for user in users:
+        if user.pk not in known and user.is_active:
+            known.add(user.pk)
+            new.append(user)
     Participant.objects.bulk_create([Participant(session=session, user=user) for user in new])
     return new
 
@@ -401,11 +414,27 @@ def _previous_review(month: datetime.date) -> Session | None:
 
 
 def review_create(
-    *, month: datetime.date, by: User | None = None, starts_at: datetime.datetime | None = None
+    *,
+    month: datetime.date,
+    by: User | None = None,
+    starts_at: datetime.datetime | None = None,
+    duration_minutes: int = 60,
+    title: str = "",
+    description: str = "",
+    location: str = "",
+    invitees: Sequence[User] = (),
 ) -> tuple[Session, bool]:
-    """The month's review with its agenda; creating it twice gives the one that exists."""
+    """The month's review with its agenda; creating it twice gives the one that exists.
+    Blank text takes the month's defaults; organizers are always invited, `invitees` as well."""
     if by is not None:
         _require_organizer(by)
+    if starts_at is not None:
+        _when_clean(starts_at, duration_minutes)
+    title = _text(title, field="title", label="A title", limit=TITLE_MAX, required=False)
+    description = _text(
+        description, field="description", label="The description", limit=TEXT_MAX, required=False
+    )
+    location = _text(location, field="location", label="The place", limit=500, required=False)
     month = month.replace(day=1)
     existing = Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW, month=month).first()
     if existing is not None:
@@ -415,10 +444,12 @@ def review_create(
         with transaction.atomic():
             session = Session.objects.create(
                 kind=SessionKind.MONTHLY_REVIEW,
-                title=f"Feedback review, {month:%B %Y}",
-                description="The month's top feedback and initiatives, to decide what comes next.",
+                title=title or f"Feedback review, {month:%B %Y}",
+                description=description
+                or "The month's top feedback and initiatives, to decide what comes next.",
                 starts_at=starts_at,
-                duration_minutes=60,
+                duration_minutes=duration_minutes,
+                location=location,
                 month=month,
                 facilitator=by,
             )
@@ -426,7 +457,7 @@ def review_create(
             organizers = User.objects.filter(
                 is_active=True, role__in=["product_manager", "facilitator"]
             )
-            _add_participants(session, list(organizers))
+            _add_participants(session, [*organizers, *invitees])
             _tell_invitees(session, _invitees(session), what="Invitation")
     except IntegrityError:
         # Another run (the beat task twice, or a person at the same moment) made it first.
@@ -544,12 +575,22 @@ def decision_record(
     session = item.session
     _require_decider(session, by)
     _open(session)
+    if item.decision:
+        raise DomainError(
+            f"This item is already decided ({item.get_decision_display().lower()}).",
+            field="decision",
+            code="conflict",
+        )
     if decision not in Decision.values:
         raise DomainError(f"Pick a decision: {', '.join(Decision.values)}.", field="decision")
     rationale = _text(
         rationale,
         field="rationale",
-        label="The rationale",
+        label=(
+            "A reason for declining (the submitter is told it)"
+            if decision == Decision.DECLINE
+            else "The rationale"
+        ),
         limit=TEXT_MAX,
         required=decision == Decision.DECLINE,
     )
@@ -586,7 +627,8 @@ def decision_record(
                     "Plan an initiative: create or link one for this ticket first.",
                     field="decision",
                 )
-            if target.status != InitiativeStatus.PLANNED:
+            # Work already planned or under way stays where it is; "plan it" never moves it back.
+            if target.status not in (InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS):
                 initiative_move(initiative=target, by=by, status=InitiativeStatus.PLANNED)
             result = target
         elif decision == Decision.DECLINE:

@@ -127,7 +127,8 @@ def test_api_token_login(api, submitter) -> None:
 
 # Every API call, with a body it accepts and the answer for each role allowed to make it; every
 # other role gets 403. A new call goes here too (test_every_api_call_is_in_the_table says so).
-# In paths and bodies, "{ticket}", "{other}" and "{initiative}" stand for objects made per test.
+# In paths and bodies, "{ticket}", "{other}", "{initiative}" and "{session}" stand for objects
+# made per test.
 STAFF = ("submitter", "pm", "facilitator", "admin_user")
 NEW_TICKET = {
     "title": "Export invoices",
@@ -136,6 +137,13 @@ NEW_TICKET = {
     "kind": "feature_request",
     "importance": "important",
     "customer": {"company": "Acme Inc", "email": "ops@acme.example"},
+}
+NEW_WORKSHOP = {
+    "kind": "workshop",
+    "title": "Where onboarding hurts",
+    "topic": "friction_points",
+    "starts_at": "2099-05-07T10:00:00+02:00",
+    "duration_minutes": 90,
 }
 API_CALLS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("get", "/api/tickets/", None, dict.fromkeys(STAFF, 200)),
@@ -150,6 +158,9 @@ API_CALLS: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("get", "/api/initiatives/{initiative}/", None, dict.fromkeys(STAFF, 200)),
     ("patch", "/api/initiatives/{initiative}/", {"status": "planned"}, {"pm": 200}),
     ("get", "/api/notifications/", None, {"pm": 200, "admin_user": 200}),
+    ("get", "/api/sessions/", None, dict.fromkeys(STAFF, 200)),
+    ("post", "/api/sessions/", NEW_WORKSHOP, {"pm": 201, "facilitator": 201}),
+    ("get", "/api/sessions/{session}/", None, dict.fromkeys(STAFF, 200)),
 ]
 # Open to log in, or documentation of the calls above.
 API_NOT_CALLS = {"/api/auth/token/", "/api/schema/", "/api/docs/"}
@@ -177,6 +188,7 @@ def test_every_api_call_answers_each_role_as_the_contract_says(
     allowed: dict[str, int],
 ) -> None:
     from intake.tests.factories import TicketFactory
+    from sessions.tests.factories import SessionFactory
     from tests.helpers import api_as
     from triage.tests.factories import InitiativeFactory
 
@@ -184,6 +196,7 @@ def test_every_api_call_answers_each_role_as_the_contract_says(
         "{ticket}": TicketFactory.create().pk,
         "{other}": TicketFactory.create().pk,
         "{initiative}": InitiativeFactory.create().pk,
+        "{session}": SessionFactory.create().pk,
     }
     for placeholder, pk in ids.items():
         path = path.replace(placeholder, str(pk))

@@ -82,6 +82,14 @@ def test_an_unreachable_redis_is_one_line() -> None:
     one_clear_line(result, "Redis is unreachable", "REDIS_URL")
 
 
-@pytest.mark.parametrize(("name", "value"), [("TIME_ZONE", "Mars/Olympus"), ("SITE_URL", "nope")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TIME_ZONE", "Mars/Olympus"),
+        ("SITE_URL", "nope"),
+        ("REVIEW_TIME", "25:00"),
+        ("REVIEW_WEEKDAY", "9"),
+    ],
+)
 def test_other_bad_settings_are_one_line(name: str, value: str) -> None:
     one_clear_line(manage("check", DEBUG="1", **{name: value}), name)

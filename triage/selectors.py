@@ -128,18 +128,26 @@ def inbox_counts() -> dict[str, int]:
 
 
 def last_review_day(today: datetime.date | None = None) -> datetime.date:
-    """The day of the latest monthly review: the first Tuesday of this month once it has come,
-    else of last month."""
+    """The day of the latest monthly review: the last one held, or else the configured review
+    day (by default the first Tuesday) of this month once it has come, else of last month."""
+    from sessions.models import Session, SessionKind, SessionStatus
+    from sessions.services import review_day
+
     today = today or timezone.localdate()
-
-    def first_tuesday(day: datetime.date) -> datetime.date:
-        first = day.replace(day=1)
-        return first + datetime.timedelta(days=(1 - first.weekday()) % 7)
-
-    this_month = first_tuesday(today)
+    held = (
+        Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW)
+        .exclude(status=SessionStatus.CANCELLED)
+        .filter(starts_at__date__lte=today)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    if held is not None:
+        return timezone.localtime(held).date()
+    this_month = review_day(today).date()
     if this_month <= today:
         return this_month
-    return first_tuesday(today.replace(day=1) - datetime.timedelta(days=1))
+    return review_day(today.replace(day=1) - datetime.timedelta(days=1)).date()
 
 
 PERIODS = {

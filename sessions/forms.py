@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import User
+from intake.forms import DomainErrorMixin
+from intake.models import ProductArea
+from sessions.models import Decision, ItemComment, Outcome, Rsvp, Topic
+from sessions.services import DURATION_MAX, DURATION_MIN, TEXT_MAX, TITLE_MAX
+from triage.selectors import initiative_choices
+
+
+class PeopleField(forms.ModelMultipleChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.display_name} · {obj.get_team_display()}"
+
+
+def _people() -> PeopleField:
+    return PeopleField(
+        queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "%(value)s is not an active user."},
+    )
+
+
+class WhenForm(DomainErrorMixin, forms.Form):
+    starts_at = forms.DateTimeField(
+        label="Starts",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In your time zone.",
+    )
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)",
+        min_value=DURATION_MIN,
+        max_value=DURATION_MAX,
+        initial=60,
+        error_messages={
+            "min_value": f"A session lasts at least {DURATION_MIN} minutes.",
+            "max_value": f"A session lasts at most {DURATION_MAX // 60} hours.",
+        },
+    )
+
+    def clean_starts_at(self) -> Any:
+        value = self.cleaned_data["starts_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError("That time has passed; pick a time in the future.")
+        return value
+
+
+class WorkshopForm(WhenForm):
+    title = forms.CharField(max_length=TITLE_MAX)
+    topic = forms.ChoiceField(choices=Topic.choices)
+    description = forms.CharField(
+        required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    location = forms.CharField(label="Place or video link", required=False, max_length=500)
+    product_area = forms.ModelChoiceField(
+        queryset=ProductArea.objects.all(), required=False, empty_label="— any —"
+    )
+    tags = forms.CharField(
+        required=False, max_length=300, help_text="Comma-separated; finds research material."
+    )
+    invitees = _people()
+
+    field_order = [
+        "title",
+        "topic",
+        "description",
+        "starts_at",
+        "duration_minutes",
+        "location",
+        "product_area",
+        "tags",
+        "invitees",
+    ]
+
+    def clean_tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+class InviteForm(forms.Form):
+    invitees = _people()
+
+
+class ReviewForm(WhenForm):
+    duration_minutes = None  # type: ignore[assignment]  # a review is an hour
+
+
+class RsvpForm(forms.Form):
+    rsvp = forms.ChoiceField(choices=[c for c in Rsvp.choices if c[0] != Rsvp.PENDING])
+
+
+class CommentForm(DomainErrorMixin, forms.Form):
+    body = forms.CharField(max_length=5_000, widget=forms.Textarea(attrs={"rows": 2}))
+    kind = forms.ChoiceField(choices=ItemComment.Kind.choices, initial=ItemComment.Kind.CONTEXT)
+
+
+class DecisionForm(DomainErrorMixin, forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices)
+    rationale = forms.CharField(
+        required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    initiative = forms.ModelChoiceField(
+        queryset=initiative_choices(), required=False, empty_label="— for “link” —"
+    )
+    title = forms.CharField(label="New initiative's title", required=False, max_length=TITLE_MAX)
+
+
+class NotesForm(DomainErrorMixin, forms.Form):
+    notes = forms.CharField(
+        required=False, max_length=TEXT_MAX * 5, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class OutcomeForm(DomainErrorMixin, forms.Form):
+    kind = forms.ChoiceField(choices=Outcome.Kind.choices)
+    body = forms.CharField(max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    create_initiative = forms.BooleanField(
+        required=False, label="Turn this action item into a proposed initiative"
+    )
+
+
+class AgendaAddForm(forms.Form):
+    ticket = forms.IntegerField(label="Ticket #", required=False, min_value=1)
+    initiative = forms.IntegerField(label="Initiative #", required=False, min_value=1)

@@ -1,0 +1,475 @@
+"""Pages for reviews and workshops: the list and calendar, scheduling, the agenda, the meeting.
+
+Every write is a small POST that calls one service and comes back to the session page (at the
+item it changed), so the page works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.permissions import Capability, can, require
+from feedbackloop.errors import DomainError
+from feedbackloop.http import HtmxHttpRequest
+from intake.selectors import ticket_get
+from sessions.forms import (
+    AgendaAddForm,
+    CommentForm,
+    DecisionForm,
+    InviteForm,
+    NotesForm,
+    OutcomeForm,
+    ReviewForm,
+    RsvpForm,
+    WhenForm,
+    WorkshopForm,
+)
+from sessions.models import AgendaItem, Session, SessionStatus
+from sessions.selectors import (
+    agenda_of,
+    dots_left,
+    invited,
+    research_material,
+    session_get,
+    sessions_in_month,
+    sessions_past,
+    sessions_upcoming,
+)
+from sessions.services import (
+    agenda_add,
+    agenda_move,
+    agenda_remove,
+    decision_record,
+    item_comment_add,
+    may_decide,
+    outcome_add,
+    review_create,
+    rsvp_set,
+    session_cancel,
+    session_close,
+    session_invite,
+    session_notes_save,
+    session_reschedule,
+    vote_add,
+    vote_remove,
+    workshop_schedule,
+)
+from triage.selectors import initiative_choices, initiative_get
+
+
+def _user(request: HtmxHttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _session_or_404(session_id: int) -> Session:
+    session = session_get(session_id=session_id)
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+def _item_or_404(session: Session, item_id: int) -> AgendaItem:
+    item = session.agenda.select_related("ticket", "initiative").filter(pk=item_id).first()
+    if item is None:
+        raise Http404("No such agenda item.")
+    item.session = session
+    return item
+
+
+def _back(session: Session, anchor: str = "") -> HttpResponse:
+    url = reverse("sessions:detail", args=[session.pk])
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _attempt(request: HtmxHttpRequest, action: Callable[[], object], done: str) -> bool:
+    """Run one service call; say what happened, or why it was refused."""
+    try:
+        action()
+    except DomainError as error:
+        messages.error(request, error.message)
+        return False
+    if done:
+        messages.success(request, done)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The list and the calendar
+
+
+@require_GET
+def session_list(request: HtmxHttpRequest) -> HttpResponse:
+    page = Paginator(sessions_past(), 20).get_page(request.GET.get("page"))
+    context = {
+        "upcoming": list(sessions_upcoming()[:50]),
+        "page": page,
+        "nav": "sessions",
+    }
+    return render(request, "sessions/session_list.html", context)
+
+
+@require_GET
+def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        month = datetime.date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        month = today.replace(day=1)
+    sessions = sessions_in_month(month=month)
+    by_day: dict[datetime.date, list[Session]] = {}
+    for session in sessions:
+        by_day.setdefault(timezone.localtime(session.starts_at).date(), []).append(session)
+    weeks = [
+        [(day, by_day.get(day, []), day.month == month.month) for day in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    ]
+    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    following = (month + datetime.timedelta(days=32)).replace(day=1)
+    context = {
+        "month": month,
+        "weeks": weeks,
+        "day_names": list(calendar.day_abbr),
+        "today": today,
+        "previous": previous,
+        "following": following,
+        "nav": "sessions",
+    }
+    return render(request, "sessions/calendar.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scheduling
+
+
+@require(Capability.RUN_SESSIONS)
+@require_http_methods(["GET", "POST"])
+def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = WorkshopForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = workshop_schedule(
+                by=user,
+                title=data["title"],
+                topic=data["topic"],
+                starts_at=data["starts_at"],
+                duration_minutes=data["duration_minutes"],
+                description=data["description"],
+                location=data["location"],
+                invitees=list(data["invitees"]),
+                product_area=data["product_area"],
+                tags=data["tags"],
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            count = session.participants.count() - 1
+            messages.success(
+                request,
+                f"Scheduled “{session.title}”; {count} invite{'s' if count != 1 else ''} sent.",
+            )
+            return redirect("sessions:detail", session.pk)
+    return render(request, "sessions/workshop_form.html", {"form": form, "nav": "sessions"})
+
+
+@require(Capability.RUN_SESSIONS)
+@require_http_methods(["GET", "POST"])
+def review_new(request: HtmxHttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        starts_at = form.cleaned_data["starts_at"]
+        # The review belongs to the month of the company's calendar, as the beat task counts.
+        month = timezone.localtime(starts_at, ZoneInfo(settings.TIME_ZONE)).date().replace(day=1)
+        try:
+            session, created = review_create(month=month, by=user, starts_at=starts_at)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            if created:
+                messages.success(request, f"Created “{session.title}” with its agenda.")
+            else:
+                messages.warning(request, f"{month:%B %Y} already has its review; here it is.")
+            return redirect("sessions:detail", session.pk)
+    return render(request, "sessions/review_form.html", {"form": form, "nav": "sessions"})
+
+
+# ---------------------------------------------------------------------------------------------
+# A session
+
+
+@require_GET
+def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    user = _user(request)
+    session = _session_or_404(session_id)
+    by_votes = request.GET.get("sort") == "votes"
+    me = invited(session=session, user=user)
+    organizer = can(user, Capability.RUN_SESSIONS)
+    context: dict[str, Any] = {
+        "session": session,
+        "me": me,
+        "organizer": organizer,
+        "decider": may_decide(session, user),
+        "open": session.status == SessionStatus.SCHEDULED,
+        "by_votes": by_votes,
+        "rsvp_form": RsvpForm(),
+        "nav": "sessions",
+    }
+    if session.is_review:
+        context.update(
+            agenda=agenda_of(session=session, user=user, by_votes=by_votes),
+            dots_left=dots_left(session=session, user=user),
+            comment_form=CommentForm(),
+            decision_form=DecisionForm(),
+            initiative_options=list(initiative_choices().values_list("pk", "title")),
+            agenda_form=AgendaAddForm(),
+        )
+    else:
+        context.update(
+            research=research_material(session=session),
+            outcome_form=OutcomeForm(),
+            outcomes=list(session.outcomes.select_related("initiative", "ticket", "created_by")),
+        )
+    if organizer:
+        context.update(
+            notes_form=NotesForm(initial={"notes": session.notes}),
+            when_form=WhenForm(
+                initial={
+                    "starts_at": timezone.localtime(session.starts_at),
+                    "duration_minutes": session.duration_minutes,
+                }
+            ),
+            invite_form=InviteForm(),
+        )
+    return render(request, "sessions/session_detail.html", context)
+
+
+@require_POST
+def rsvp(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    form = RsvpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Answer yes, no or maybe.")
+    else:
+        answer = form.cleaned_data["rsvp"]
+        _attempt(
+            request,
+            lambda: rsvp_set(session=session, user=_user(request), answer=answer),
+            f"You answered {answer}.",
+        )
+    return _back(session, "rsvp")
+
+
+@require_POST
+def vote(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    item = _item_or_404(session, item_id)
+    user = _user(request)
+    if request.POST.get("take_back"):
+        _attempt(request, lambda: vote_remove(item=item, by=user), "")
+    else:
+        _attempt(request, lambda: vote_add(item=item, by=user), "")
+    return _back(session, f"item-{item.pk}")
+
+
+@require_POST
+def comment(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    item = _item_or_404(session, item_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write something to add.")
+    else:
+        data = form.cleaned_data
+        _attempt(
+            request,
+            lambda: item_comment_add(
+                item=item, by=_user(request), body=data["body"], kind=data["kind"]
+            ),
+            "Added.",
+        )
+    return _back(session, f"item-{item.pk}")
+
+
+@require_POST
+def decide(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    item = _item_or_404(session, item_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    else:
+        data = form.cleaned_data
+        _attempt(
+            request,
+            lambda: decision_record(
+                item=item,
+                by=_user(request),
+                decision=data["decision"],
+                rationale=data["rationale"],
+                initiative=data["initiative"],
+                title=data["title"],
+            ),
+            "Decision recorded.",
+        )
+    return _back(session, f"item-{item.pk}")
+
+
+@require_POST
+def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """Add an item by number, or move one up or down, or take it off."""
+    session = _session_or_404(session_id)
+    user = _user(request)
+    if request.POST.get("item"):
+        item = _item_or_404(
+            session, int(request.POST["item"]) if request.POST["item"].isdigit() else 0
+        )
+        action = request.POST.get("action")
+        if action == "remove":
+            _attempt(request, lambda: agenda_remove(item=item, by=user), "Taken off the agenda.")
+        elif action in ("up", "down"):
+            step = -1 if action == "up" else 1
+            _attempt(request, lambda: agenda_move(item=item, by=user, step=step), "")
+        return _back(session, "agenda")
+    form = AgendaAddForm(request.POST)
+    if form.is_valid() and (form.cleaned_data["ticket"] or form.cleaned_data["initiative"]):
+        ticket = initiative = None
+        if form.cleaned_data["ticket"]:
+            ticket = ticket_get(ticket_id=form.cleaned_data["ticket"])
+            if ticket is None:
+                messages.error(request, f"There is no ticket #{form.cleaned_data['ticket']}.")
+                return _back(session, "agenda")
+        else:
+            initiative = initiative_get(initiative_id=form.cleaned_data["initiative"])
+            if initiative is None:
+                messages.error(
+                    request, f"There is no initiative #{form.cleaned_data['initiative']}."
+                )
+                return _back(session, "agenda")
+        _attempt(
+            request,
+            lambda: agenda_add(session=session, by=user, ticket=ticket, initiative=initiative),
+            "Added to the agenda.",
+        )
+    else:
+        messages.error(request, "Give a ticket number or an initiative number to add.")
+    return _back(session, "agenda")
+
+
+@require(Capability.RUN_SESSIONS)
+@require_POST
+def notes(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        item = None
+        if request.POST.get("item", "").isdigit():
+            item = _item_or_404(session, int(request.POST["item"]))
+        _attempt(
+            request,
+            lambda: session_notes_save(
+                session=session, by=_user(request), notes=form.cleaned_data["notes"], item=item
+            ),
+            "Notes saved.",
+        )
+    return _back(session, f"item-{item.pk}" if item else "notes")
+
+
+@require_POST
+def close(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    attended = [int(pk) for pk in request.POST.getlist("attended") if pk.isdigit()]
+    _attempt(
+        request,
+        lambda: session_close(session=session, by=_user(request), attended=attended),
+        "Closed; the summary went to everyone invited.",
+    )
+    return _back(session)
+
+
+@require(Capability.RUN_SESSIONS)
+@require_POST
+def reschedule(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    form = WhenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    else:
+        _attempt(
+            request,
+            lambda: session_reschedule(
+                session=session,
+                by=_user(request),
+                starts_at=form.cleaned_data["starts_at"],
+                duration_minutes=form.cleaned_data["duration_minutes"],
+            ),
+            "Moved; everyone invited got the calendar update.",
+        )
+    return _back(session)
+
+
+@require(Capability.RUN_SESSIONS)
+@require_POST
+def cancel(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    _attempt(
+        request,
+        lambda: session_cancel(session=session, by=_user(request)),
+        "Cancelled; calendars were told.",
+    )
+    return _back(session)
+
+
+@require(Capability.RUN_SESSIONS)
+@require_POST
+def invite(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    form = InviteForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["invitees"]:
+        messages.error(request, "Pick who to invite.")
+    else:
+        users = list(form.cleaned_data["invitees"])
+        _attempt(
+            request,
+            lambda: session_invite(session=session, by=_user(request), users=users),
+            "Invited.",
+        )
+    return _back(session, "people")
+
+
+@require_POST
+def outcome(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say what the outcome is.")
+    else:
+        data = form.cleaned_data
+        _attempt(
+            request,
+            lambda: outcome_add(
+                session=session,
+                by=_user(request),
+                kind=data["kind"],
+                body=data["body"],
+                create_initiative=data["create_initiative"],
+            ),
+            "Recorded.",
+        )
+    return _back(session, "outcomes")
