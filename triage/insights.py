@@ -1,0 +1,285 @@
+"""The loop's health in numbers: each figure is one database aggregate over the filtered tickets.
+
+Every function takes the same `InsightFilters` and answers plain data (lists of rows) that the
+page draws as SVG, shows as a table and offers as CSV.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Now, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from intake.models import Segment, SourceTeam, Ticket, TicketStatus
+from notifications.models import DeliveryStatus, Notification, NotificationKind
+from triage.models import Initiative, InitiativeStatus, ScoreSnapshot
+from triage.scoring import COUNTED_STATUSES
+from triage.selectors import OPEN_STATUSES
+
+PERIODS = {"1": "This month", "3": "Last 3 months", "6": "Last 6 months", "12": "Last 12 months"}
+TOP_INITIATIVES = 5
+
+
+class Median(Aggregate):
+    """PostgreSQL's exact median (percentile_cont), for numbers and intervals."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+
+@dataclass(frozen=True)
+class InsightFilters:
+    months: int = 3
+    source_team: str = ""
+    product_area: str = ""
+
+    def since(self, today: datetime.date | None = None) -> datetime.datetime:
+        """The start of the period: the first day of the month `months - 1` months ago."""
+        first = (today or timezone.localdate()).replace(day=1)
+        for _ in range(self.months - 1):
+            first = (first - datetime.timedelta(days=1)).replace(day=1)
+        return timezone.make_aware(datetime.datetime.combine(first, datetime.time()))
+
+
+def _tickets(filters: InsightFilters) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.all()
+    if filters.source_team:
+        tickets = tickets.filter(source_team=filters.source_team)
+    if filters.product_area:
+        tickets = tickets.filter(
+            Q(product_area__slug=filters.product_area)
+            | Q(initiative__product_area__slug=filters.product_area)
+        )
+    return tickets
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _days(value: datetime.timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds() / 86_400, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def tickets_per_week(*, filters: InsightFilters) -> list[dict[str, Any]]:
+    """Tickets received per week, by source team: [{week, team: n, ..., total}] (one query)."""
+    rows = (
+        _tickets(filters)
+        .filter(created_at__gte=filters.since())
+        .annotate(week=TruncWeek("created_at"))
+        .values("week", "source_team")
+        .annotate(n=Count("id"))
+        .order_by("week")
+    )
+    # Every week of the period has a row, so quiet weeks show as zero rather than vanish.
+    start = timezone.localtime(filters.since()).date()
+    start -= datetime.timedelta(days=start.weekday())
+    weeks: dict[datetime.date, dict[str, Any]] = {}
+    week = start
+    while week <= timezone.localdate():
+        weeks[week] = {"week": week, **dict.fromkeys(SourceTeam.values, 0)}
+        week += datetime.timedelta(weeks=1)
+    for row in rows:
+        week = (
+            timezone.localtime(row["week"]).date()
+            if timezone.is_aware(row["week"])
+            else row["week"].date()
+        )
+        entry = weeks.setdefault(week, {"week": week, **dict.fromkeys(SourceTeam.values, 0)})
+        entry[row["source_team"]] += row["n"]
+    result = list(weeks.values())
+    for entry in result:
+        entry["total"] = sum(entry[team] for team in SourceTeam.values)
+    return result
+
+
+@dataclass(frozen=True)
+class InboxHealth:
+    waiting: int
+    median_days: float | None
+    oldest_days: float | None
+
+
+def inbox_health(*, filters: InsightFilters) -> InboxHealth:
+    """How many tickets wait for triage now, and for how long (one query)."""
+    age = ExpressionWrapper(Now() - F("created_at"), output_field=DurationField())
+    result = (
+        _tickets(filters)
+        .filter(status=TicketStatus.NEW)
+        .annotate(age=age)
+        .aggregate(
+            waiting=Count("id"),
+            median=Median("age", output_field=DurationField()),
+            oldest_at=Min("created_at"),
+        )
+    )
+    oldest = result["oldest_at"]
+    return InboxHealth(
+        waiting=result["waiting"],
+        median_days=_days(result["median"]),
+        oldest_days=_days(timezone.now() - oldest) if oldest else None,
+    )
+
+
+def _months(filters: InsightFilters) -> list[datetime.date]:
+    first = timezone.localtime(filters.since()).date()
+    months = [first]
+    this_month = timezone.localdate().replace(day=1)
+    while months[-1] < this_month:
+        months.append((months[-1] + datetime.timedelta(days=32)).replace(day=1))
+    return months
+
+
+@dataclass(frozen=True)
+class ScoreTrend:
+    initiative: Initiative
+    points: list[tuple[datetime.date, float | None]]
+
+
+def top_initiatives_trend(*, filters: InsightFilters) -> list[ScoreTrend]:
+    """The open initiatives with the highest score, and their score at each month's start in the
+    period, ending with today's (two queries)."""
+    initiatives = Initiative.objects.filter(status__in=OPEN_STATUSES).defer("search_vector")
+    if filters.product_area:
+        initiatives = initiatives.filter(product_area__slug=filters.product_area)
+    if filters.source_team:
+        initiatives = initiatives.filter(
+            tickets__source_team=filters.source_team, tickets__status__in=COUNTED_STATUSES
+        ).distinct()
+    top = list(initiatives.order_by("-priority_score", "-id")[:TOP_INITIATIVES])
+    months = _months(filters)
+    snapshots = ScoreSnapshot.objects.filter(initiative__in=top, month__gte=months[0]).values_list(
+        "initiative_id", "month", "priority_score"
+    )
+    scores: dict[tuple[int, datetime.date], Decimal] = {
+        (pk, month): score for pk, month, score in snapshots
+    }
+    today = timezone.localdate()
+    return [
+        ScoreTrend(
+            initiative=initiative,
+            points=[
+                (
+                    month,
+                    float(scores[(initiative.pk, month)])
+                    if (initiative.pk, month) in scores
+                    else None,
+                )
+                for month in months
+            ]
+            + [(today, float(initiative.priority_score))],
+        )
+        for initiative in top
+    ]
+
+
+@dataclass(frozen=True)
+class ClosedLoop:
+    tickets: int
+    told: int
+    median_days: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return None if not self.tickets else round(100 * self.told / self.tickets, 1)
+
+
+def closed_loop(*, filters: InsightFilters) -> ClosedLoop:
+    """Of the tickets whose initiative shipped in the period, how many customers were told, and
+    the median days from the ticket to that email (one query)."""
+    told_at = Notification.objects.filter(
+        kind=NotificationKind.CUSTOMER_SHIPPED,
+        status=DeliveryStatus.SENT,
+        initiative_id=OuterRef("initiative_id"),
+        contact_id=OuterRef("contact_id"),
+    ).values("sent_at")[:1]
+    wait = ExpressionWrapper(F("told_at") - F("created_at"), output_field=DurationField())
+    result = (
+        _tickets(filters)
+        .filter(
+            status__in=COUNTED_STATUSES,
+            initiative__status=InitiativeStatus.SHIPPED,
+            initiative__shipped_at__gte=filters.since(),
+        )
+        .annotate(told_at=Subquery(told_at, output_field=DateTimeField()))
+        .annotate(wait=wait)
+        .aggregate(
+            tickets=Count("id"),
+            told=Count("id", filter=Q(told_at__isnull=False)),
+            median=Median("wait", output_field=DurationField(), filter=Q(told_at__isnull=False)),
+        )
+    )
+    return ClosedLoop(
+        tickets=result["tickets"], told=result["told"], median_days=_days(result["median"])
+    )
+
+
+def decisions_per_month(*, filters: InsightFilters) -> list[dict[str, Any]]:
+    """Decisions recorded in reviews and outcomes recorded in workshops, per month (two
+    queries)."""
+    from sessions.models import AgendaItem, Outcome
+
+    since = filters.since()
+    decided = (
+        AgendaItem.objects.filter(decided_at__gte=since)
+        .exclude(decision="")
+        .annotate(month=TruncMonth("decided_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    outcomes = (
+        Outcome.objects.filter(created_at__gte=since)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    rows = {month: {"month": month, "reviews": 0, "workshops": 0} for month in _months(filters)}
+    for key, query in (("reviews", decided), ("workshops", outcomes)):
+        for row in query:
+            month = timezone.localtime(row["month"]).date().replace(day=1)
+            if month in rows:
+                rows[month][key] += row["n"]
+    return list(rows.values())
+
+
+def shipped_from(*, filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
+    """Which teams and which customer segments the work shipped in the period came from: tickets
+    on those initiatives, by source team and by segment (two queries)."""
+    shipped = _tickets(filters).filter(
+        status__in=COUNTED_STATUSES,
+        initiative__status=InitiativeStatus.SHIPPED,
+        initiative__shipped_at__gte=filters.since(),
+    )
+    teams = dict(shipped.values_list("source_team").annotate(n=Count("id")).order_by())
+    segments = dict(shipped.values_list("customer__segment").annotate(n=Count("id")).order_by())
+    return {
+        "teams": [
+            {"key": value, "label": label, "n": teams.get(value, 0)}
+            for value, label in SourceTeam.choices
+        ],
+        "segments": [
+            {"key": value, "label": label, "n": segments.get(value, 0)}
+            for value, label in Segment.choices
+        ],
+    }
