@@ -558,6 +558,7 @@ def _ticket_rows(
 class Page:
     label: str
     url: str
+    target_ms: float = TARGET_MS
 
 
 @dataclass(frozen=True)
@@ -589,7 +590,7 @@ class Timing:
 
     @property
     def passed(self) -> bool:
-        return self.p95_ms <= TARGET_MS
+        return self.p95_ms <= self.page.target_ms
 
 
 def pages() -> list[Page]:
@@ -600,6 +601,9 @@ def pages() -> list[Page]:
         Page("inbox", reverse("triage:inbox")),
         Page("board", board),
         Page("board, 90 days, sales", f"{board}?period=90&source_team=sales"),
+        # The insights page's target is 300 ms (issue 7).
+        Page("insights, 3 months", reverse("insights"), 300.0),
+        Page("insights, 12 months", reverse("insights") + "?months=12", 300.0),
     ]
 
 
@@ -650,7 +654,7 @@ def report(timings: Sequence[Timing]) -> None:
     for t in timings:
         print(
             f"{t.page.label:<{width}}  {t.median_ms:>9.1f}  {t.p95_ms:>6.1f}  "
-            f"{t.sql_median_ms:>11.1f}  {t.queries_label:>7}  {TARGET_MS:>6.0f}  "
+            f"{t.sql_median_ms:>11.1f}  {t.queries_label:>7}  {t.page.target_ms:>6.0f}  "
             f"{'PASS' if t.passed else 'MISS'}"
         )
 

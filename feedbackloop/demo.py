@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
 from intake.models import Customer, ProductArea, Segment, Ticket
 from intake.services import customer_get_or_create, ticket_create
 from triage.models import Initiative, InitiativeStatus
-from triage.services import ticket_attach
+from triage.scoring import scores_backfill
+from triage.services import initiative_create, initiative_move, ticket_attach, ticket_link
 
 AREAS = ["Billing", "Reporting", "Integrations", "Onboarding", "Mobile app", "Permissions"]
 
@@ -194,3 +197,59 @@ def seed_feedback() -> int:
             ticket_attach(ticket=ticket, initiative=initiatives[target])
         created += 1
     return created
+
+
+# A past the insights page can show: when each demo ask came in, and one initiative that shipped.
+SHIPPED = (
+    "Bulk user import",
+    "Admins add hundreds of users by hand when a new department joins.",
+    "onboarding",
+    "Upload a CSV of users from Settings → People; invites go out in one go.",
+    [
+        ("Import users from a spreadsheet", "Hooli", "ops@hooli.example", "critical", "success"),
+        ("Add 300 users at once", "Umbrella Health", "it@umbrella.example", "important", "sales"),
+        ("Bulk invite", "Initech", "bill@initech.example", "nice_to_have", "onboarding"),
+    ],
+)
+
+
+def seed_history() -> bool:
+    """Spread the demo tickets over the last ten weeks, ship one initiative whose customers are
+    emailed (for real, through the outbox), and rebuild month-start scores from the tickets'
+    dates. Only on a fresh demo database; returns whether it ran."""
+    title, problem, area, note, asks = SHIPPED
+    if Initiative.objects.filter(title=title).exists():
+        return False
+    pm = User.objects.get(username="pm")
+    now = timezone.now()
+    for index, ticket in enumerate(Ticket.objects.order_by("pk")):
+        Ticket.objects.filter(pk=ticket.pk).update(
+            created_at=now - timedelta(days=3 + 7 * index, hours=index)
+        )
+    initiative = initiative_create(
+        by=pm,
+        title=title,
+        description=problem,
+        product_area=ProductArea.objects.get(slug=area),
+    )
+    for index, (ask, company, email, importance, username) in enumerate(asks):
+        submitter = User.objects.get(username=username)
+        ticket = ticket_create(
+            submitted_by=submitter,
+            title=ask,
+            description=f"{company} asked: {ask.lower()}.",
+            company=company,
+            email=email,
+            source_team=submitter.team,
+            kind="feature_request",
+            importance=importance,
+        )
+        ticket_link(ticket=ticket, initiative=initiative, by=pm)
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=now - timedelta(days=75 - 9 * index))
+    for status in (InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS):
+        initiative_move(initiative=initiative, by=pm, status=status)
+    initiative_move(
+        initiative=initiative, by=pm, status=InitiativeStatus.SHIPPED, release_note=note
+    )
+    scores_backfill(months=3)
+    return True

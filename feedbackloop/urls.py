@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from feedbackloop import views
 from feedbackloop.api import TokenView
 from notifications import views as notification_views
+from triage import insights_views
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -27,5 +28,7 @@ urlpatterns = [
     path("notices/", include("notifications.urls")),
     path("triage/", include("triage.urls")),
     path("sessions/", include("sessions.urls")),
+    path("insights/", insights_views.insights, name="insights"),
+    path("insights/<slug:chart>.csv", insights_views.insights_csv, name="insights-csv"),
     path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
 ]

@@ -6,12 +6,14 @@ score sums the companies' weights, optionally scaled by revenue: 1 + log10(1 + r
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
 
 from intake.models import Ticket, TicketStatus
 from triage.models import Initiative, ScoringWeights
@@ -98,3 +100,28 @@ def initiatives_rescore_all(*, batch_size: int = 500) -> int:
             changed.append(initiative)
     Initiative.objects.bulk_update(changed, SCORE_FIELDS, batch_size=batch_size)
     return len(changed)
+
+
+def scores_backfill(*, months: int, today: datetime.date | None = None) -> int:
+    """Month-start snapshots for the last `months` months, rebuilt from the tickets that had
+    been filed by then (for a database that starts with history, like the demo)."""
+    from triage.models import ScoreSnapshot
+
+    weights = ScoringWeights.current()
+    month = (today or timezone.localdate()).replace(day=1)
+    rows = []
+    for _ in range(months):
+        start = timezone.make_aware(datetime.datetime.combine(month, datetime.time()))
+        scores = _scores(_counted_tickets().filter(created_at__lt=start), weights)
+        rows += [
+            ScoreSnapshot(
+                initiative_id=pk,
+                month=month,
+                priority_score=score.priority_score,
+                customer_count=score.customer_count,
+            )
+            for pk, score in scores.items()
+        ]
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    created = ScoreSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(created)

@@ -62,3 +62,9 @@ def status_label(value: str) -> str:
         return str(InitiativeStatus(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def get_item(row: dict[str, object], key: str) -> object:
+    """A dict's value by a key held in a variable."""
+    return row.get(key, "")

@@ -41,9 +41,12 @@ class Command(BaseCommand):
                 last_name=last,
                 email=f"{username}@feedbackloop.example",
             )
-        from feedbackloop.demo import seed_feedback
+        from feedbackloop.demo import seed_feedback, seed_history
 
         created = seed_feedback()
+        # Give a fresh demo a past (spread tickets, one shipped initiative, month-start scores).
+        history = seed_history() if created else False
         self.stdout.write(
-            f"Demo users ready: {', '.join(u[0] for u in DEMO_USERS)}; {created} new demo tickets."
+            f"Demo users ready: {', '.join(u[0] for u in DEMO_USERS)}; {created} new demo tickets"
+            + (", with ten weeks of history." if history else ".")
         )
