@@ -57,6 +57,7 @@ class Bar:
     width: float
     label: str
     show_label: bool
+    label_x: float = 0
     segments: list[BarPart] = field(default_factory=list)
 
 
@@ -96,11 +97,15 @@ def stacked_bars(
     bars = []
     for index, row in enumerate(rows):
         name = row[label].strftime(label_format)
+        x = LEFT + 2 + index * slot + slot * 0.15
+        width = max(1.0, slot * 0.7)
         bar = Bar(
-            x=LEFT + 2 + index * slot + slot * 0.15,
-            width=max(1.0, slot * 0.7),
+            x=x,
+            width=width,
             label=name,
-            show_label=index % every == 0,
+            # Labels centred under their bar, and none that would run off the right edge.
+            show_label=index % every == 0 and x + width / 2 + 24 < WIDTH,
+            label_x=x + width / 2,
         )
         y = HEIGHT - BOTTOM
         for key, legend in keys:
