@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from accounts.permissions import Capability, can, require
 from feedbackloop.errors import DomainError
-from feedbackloop.http import HtmxHttpRequest
+from feedbackloop.http import HtmxHttpRequest, form_errors_text
 from intake.selectors import ticket_get
 from sessions.forms import (
     AgendaAddForm,
@@ -313,7 +313,7 @@ def decide(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpRespo
     item = _item_or_404(session, item_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, form_errors_text(form))
     else:
         data = form.cleaned_data
         _attempt(
@@ -409,7 +409,7 @@ def reschedule(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     form = WhenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, form_errors_text(form))
     else:
         _attempt(
             request,

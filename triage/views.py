@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.models import User
 from accounts.permissions import Capability, require
 from feedbackloop.errors import DomainError
-from feedbackloop.http import HtmxHttpRequest
+from feedbackloop.http import HtmxHttpRequest, form_errors_text
 from intake.models import CommentKind, Ticket
 from intake.selectors import similar_feedback, ticket_get
 from intake.services import comment_add
@@ -467,7 +467,7 @@ def initiative_merge_view(request: HtmxHttpRequest, initiative_id: int) -> HttpR
     initiative = _initiative_or_404(initiative_id)
     form = MergeForm(request.POST, exclude=initiative.pk)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, form_errors_text(form))
         return redirect("triage:initiative", initiative.pk)
     try:
         target = initiative_merge(initiative=initiative, into=form.cleaned_data["into"], by=user)
