@@ -447,9 +447,11 @@ def initiative_edit(request: HtmxHttpRequest, initiative_id: int) -> HttpRespons
 def initiative_detail(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
     """Anyone on staff may read an initiative; only product managers see its controls."""
     initiative = _initiative_or_404(initiative_id)
+    asks_page, asks = initiative_asks(initiative=initiative, page=request.GET.get("page"))
     context = {
         "initiative": initiative,
-        "asks": initiative_asks(initiative=initiative),
+        "asks_page": asks_page,
+        "asks": asks,
         "history": initiative_history(initiative=initiative),
         "moves": allowed_moves(initiative.status),
         "needs_form": NEEDS_FORM,

@@ -128,3 +128,32 @@ document.addEventListener("htmx:afterSwap", (event) => {
   if (field) field.focus();
   else swapped.focus();
 });
+
+// A failed htmx request (server error, database unreachable, network down) says so on the page
+// instead of silently doing nothing.
+function flash(text) {
+  let box = document.querySelector(".messages");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "messages";
+    box.setAttribute("role", "status");
+    document.getElementById("main").prepend(box);
+  }
+  const message = document.createElement("div");
+  message.className = "message error";
+  message.textContent = text;
+  box.append(message);
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  flash(
+    status === 503
+      ? "The database is unreachable right now; nothing was saved. Try again in a moment."
+      : `Something went wrong on the server (${status}); nothing was saved. Try again.`,
+  );
+});
+
+document.addEventListener("htmx:sendError", () => {
+  flash("Could not reach FeedbackLoop; check your connection and try again.");
+});

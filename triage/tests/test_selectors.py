@@ -340,7 +340,7 @@ def test_asks_are_grouped_by_customer_strongest_first(pm) -> None:
     ticket_decline(ticket=linked(initiative, pm, "Hooli", CRITICAL), by=pm, reason="No.")
     ask("Acme", CRITICAL)  # in the inbox, not on the initiative
 
-    groups = initiative_asks(initiative=initiative)
+    _, groups = initiative_asks(initiative=initiative)
 
     assert [(g.customer.name, g.top_importance_rank) for g in groups] == [
         ("Acme", 3),

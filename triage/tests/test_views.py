@@ -237,3 +237,17 @@ def test_initiative_page_makes_a_fixed_number_of_queries(
         ticket_link(ticket=TicketFactory.create(), initiative=initiative, by=pm)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_initiative_page_pages_through_its_customers(client, pm) -> None:
+    initiative = InitiativeFactory.create()
+    for _ in range(30):
+        ticket_link(ticket=TicketFactory.create(), initiative=initiative, by=pm)
+    client.force_login(pm)
+    url = reverse("triage:initiative", args=[initiative.pk])
+    first = client.get(url).content.decode()
+    assert first.count('class="customer-asks"') == 25
+    assert "30 customers" in first
+    second = client.get(url + "?page=2").content.decode()
+    assert second.count('class="customer-asks"') == 5
