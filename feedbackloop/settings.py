@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "axes",
     "feedbackloop",
     "accounts",
     "intake",
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "feedbackloop.urls"
@@ -106,6 +110,21 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Password guessing: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is refused (even with the right password) until the cool-off has passed. The API's
+# token view is also throttled (REST_FRAMEWORK's "login" rate).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Failed attempts are what locks out; a row for every successful login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
 
 TEMPLATES = [
     {
@@ -137,6 +156,7 @@ else:
     _database = embedded_database(DATA_DIR / "postgres")
 _database["OPTIONS"] = {"pool": {"min_size": 1, "max_size": env.int("DB_POOL_SIZE", default=8)}}
 _database["CONN_MAX_AGE"] = 0
+_database["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
 _database["TEST"] = {"NAME": f"test_{_database['NAME']}"}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -276,5 +296,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # axes warns of each failed log-in and lockout; its start-up banner and successes are noise.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -8,6 +8,9 @@ from feedbackloop.api import TokenView
 from notifications import views as notification_views
 from triage import insights_views
 
+# A lost database connection answers 503 "try again", anything else the plain 500 page.
+handler500 = "feedbackloop.views.server_error"
+
 api_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

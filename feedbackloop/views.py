@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
 from accounts.models import Role, User
 from intake.selectors import ticket_counts_of, tickets_of, waiting_for_triage_count
@@ -22,3 +25,21 @@ def home(request: HttpRequest) -> HttpResponse:
         context["waiting"] = waiting_for_triage_count()
         context["top_initiatives"] = initiatives_top(limit=5)
     return render(request, "home.html", context)
+
+
+DATABASE_UNREACHABLE = "The database is unreachable; nothing was saved. Try again in a moment."
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a lost database connection is a 503 that says so (try again); anything else
+    the plain 500 page. Touches no database and uses no context processors, as Django's own."""
+    _, exc, _ = sys.exc_info()
+    if isinstance(exc, OperationalError | InterfaceError):
+        response: HttpResponse
+        if request.path_info.startswith("/api/"):
+            response = JsonResponse({"detail": DATABASE_UNREACHABLE}, status=503)
+        else:
+            response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponseServerError(loader.get_template("500.html").render())

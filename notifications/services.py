@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import kombu.exceptions
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -84,8 +86,22 @@ def notification_record(
     if notification.status == DeliveryStatus.PENDING:
         from notifications.tasks import deliver
 
-        transaction.on_commit(lambda: deliver.delay(notification.pk))
+        transaction.on_commit(lambda: _enqueue(deliver.delay, notification.pk))
     return notification
+
+
+def _enqueue(send: Callable[[Any], object], payload: Any) -> bool:
+    """Hand a delivery to the broker; False if it is unreachable. The change that wrote the
+    outbox row has committed by now and must not fail for this: the row stays pending, and the
+    sweep queues it again once the broker is back."""
+    try:
+        send(payload)
+    except kombu.exceptions.OperationalError as exc:
+        log.warning(
+            "could not queue delivery of %s (%s); the sweep will queue it again", payload, exc
+        )
+        return False
+    return True
 
 
 def staff_notify(
@@ -408,7 +424,8 @@ def _enqueue_on_commit(notification_ids: list[int]) -> None:
 
     def enqueue() -> None:
         for start in range(0, len(notification_ids), DELIVERY_CHUNK):
-            deliver_many.delay(notification_ids[start : start + DELIVERY_CHUNK])
+            if not _enqueue(deliver_many.delay, notification_ids[start : start + DELIVERY_CHUNK]):
+                break  # each try waits out the publish retries; the sweep takes the rest
 
     transaction.on_commit(enqueue)
 

@@ -74,7 +74,8 @@ class SmtpSink:
     once it starts answering: a client that dies while waiting for the 250 sends it again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, port: int | None = None) -> None:
+        """On a free port, or on `port` (a server that comes up where one was down)."""
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._refusals: list[_Refusal] = []
@@ -82,7 +83,7 @@ class SmtpSink:
         self.reply_delay = 0.0
         self._log_level = logging.NOTSET
         self.host = "127.0.0.1"
-        self.port = free_port()
+        self.port = port or free_port()
         self._controller = Controller(
             self, hostname=self.host, port=self.port, server_hostname="sink.test"
         )

@@ -42,6 +42,20 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
 
 
+def worker_env(*, broker_url: str, email_url: str, **extra: str) -> dict[str, str]:
+    """What a worker needs to run the production settings against the test database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "feedbackloop.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": broker_url,
+        "EMAIL_URL": email_url,
+        "SITE_URL": "http://testserver",
+        **extra,
+    }
+
+
 def broker_flush(url: str) -> None:
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
