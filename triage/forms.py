@@ -129,6 +129,9 @@ class MoveForm(DomainErrorMixin, forms.Form):
     )
 
 
+MERGE_MENU_SIZE = 100
+
+
 class MergeForm(DomainErrorMixin, forms.Form):
     into = forms.ModelChoiceField(
         label="Merge into",
@@ -139,7 +142,12 @@ class MergeForm(DomainErrorMixin, forms.Form):
 
     def __init__(self, *args: Any, exclude: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["into"].queryset = initiative_choices(exclude=exclude)  # type: ignore[attr-defined]
+        choices = initiative_choices(exclude=exclude)
+        self.fields["into"].queryset = choices  # type: ignore[attr-defined]
+        # Any open initiative is accepted; the menu offers the best-scored ones, so the page
+        # stays light with thousands of initiatives.
+        top = choices.values_list("pk", "title")[:MERGE_MENU_SIZE]
+        self.fields["into"].widget.choices = [("", "— pick an open initiative —"), *top]
 
 
 class BoardFilterForm(forms.Form):
