@@ -8,7 +8,6 @@ this process publishes to the same Redis instead of running tasks eagerly.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -45,12 +44,9 @@ from notifications.services import (
 from tests.smtp import SmtpSink
 from tests.worker import (
     CeleryWorker,
-    broker_flush,
     broker_queued,
-    database_url,
-    publishing_to,
     wait_for,
-    worker_broker_url,
+    worker_env,
 )
 from triage.models import Initiative, InitiativeStatus
 from triage.services import initiative_move, ticket_link, ticket_mark_duplicate
@@ -69,38 +65,12 @@ UNSUBSCRIBE_LINK = re.compile(r"https?://\S+/unsubscribe/\S+/")
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def broker(settings) -> Iterator[str]:
-    url = worker_broker_url()
-    broker_flush(url)
-    # The app first: it reads its configuration from the settings the first time it is used,
-    # and must keep (and restore) the suite's eager mode, not this override.
-    with publishing_to(url):
-        settings.CELERY_TASK_ALWAYS_EAGER = False
-        yield url
-    broker_flush(url)
-
-
-@pytest.fixture
 def worker(transactional_db, sink: SmtpSink, broker: str, tmp_path: Path) -> Iterator[CeleryWorker]:
     """A worker, not yet started: each test starts (and stops, or kills) it when it needs to."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "feedbackloop.settings",
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": broker,
-        "EMAIL_URL": sink.url,
-        "SITE_URL": "http://testserver",
-    }
     process = CeleryWorker(
-        env={**os.environ, **env}, log_path=tmp_path / "worker.log", concurrency=CONCURRENCY
+        env=worker_env(broker_url=broker, email_url=sink.url),
+        log_path=tmp_path / "worker.log",
+        concurrency=CONCURRENCY,
     )
     yield process
     process.close()

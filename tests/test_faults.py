@@ -48,12 +48,10 @@ from notifications.services import notifications_sweep
 from tests.smtp import SmtpSink, free_port
 from tests.worker import (
     CeleryWorker,
-    broker_flush,
     broker_queued,
     database_url,
     publishing_to,
     wait_for,
-    worker_broker_url,
     worker_env,
 )
 from triage.models import Initiative, InitiativeStatus
@@ -254,17 +252,6 @@ def test_after_a_database_restart_no_visitor_is_handed_a_dead_pooled_connection(
 
 
 @pytest.fixture
-def broker(settings: Any) -> Iterator[str]:
-    """This process publishes to the workers' Redis database instead of running tasks eagerly."""
-    url = worker_broker_url()
-    broker_flush(url)
-    with publishing_to(url):
-        settings.CELERY_TASK_ALWAYS_EAGER = False
-        yield url
-    broker_flush(url)
-
-
-@pytest.fixture
 def start_worker(broker: str, tmp_path: Path) -> Iterator[Callable[..., CeleryWorker]]:
     """Start a worker sending through `email_url`; every one started is gone after the test."""
     workers: list[CeleryWorker] = []
@@ -281,14 +268,6 @@ def start_worker(broker: str, tmp_path: Path) -> Iterator[Callable[..., CeleryWo
     yield start
     for worker in workers:
         worker.close()
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 def shippable(submitter: User, emails: list[str]) -> Initiative:

@@ -10,7 +10,6 @@ running them eagerly; the worker sends every email (customers' and staff notices
 from __future__ import annotations
 
 import datetime
-import os
 import re
 from collections.abc import Iterator
 from functools import partial
@@ -28,11 +27,8 @@ from tests.helpers import log_in, screenshot
 from tests.smtp import SmtpSink
 from tests.worker import (
     CeleryWorker,
-    broker_flush,
-    database_url,
-    publishing_to,
     wait_for,
-    worker_broker_url,
+    worker_env,
 )
 from triage.models import Initiative, InitiativeStatus
 
@@ -43,36 +39,11 @@ RELEASE_NOTE = "Every invoice list has an “Export CSV” button now."
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def broker(settings) -> Iterator[str]:
-    """The live server (this process) publishes to the worker's Redis, not in-process."""
-    url = worker_broker_url()
-    broker_flush(url)
-    with publishing_to(url):
-        settings.CELERY_TASK_ALWAYS_EAGER = False
-        yield url
-    broker_flush(url)
-
-
-@pytest.fixture
 def worker(transactional_db, sink: SmtpSink, broker: str, tmp_path: Path) -> Iterator[CeleryWorker]:
     """A worker started at once, so it is up by the time the first notice is queued."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "feedbackloop.settings",
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": broker,
-        "EMAIL_URL": sink.url,
-        "SITE_URL": "http://testserver",
-    }
-    process = CeleryWorker(env={**os.environ, **env}, log_path=tmp_path / "worker.log")
+    process = CeleryWorker(
+        env=worker_env(broker_url=broker, email_url=sink.url), log_path=tmp_path / "worker.log"
+    )
     process.start()
     yield process
     process.close()
