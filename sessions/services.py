@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Capability, can
-from feedbackloop.errors import DomainError
-from intake.models import Ticket, TicketStatus
+from feedbackloop.errors import DomainError, text_clean
+from intake.models import ProductArea, Ticket, TicketStatus
 from notifications.models import NotificationKind
 from notifications.services import staff_notify
 from sessions.calendar import session_ics
@@ -77,17 +77,6 @@ def _require_decider(session: Session, by: User) -> None:
             "Only the session's facilitator or a product manager records decisions.",
             code="forbidden",
         )
-
-
-def _text(value: str | None, *, field: str, label: str, limit: int, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(f"{label} is required.", field=field)
-    if len(value) > limit:
-        raise DomainError(
-            f"{label} is {len(value):,} characters; keep it under {limit:,}.", field=field
-        )
-    return value
 
 
 def _session_url(session: Session) -> str:
@@ -201,7 +190,7 @@ def workshop_schedule(
     description: str = "",
     location: str = "",
     invitees: Sequence[User] = (),
-    product_area: object = None,
+    product_area: ProductArea | None = None,
     tags: Sequence[str] = (),
 ) -> Session:
     """Schedule a workshop and send each invitee an email with a calendar invite."""
@@ -211,9 +200,9 @@ def workshop_schedule(
     _when_clean(starts_at, duration_minutes)
     session = Session.objects.create(
         kind=SessionKind.WORKSHOP,
-        title=_text(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        title=text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
         topic=topic,
-        description=_text(
+        description=text_clean(
             description,
             field="description",
             label="The description",
@@ -222,8 +211,10 @@ def workshop_schedule(
         ),
         starts_at=starts_at,
         duration_minutes=duration_minutes,
-        location=_text(location, field="location", label="The place", limit=500, required=False),
-        product_area=product_area,  # type: ignore[misc]
+        location=text_clean(
+            location, field="location", label="The place", limit=500, required=False
+        ),
+        product_area=product_area,
         tags=[tag.strip()[:40] for tag in tags if tag.strip()][:20],
         facilitator=by,
     )
@@ -346,7 +337,7 @@ def outcome_add(
         raise DomainError("Pick note, insight or action item.", field="kind")
     if not session.participants.filter(user=by).exists() and not can(by, Capability.RUN_SESSIONS):
         raise DomainError("Only people in the session record its outcomes.", code="forbidden")
-    body = _text(body, field="body", label="The outcome", limit=TEXT_MAX, required=True)
+    body = text_clean(body, field="body", label="The outcome", limit=TEXT_MAX, required=True)
     if create_initiative:
         if kind != Outcome.Kind.ACTION:
             raise DomainError("Only an action item becomes an initiative.", field="kind")
@@ -430,11 +421,11 @@ def review_create(
         _require_organizer(by)
     if starts_at is not None:
         _when_clean(starts_at, duration_minutes)
-    title = _text(title, field="title", label="A title", limit=TITLE_MAX, required=False)
-    description = _text(
+    title = text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=False)
+    description = text_clean(
         description, field="description", label="The description", limit=TEXT_MAX, required=False
     )
-    location = _text(location, field="location", label="The place", limit=500, required=False)
+    location = text_clean(location, field="location", label="The place", limit=500, required=False)
     month = month.replace(day=1)
     existing = Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW, month=month).first()
     if existing is not None:
@@ -528,7 +519,7 @@ def item_comment_add(*, item: AgendaItem, by: User, body: str, kind: str) -> Ite
         raise DomainError("Pick context, question or answer.", field="kind")
     _may_take_part(item.session, by)
     _open(item.session)
-    body = _text(body, field="body", label="The message", limit=5_000, required=True)
+    body = text_clean(body, field="body", label="The message", limit=5_000, required=True)
     return ItemComment.objects.create(item=item, author=by, kind=kind, body=body)
 
 
@@ -583,7 +574,7 @@ def decision_record(
         )
     if decision not in Decision.values:
         raise DomainError(f"Pick a decision: {', '.join(Decision.values)}.", field="decision")
-    rationale = _text(
+    rationale = text_clean(
         rationale,
         field="rationale",
         label=(
@@ -603,7 +594,7 @@ def decision_record(
             result = ticket_initiative_create(
                 ticket=ticket,
                 by=by,
-                title=_text(
+                title=text_clean(
                     title or ticket.title,
                     field="title",
                     label="A title",
@@ -657,7 +648,7 @@ def session_notes_save(
 ) -> None:
     """Notes for the session, or for one agenda item."""
     _may_take_part(session, by)
-    notes = _text(notes, field="notes", label="The notes", limit=TEXT_MAX * 5, required=False)
+    notes = text_clean(notes, field="notes", label="The notes", limit=TEXT_MAX * 5, required=False)
     if item is not None:
         item.notes = notes
         item.save(update_fields=["notes"])

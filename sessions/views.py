@@ -68,7 +68,7 @@ from sessions.services import (
     vote_remove,
     workshop_schedule,
 )
-from triage.selectors import initiative_choices, initiative_get
+from triage.selectors import initiative_get, initiative_menu
 
 
 def _user(request: HtmxHttpRequest) -> User:
@@ -237,7 +237,7 @@ def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
             dots_left=dots_left(session=session, user=user),
             comment_form=CommentForm(),
             decision_form=DecisionForm(),
-            initiative_options=list(initiative_choices().values_list("pk", "title")),
+            initiative_options=initiative_menu(),
             agenda_form=AgendaAddForm(),
         )
     else:

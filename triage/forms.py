@@ -10,7 +10,7 @@ from accounts.models import Role, User
 from intake.forms import DomainErrorMixin
 from intake.models import ProductArea, Segment, SourceTeam
 from triage.models import Initiative, InitiativeStatus
-from triage.selectors import PERIODS, initiative_choices
+from triage.selectors import PERIODS, initiative_choices, initiative_menu
 from triage.services import REASON_MAX, TEXT_MAX, TITLE_MAX
 
 
@@ -129,9 +129,6 @@ class MoveForm(DomainErrorMixin, forms.Form):
     )
 
 
-MERGE_MENU_SIZE = 100
-
-
 class MergeForm(DomainErrorMixin, forms.Form):
     into = forms.ModelChoiceField(
         label="Merge into",
@@ -142,12 +139,9 @@ class MergeForm(DomainErrorMixin, forms.Form):
 
     def __init__(self, *args: Any, exclude: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = initiative_choices(exclude=exclude)
-        self.fields["into"].queryset = choices  # type: ignore[attr-defined]
-        # Any open initiative is accepted; the menu offers the best-scored ones, so the page
-        # stays light with thousands of initiatives.
-        top = choices.values_list("pk", "title")[:MERGE_MENU_SIZE]
-        self.fields["into"].widget.choices = [("", "— pick an open initiative —"), *top]
+        self.fields["into"].queryset = initiative_choices(exclude=exclude)  # type: ignore[attr-defined]
+        menu = initiative_menu(exclude=exclude)
+        self.fields["into"].widget.choices = [("", "— pick an open initiative —"), *menu]
 
 
 class BoardFilterForm(forms.Form):

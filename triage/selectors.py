@@ -79,6 +79,15 @@ def initiative_list(*, status: str = "", ordering: str = DEFAULT_ORDERING) -> Qu
     return rows.order_by(*ORDERINGS[ordering])
 
 
+MENU_SIZE = 100
+
+
+def initiative_menu(*, exclude: int | None = None) -> list[tuple[int, str]]:
+    """(id, title) of the best-scored open initiatives, for a select that stays light with
+    thousands of them (the form still accepts any open one)."""
+    return list(initiative_choices(exclude=exclude).values_list("pk", "title")[:MENU_SIZE])
+
+
 def initiative_choices(*, exclude: int | None = None) -> QuerySet[Initiative]:
     """Open initiatives to link or merge into, best scored first."""
     rows = Initiative.objects.filter(status__in=OPEN_STATUSES).only("pk", "title", "status")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import Capability, can
-from feedbackloop.errors import DomainError
+from feedbackloop.errors import DomainError, text_clean
 from intake.models import UNTRIAGED, ProductArea, Ticket, TicketStatus
 from notifications.models import NotificationKind
 from notifications.services import initiative_shipped_notify, staff_notify
@@ -74,17 +74,6 @@ def _require_triage(by: User) -> None:
         raise DomainError(
             "Only product managers triage tickets and change initiatives.", code="forbidden"
         )
-
-
-def _text(value: str | None, *, field: str, label: str, limit: int, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(f"{label} is required.", field=field)
-    if len(value) > limit:
-        raise DomainError(
-            f"{label} is {len(value):,} characters; keep it under {limit:,}.", field=field
-        )
-    return value
 
 
 def _owner_clean(owner: User | None) -> User | None:
@@ -165,8 +154,8 @@ def initiative_create(
     """A new proposed initiative, owned by its creator unless another PM is named."""
     _require_triage(by)
     initiative = Initiative.objects.create(
-        title=_text(title, field="title", label="A title", limit=TITLE_MAX, required=True),
-        description=_text(
+        title=text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        description=text_clean(
             description,
             field="description",
             label="The problem statement",
@@ -177,7 +166,7 @@ def initiative_create(
         owner=_owner_clean(owner)
         if owner
         else (by if by.effective_role == Role.PRODUCT_MANAGER else None),
-        effort=_text(effort, field="effort", label="The effort", limit=40, required=False),
+        effort=text_clean(effort, field="effort", label="The effort", limit=40, required=False),
     )
     _event(initiative, by, InitiativeEvent.Kind.CREATED, to_value=initiative.title)
     return initiative
@@ -201,8 +190,8 @@ def initiative_update(
     if version is not None:
         initiative = _locked(initiative, version)
     values: dict[str, Any] = {
-        "title": _text(title, field="title", label="A title", limit=TITLE_MAX, required=True),
-        "description": _text(
+        "title": text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        "description": text_clean(
             description,
             field="description",
             label="The problem statement",
@@ -212,7 +201,7 @@ def initiative_update(
         "product_area": product_area,
         # Only a newly named owner must be a PM; one whose role changed since stays until replaced.
         "owner": owner if owner == initiative.owner else _owner_clean(owner),
-        "effort": _text(effort, field="effort", label="The effort", limit=40, required=False),
+        "effort": text_clean(effort, field="effort", label="The effort", limit=40, required=False),
     }
     changed = [name for name, value in values.items() if getattr(initiative, name) != value]
     if not changed:
@@ -284,7 +273,7 @@ def initiative_move(
         )
     update: list[str] = ["status", "version", "updated_at"]
     if target == InitiativeStatus.SHIPPED:
-        note = _text(
+        note = text_clean(
             release_note if release_note is not None else current.release_note,
             field="release_note",
             label="A release note",
@@ -295,7 +284,7 @@ def initiative_move(
         current.shipped_at = timezone.now()
         update += ["release_note", "shipped_at"]
     if target == InitiativeStatus.DECLINED:
-        current.decline_reason = _text(
+        current.decline_reason = text_clean(
             decline_reason,
             field="decline_reason",
             label="A reason for declining",
@@ -541,7 +530,7 @@ def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
 def ticket_decline(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     """Decline a ticket with a reason the submitter is told, so they can tell the customer."""
     _require_triage(by)
-    reason = _text(
+    reason = text_clean(
         reason, field="reason", label="A reason for declining", limit=REASON_MAX, required=True
     )
     if ticket.status == TicketStatus.DECLINED:
