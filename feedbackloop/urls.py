@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.api import TokenView
 from feedbackloop import views
-from feedbackloop.api import TokenView
 from notifications import views as notification_views
 from triage import insights_views
 

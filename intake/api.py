@@ -5,22 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
-from accounts.models import User
+from accounts.api import request_user
 from accounts.permissions import Capability, allows
-from feedbackloop.errors import DomainError
+from core.api import request_data
+from core.errors import DomainError
 from intake.models import Comment, Ticket
 from intake.selectors import TicketFilters, ticket_get, ticket_list
 from intake.serializers import (
@@ -40,25 +38,8 @@ MayComment = allows(Capability.COMMENT)
 _CUSTOMER_FIELDS = {"company": "company", "email": "email", "contact_name": "name"}
 
 
-def _user(request: Request) -> User:
-    """The signed-in user; the permission classes have already turned anonymous callers away."""
-    if not isinstance(request.user, User):
-        raise NotAuthenticated()
-    return request.user
-
-
-def _data(request: Request) -> Any:
-    """The parsed body; one too large to read is bad input like any other, answered in JSON."""
-    try:
-        return request.data
-    except RequestDataTooBig as exc:
-        # Only raised when a limit is set, so the setting is a number here.
-        limit = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) / 1024 / 1024
-        message = f"The request is larger than {limit:.1f} MB; no field takes that much text."
-        raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]}) from exc
-
-
-def _ticket(ticket_id: int) -> Ticket:
+def ticket_from_url(ticket_id: int) -> Ticket:
+    """The ticket a URL names, or the API's 404."""
     ticket = ticket_get(ticket_id=ticket_id)
     if ticket is None:
         raise NotFound("There is no such ticket.")
@@ -97,12 +78,12 @@ class TicketListCreate(generics.ListCreateAPIView[Ticket]):
         responses={201: TicketSerializer},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = TicketCreateSerializer(data=_data(request))
+        body = TicketCreateSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
             ticket = ticket_create(
-                submitted_by=_user(request),
+                submitted_by=request_user(request),
                 title=data["title"],
                 description=data["description"],
                 company=data["customer"]["company"],
@@ -131,7 +112,7 @@ class TicketDetail(generics.RetrieveAPIView[Ticket]):
     serializer_class = TicketDetailSerializer
 
     def get_object(self) -> Ticket:
-        return _ticket(self.kwargs["ticket_id"])
+        return ticket_from_url(self.kwargs["ticket_id"])
 
 
 class CommentCreate(generics.GenericAPIView[Comment]):
@@ -146,11 +127,11 @@ class CommentCreate(generics.GenericAPIView[Comment]):
         responses={201: CommentSerializer},
     )
     def post(self, request: Request, ticket_id: int) -> Response:
-        body = CommentSerializer(data=_data(request))
+        body = CommentSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         comment = comment_add(
-            ticket=_ticket(ticket_id),
-            author=_user(request),
+            ticket=ticket_from_url(ticket_id),
+            author=request_user(request),
             body=body.validated_data["body"],
             kind=body.validated_data["kind"],
         )

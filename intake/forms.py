@@ -5,17 +5,9 @@ from typing import Any
 from django import forms
 from django.urls import reverse
 
-from feedbackloop.errors import DomainError
+from core.forms import DomainErrorMixin
 from intake.models import CommentKind, Importance, Kind, ProductArea, SourceTeam, TicketStatus
 from intake.services import DESCRIPTION_MAX, TITLE_MAX
-
-
-class DomainErrorMixin:
-    """Show a service's DomainError beside the field it names."""
-
-    def add_domain_error(self, error: DomainError) -> None:
-        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
-        self.add_error(field, error.message)  # type: ignore[attr-defined]
 
 
 class TicketForm(DomainErrorMixin, forms.Form):

@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import User
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
 from intake.models import (
     Comment,
     CommentKind,

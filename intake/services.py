@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.permissions import Capability, can
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
+from core.text import text_clean
 from intake.models import (
     UNTRIAGED,
     Comment,
@@ -92,17 +93,6 @@ def revenue_clean(
     return amount.quantize(Decimal("0.01"))
 
 
-def _text_clean(value: str, *, field: str, label: str, limit: int) -> str:
-    value = value.strip()
-    if not value:
-        raise DomainError(f"{label} can't be empty.", field=field)
-    if len(value) > limit:
-        raise DomainError(
-            f"{label} is too long: {len(value):,} characters, at most {limit:,}.", field=field
-        )
-    return value
-
-
 def _choice_clean(value: str, choices: type[SourceTeam | Kind | Importance], field: str) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
@@ -176,9 +166,15 @@ def ticket_create(
     if not can(submitted_by, Capability.FILE_TICKET):
         raise DomainError("Your role may not file tickets.", code="forbidden")
     fields = {
-        "title": _text_clean(title, field="title", label="The title", limit=TITLE_MAX),
-        "description": _text_clean(
-            description, field="description", label="What the customer said", limit=DESCRIPTION_MAX
+        "title": text_clean(
+            title, field="title", label="The title", limit=TITLE_MAX, required=True
+        ),
+        "description": text_clean(
+            description,
+            field="description",
+            label="What the customer said",
+            limit=DESCRIPTION_MAX,
+            required=True,
         ),
         "source_team": _choice_clean(source_team, SourceTeam, "source_team"),
         "kind": _choice_clean(kind, Kind, "kind"),
@@ -224,9 +220,15 @@ def ticket_update(
         raise DomainError(
             "This ticket has been triaged; add a comment instead of editing it.", code="conflict"
         )
-    ticket.title = _text_clean(title, field="title", label="The title", limit=TITLE_MAX)
-    ticket.description = _text_clean(
-        description, field="description", label="What the customer said", limit=DESCRIPTION_MAX
+    ticket.title = text_clean(
+        title, field="title", label="The title", limit=TITLE_MAX, required=True
+    )
+    ticket.description = text_clean(
+        description,
+        field="description",
+        label="What the customer said",
+        limit=DESCRIPTION_MAX,
+        required=True,
     )
     ticket.source_team = _choice_clean(source_team, SourceTeam, "source_team")
     ticket.kind = _choice_clean(kind, Kind, "kind")
@@ -246,7 +248,7 @@ def comment_add(
     the submitter; the submitter's answer sends it back to the inbox."""
     if kind not in CommentKind.values:
         raise DomainError(f"“{kind}” is not one of: {', '.join(CommentKind.values)}.", field="kind")
-    body = _text_clean(body, field="body", label="The message", limit=COMMENT_MAX)
+    body = text_clean(body, field="body", label="The message", limit=COMMENT_MAX, required=True)
     if not can(author, Capability.COMMENT):
         raise DomainError("Your role may not comment on tickets.", code="forbidden")
     if kind == CommentKind.QUESTION:

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.permissions import Capability, can, require
-from feedbackloop.errors import DomainError
-from feedbackloop.http import HtmxHttpRequest
+from core.errors import DomainError
+from core.http import HtmxHttpRequest
 from intake.forms import CommentForm, TicketEditForm, TicketFilterForm, TicketForm
 from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
 from intake.selectors import (

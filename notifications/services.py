@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Capability, can
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
 from intake.models import Contact, Ticket, TicketStatus
 from notifications.models import (
     DeliveryStatus,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.permissions import Capability, require
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.selectors import deliveries, delivery_counts, email_opt_outs, notices_of
 from notifications.services import (

@@ -18,9 +18,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import request_user
 from accounts.permissions import Capability, allows
-from feedbackloop.errors import DomainError
-from intake.api import _data, _user
+from core.api import request_data
+from core.errors import DomainError
 from sessions.models import Session, SessionKind
 from sessions.selectors import session_get, session_list
 from sessions.serializers import (
@@ -76,10 +77,10 @@ class SessionListCreate(generics.ListCreateAPIView[Session]):
         responses={201: SessionSerializer},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = SessionCreateSerializer(data=_data(request))
+        body = SessionCreateSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        by = _user(request)
+        by = request_user(request)
         if data["kind"] == SessionKind.MONTHLY_REVIEW:
             # The month is the company's, as the review's default day is (services.review_day).
             month = timezone.localtime(data["starts_at"], ZoneInfo(settings.TIME_ZONE)).date()

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from intake.forms import DomainErrorMixin
+from core.forms import DomainErrorMixin
 from intake.models import ProductArea
 from sessions.models import Decision, ItemComment, Outcome, Rsvp, Topic
 from sessions.services import DURATION_MAX, DURATION_MIN, TEXT_MAX, TITLE_MAX

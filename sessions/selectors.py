@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core.dates import month_next, month_start
 from intake.models import Kind, Ticket
 from intake.selectors import any_words_query
 from sessions.models import (
@@ -81,12 +82,8 @@ def session_list(*, kind: str = "", upcoming: bool | None = None) -> QuerySet[Se
 
 def sessions_in_month(*, month: datetime.date) -> list[Session]:
     """Every session starting in that month (the calendar), with who is invited."""
-    start = timezone.make_aware(datetime.datetime.combine(month.replace(day=1), datetime.time()))
-    end = timezone.make_aware(
-        datetime.datetime.combine(
-            (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1), datetime.time()
-        )
-    )
+    start = timezone.make_aware(datetime.datetime.combine(month_start(month), datetime.time()))
+    end = timezone.make_aware(datetime.datetime.combine(month_next(month), datetime.time()))
     return list(_sessions().filter(starts_at__gte=start, starts_at__lt=end))
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Team, User
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
 from intake.models import Ticket
 from sessions.models import (
     AgendaItem,

@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Capability, can
-from feedbackloop.errors import DomainError, text_clean
+from core.dates import month_next, month_start
+from core.errors import DomainError
+from core.text import text_clean
 from intake.models import ProductArea, Ticket, TicketStatus
 from notifications.models import NotificationKind
 from notifications.services import staff_notify
@@ -97,17 +99,13 @@ def _open(session: Session) -> None:
 
 def review_day(month: datetime.date) -> datetime.datetime:
     """When a month's review starts: by default the first Tuesday at 10:00, company time."""
-    first = month.replace(day=1)
+    first = month_start(month)
     weekday = settings.REVIEW_WEEKDAY
     day = first + datetime.timedelta(days=(weekday - first.weekday()) % 7)
     day += datetime.timedelta(weeks=settings.REVIEW_WEEK - 1)
     hour, minute = (int(part) for part in settings.REVIEW_TIME.split(":"))
     local = datetime.datetime.combine(day, datetime.time(hour, minute))
     return local.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
-def next_month(day: datetime.date) -> datetime.date:
-    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
 
 
 def _when_clean(starts_at: datetime.datetime, duration_minutes: int) -> None:
@@ -426,7 +424,7 @@ def review_create(
         description, field="description", label="The description", limit=TEXT_MAX, required=False
     )
     location = text_clean(location, field="location", label="The place", limit=500, required=False)
-    month = month.replace(day=1)
+    month = month_start(month)
     existing = Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW, month=month).first()
     if existing is not None:
         return existing, False
@@ -459,7 +457,7 @@ def review_create(
 def reviews_schedule(*, today: datetime.date | None = None) -> Session | None:
     """The beat task's job: make sure next month's review exists (returns it if new)."""
     today = today or timezone.localdate()
-    session, created = review_create(month=next_month(today))
+    session, created = review_create(month=month_next(today))
     return session if created else None
 
 
@@ -695,7 +693,7 @@ def session_close(*, session: Session, by: User, attended: Sequence[int] = ()) -
     session.summary = _summary(session)
     session.save(update_fields=["status", "closed_at", "summary", "updated_at"])
     if session.is_review and session.month:
-        following, created = review_create(month=next_month(session.month))
+        following, created = review_create(month=month_next(session.month))
         if not created:
             _carry_deferred(session, following)
     for user in _invitees(session):

@@ -23,8 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.permissions import Capability, can, require
-from feedbackloop.errors import DomainError
-from feedbackloop.http import HtmxHttpRequest, form_errors_text
+from core.dates import month_next, month_previous, month_start
+from core.errors import DomainError
+from core.http import HtmxHttpRequest, form_errors_text
 from intake.selectors import ticket_get
 from sessions.forms import (
     AgendaAddForm,
@@ -129,7 +130,7 @@ def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
     try:
         month = datetime.date.fromisoformat(request.GET.get("month", "") + "-01")
     except ValueError:
-        month = today.replace(day=1)
+        month = month_start(today)
     sessions = sessions_in_month(month=month)
     by_day: dict[datetime.date, list[Session]] = {}
     for session in sessions:
@@ -138,8 +139,8 @@ def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
         [(day, by_day.get(day, []), day.month == month.month) for day in week]
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
     ]
-    previous = (month - datetime.timedelta(days=1)).replace(day=1)
-    following = (month + datetime.timedelta(days=32)).replace(day=1)
+    previous = month_previous(month)
+    following = month_next(month)
     context = {
         "month": month,
         "weeks": weeks,
@@ -196,7 +197,7 @@ def review_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         starts_at = form.cleaned_data["starts_at"]
         # The review belongs to the month of the company's calendar, as the beat task counts.
-        month = timezone.localtime(starts_at, ZoneInfo(settings.TIME_ZONE)).date().replace(day=1)
+        month = month_start(timezone.localtime(starts_at, ZoneInfo(settings.TIME_ZONE)).date())
         try:
             session, created = review_create(month=month, by=user, starts_at=starts_at)
         except DomainError as error:

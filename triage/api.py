@@ -15,8 +15,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import request_user
 from accounts.permissions import Capability, allows
-from intake.api import _data, _ticket, _user
+from core.api import request_data
+from intake.api import ticket_from_url
 from intake.models import Ticket
 from intake.serializers import TicketSerializer
 from triage.models import Initiative, InitiativeStatus
@@ -78,11 +80,11 @@ class TicketLink(generics.GenericAPIView[Ticket]):
         responses={200: TicketSerializer},
     )
     def post(self, request: Request, ticket_id: int) -> Response:
-        ticket = _ticket(ticket_id)
-        body = TicketLinkSerializer(data=_data(request))
+        ticket = ticket_from_url(ticket_id)
+        body = TicketLinkSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         ticket = ticket_link(
-            ticket=ticket, initiative=body.validated_data["initiative"], by=_user(request)
+            ticket=ticket, initiative=body.validated_data["initiative"], by=request_user(request)
         )
         return Response(TicketSerializer(ticket).data)
 
@@ -99,11 +101,11 @@ class TicketDecline(generics.GenericAPIView[Ticket]):
         responses={200: TicketSerializer},
     )
     def post(self, request: Request, ticket_id: int) -> Response:
-        ticket = _ticket(ticket_id)
-        body = TicketDeclineSerializer(data=_data(request))
+        ticket = ticket_from_url(ticket_id)
+        body = TicketDeclineSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         ticket = ticket_decline(
-            ticket=ticket, by=_user(request), reason=body.validated_data["reason"]
+            ticket=ticket, by=request_user(request), reason=body.validated_data["reason"]
         )
         return Response(TicketSerializer(ticket).data)
 
@@ -120,11 +122,11 @@ class TicketDuplicate(generics.GenericAPIView[Ticket]):
         responses={200: TicketSerializer},
     )
     def post(self, request: Request, ticket_id: int) -> Response:
-        ticket = _ticket(ticket_id)
-        body = TicketDuplicateSerializer(data=_data(request))
+        ticket = ticket_from_url(ticket_id)
+        body = TicketDuplicateSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         ticket = ticket_mark_duplicate(
-            ticket=ticket, of=body.validated_data["of"], by=_user(request)
+            ticket=ticket, of=body.validated_data["of"], by=request_user(request)
         )
         return Response(TicketSerializer(ticket).data)
 
@@ -165,11 +167,11 @@ class InitiativeListCreate(generics.ListCreateAPIView[Initiative]):
         responses={201: InitiativeSerializer},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = InitiativeCreateSerializer(data=_data(request))
+        body = InitiativeCreateSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
         initiative = initiative_create(
-            by=_user(request),
+            by=request_user(request),
             title=data["title"],
             description=data["description"],
             product_area=data["product_area"],
@@ -199,7 +201,7 @@ class InitiativeDetail(generics.GenericAPIView[Initiative]):
     )
     def patch(self, request: Request, initiative_id: int) -> Response:
         initiative = _initiative(initiative_id)
-        body = InitiativeChangeSerializer(data=_data(request))
+        body = InitiativeChangeSerializer(data=request_data(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
         target = data.get("status")
@@ -208,7 +210,7 @@ class InitiativeDetail(generics.GenericAPIView[Initiative]):
                 raise serializers.ValidationError({note: [message]})
         edits = {name: data[name] for name in _EDITABLE if name in data}
         version = data.get("version")
-        by = _user(request)
+        by = request_user(request)
         # An edit and a move sent together happen together or not at all.
         with transaction.atomic():
             if edits or target is None:

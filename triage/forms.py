@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Role, User
-from intake.forms import DomainErrorMixin
+from core.forms import DomainErrorMixin
 from intake.models import ProductArea, Segment, SourceTeam
 from triage.models import Initiative, InitiativeStatus
 from triage.selectors import PERIODS, initiative_choices, initiative_menu

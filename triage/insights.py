@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Now, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from core.dates import month_next, month_start, months_back
 from intake.models import Segment, SourceTeam, Ticket, TicketStatus
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from triage.models import Initiative, InitiativeStatus, ScoreSnapshot
@@ -53,9 +54,7 @@ class InsightFilters:
 
     def since(self, today: datetime.date | None = None) -> datetime.datetime:
         """The start of the period: the first day of the month `months - 1` months ago."""
-        first = (today or timezone.localdate()).replace(day=1)
-        for _ in range(self.months - 1):
-            first = (first - datetime.timedelta(days=1)).replace(day=1)
+        first = months_back(today or timezone.localdate(), self.months)[0]
         return timezone.make_aware(datetime.datetime.combine(first, datetime.time()))
 
 
@@ -145,9 +144,9 @@ def inbox_health(*, filters: InsightFilters) -> InboxHealth:
 def _months(filters: InsightFilters) -> list[datetime.date]:
     first = timezone.localtime(filters.since()).date()
     months = [first]
-    this_month = timezone.localdate().replace(day=1)
+    this_month = month_start(timezone.localdate())
     while months[-1] < this_month:
-        months.append((months[-1] + datetime.timedelta(days=32)).replace(day=1))
+        months.append(month_next(months[-1]))
     return months
 
 
@@ -257,7 +256,7 @@ def decisions_per_month(*, filters: InsightFilters) -> list[dict[str, Any]]:
     rows = {month: {"month": month, "reviews": 0, "workshops": 0} for month in _months(filters)}
     for key, query in (("reviews", decided), ("workshops", outcomes)):
         for row in query:
-            month = timezone.localtime(row["month"]).date().replace(day=1)
+            month = month_start(timezone.localtime(row["month"]).date())
             if month in rows:
                 rows[month][key] += row["n"]
     return list(rows.values())

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import Capability, require
-from feedbackloop.http import HtmxHttpRequest
+from core.http import HtmxHttpRequest
 from intake.models import ProductArea, SourceTeam
 from triage.charts import SEGMENT_COLORS, TEAM_COLORS, line_chart, share_bars, stacked_bars
 from triage.insights import (

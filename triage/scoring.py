@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from core.dates import month_previous, month_start
 from intake.models import Ticket, TicketStatus
 from triage.models import Initiative, ScoringWeights
 
@@ -108,7 +109,7 @@ def scores_backfill(*, months: int, today: datetime.date | None = None) -> int:
     from triage.models import ScoreSnapshot
 
     weights = ScoringWeights.current()
-    month = (today or timezone.localdate()).replace(day=1)
+    month = month_start(today or timezone.localdate())
     rows = []
     for _ in range(months):
         start = timezone.make_aware(datetime.datetime.combine(month, datetime.time()))
@@ -122,6 +123,6 @@ def scores_backfill(*, months: int, today: datetime.date | None = None) -> int:
             )
             for pk, score in scores.items()
         ]
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        month = month_previous(month)
     created = ScoreSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
     return len(created)

@@ -25,6 +25,7 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
+from core.dates import month_previous, month_start
 from intake.models import UNTRIAGED, Customer, Ticket, TicketStatus
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
 from triage.scoring import COUNTED_STATUSES
@@ -160,7 +161,7 @@ def last_review_day(today: datetime.date | None = None) -> datetime.date:
     this_month = review_day(today).date()
     if this_month <= today:
         return this_month
-    return review_day(today.replace(day=1) - datetime.timedelta(days=1)).date()
+    return review_day(month_previous(today)).date()
 
 
 PERIODS = {
@@ -226,7 +227,7 @@ def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) ->
     """The board's columns, each with its best-scored cards and how many it holds (two queries)."""
     initiatives = _board_initiatives(filters)
     totals = dict(initiatives.values_list("status").annotate(n=Count("id")).order_by())
-    month = timezone.localdate().replace(day=1)
+    month = month_start(timezone.localdate())
     last_month_score = ScoreSnapshot.objects.filter(initiative=OuterRef("pk"), month=month).values(
         "priority_score"
     )[:1]

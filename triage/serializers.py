@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import User
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
 from intake.models import ProductArea, Ticket
 from intake.selectors import ticket_get
 from intake.services import product_area_by_slug

@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import Capability, can
-from feedbackloop.errors import DomainError, text_clean
+from core.dates import month_start
+from core.errors import DomainError
+from core.text import text_clean
 from intake.models import UNTRIAGED, ProductArea, Ticket, TicketStatus
 from notifications.models import NotificationKind
 from notifications.services import initiative_shipped_notify, staff_notify
@@ -356,7 +358,7 @@ def initiative_merge(*, initiative: Initiative, into: Initiative, by: User) -> I
 
 def scores_snapshot(*, today: datetime.date | None = None) -> int:
     """Keep every initiative's score as of the start of this month (once; safe to rerun)."""
-    month = (today or timezone.localdate()).replace(day=1)
+    month = month_start(today or timezone.localdate())
     # bulk_create returns every row given, written or not, so count only the missing ones;
     # ignore_conflicts still covers two runs racing.
     rows = [

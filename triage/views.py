@@ -20,8 +20,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
 from accounts.permissions import Capability, require
-from feedbackloop.errors import DomainError
-from feedbackloop.http import HtmxHttpRequest, form_errors_text
+from core.errors import DomainError
+from core.http import HtmxHttpRequest, form_errors_text
 from intake.models import CommentKind, Ticket
 from intake.selectors import similar_feedback, ticket_get
 from intake.services import comment_add

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
 from intake.models import CommentKind, Contact, Customer, Ticket, TicketStatus
 from intake.services import comment_add, ticket_create, ticket_update
 from intake.tests.factories import TicketFactory

@@ -19,7 +19,8 @@ from icalendar import Calendar
 
 from accounts.models import Role, Team, User
 from accounts.tests.factories import UserFactory
-from feedbackloop.errors import DomainError
+from core.dates import month_next
+from core.errors import DomainError
 from intake.models import Importance, Ticket, TicketStatus
 from intake.tests.factories import TicketFactory
 from notifications.models import Notice, Notification, NotificationKind
@@ -45,7 +46,6 @@ from sessions.services import (
     agenda_remove,
     decision_record,
     item_comment_add,
-    next_month,
     outcome_add,
     review_create,
     review_day,
@@ -217,18 +217,6 @@ def test_the_review_day_follows_the_settings_in_company_time(settings) -> None:
     assert summer.astimezone(UTC) == datetime.datetime(2027, 7, 8, 18, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    ("day", "following"),
-    [
-        (datetime.date(2026, 11, 21), datetime.date(2026, 12, 1)),
-        (datetime.date(2026, 12, 31), datetime.date(2027, 1, 1)),
-        (datetime.date(2027, 1, 31), datetime.date(2027, 2, 1)),
-    ],
-)
-def test_next_month(day, following) -> None:
-    assert next_month(day) == following
-
-
 # ---------------------------------------------------------------------------------------------
 # The monthly review the beat task makes
 
@@ -253,7 +241,7 @@ def test_the_beat_task_makes_next_months_review_once_with_its_agenda_and_invites
     assert again is None
     session = Session.objects.get(kind=SessionKind.MONTHLY_REVIEW)
     assert first == session.pk
-    month = next_month(timezone.localdate())
+    month = month_next(timezone.localdate())
     assert session.month == month
     assert session.starts_at == review_day(month)
     assert session.status == SessionStatus.SCHEDULED

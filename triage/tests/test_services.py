@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from feedbackloop.errors import DomainError
+from core.errors import DomainError
 from intake.models import Importance, Ticket, TicketStatus
 from intake.tests.factories import ProductAreaFactory, TicketFactory
 from notifications.models import Notice, Notification, NotificationKind

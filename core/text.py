@@ -1,20 +1,8 @@
-"""The one error type services raise; views and the API map it to a clear message."""
+"""Cleaning what people type, once for every app."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-ErrorCode = Literal["invalid", "forbidden", "not_found", "conflict"]
-
-
-class DomainError(Exception):
-    """A rule of the product refused the change; nothing was written."""
-
-    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.code = code
+from core.errors import DomainError
 
 
 def text_clean(value: str | None, *, field: str, label: str, limit: int, required: bool) -> str:

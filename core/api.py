@@ -1,0 +1,41 @@
+"""API plumbing every app shares: the exception handler, the signed-in user and the parsed body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
+
+_STATUS = {
+    "invalid": status.HTTP_400_BAD_REQUEST,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "conflict": status.HTTP_409_CONFLICT,
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        if exc.code == "invalid":
+            return Response({exc.field or "non_field_errors": [exc.message]}, status=400)
+        return Response({"detail": exc.message}, status=_STATUS[exc.code])
+    return drf_exception_handler(exc, context)
+
+
+def request_data(request: Request) -> Any:
+    """The parsed body; one too large to read is bad input like any other, answered in JSON."""
+    try:
+        return request.data
+    except RequestDataTooBig as exc:
+        # Only raised when a limit is set, so the setting is a number here.
+        limit = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) / 1024 / 1024
+        message = f"The request is larger than {limit:.1f} MB; no field takes that much text."
+        raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]}) from exc
