@@ -37,6 +37,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-logo
 
 test: lint check-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)

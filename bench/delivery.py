@@ -214,7 +214,7 @@ def delivery_rate(
     *, emails: int, manager: User, submitter: User, redis_url: str, logs: Path
 ) -> Rate:
     """Ship an initiative that `emails` contacts asked for and time its emails out."""
-    from triage.services import initiative_move
+    from triage.services import initiative_ship
 
     initiative = initiative_with_audience(contacts=emails, manager=manager, submitter=submitter)
     # Tasks queued by an earlier run that stopped half-way would be sent first.
@@ -223,9 +223,7 @@ def delivery_rate(
     with smtp_sink(logs) as smtp_port:
         with celery_worker(smtp_port=smtp_port, logs=logs) as worker:
             start = time.perf_counter()
-            initiative_move(
-                initiative=initiative, by=manager, status="shipped", release_note=RELEASE_NOTE
-            )
+            initiative_ship(initiative=initiative, by=manager, release_note=RELEASE_NOTE)
             recorded = time.perf_counter() - start
             _wait_sent(initiative, emails, worker)
             seconds = time.perf_counter() - start

@@ -1,8 +1,12 @@
-"""Month arithmetic, in one place: the first of a month, the month after, the month before."""
+"""Month arithmetic, in one place (the first of a month, the month after, the month before),
+and the company's review calendar."""
 
 from __future__ import annotations
 
 import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -26,3 +30,14 @@ def months_back(day: datetime.date, count: int) -> list[datetime.date]:
     for _ in range(count - 1):
         months.append(month_previous(months[-1]))
     return months[::-1]
+
+
+def review_day(month: datetime.date) -> datetime.datetime:
+    """When a month's review starts: by default the first Tuesday at 10:00, company time."""
+    first = month_start(month)
+    weekday = settings.REVIEW_WEEKDAY
+    day = first + datetime.timedelta(days=(weekday - first.weekday()) % 7)
+    day += datetime.timedelta(weeks=settings.REVIEW_WEEK - 1)
+    hour, minute = (int(part) for part in settings.REVIEW_TIME.split(":"))
+    local = datetime.datetime.combine(day, datetime.time(hour, minute))
+    return local.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from django.utils.text import slugify
@@ -13,7 +14,13 @@ from intake.models import Customer, ProductArea, Segment, Ticket
 from intake.services import customer_get_or_create, ticket_create
 from triage.models import Initiative, InitiativeStatus
 from triage.scoring import scores_backfill
-from triage.services import initiative_create, initiative_move, ticket_attach, ticket_link
+from triage.services import (
+    initiative_create,
+    initiative_customer_add,
+    initiative_move,
+    initiative_ship,
+    ticket_link,
+)
 
 AREAS = ["Billing", "Reporting", "Integrations", "Onboarding", "Mobile app", "Permissions"]
 
@@ -182,19 +189,22 @@ def seed_feedback() -> int:
         if Ticket.objects.filter(title=title, customer__name_key=company.casefold()).exists():
             continue
         submitter = User.objects.get(username=username)
-        ticket = ticket_create(
-            submitted_by=submitter,
-            title=title,
-            description=said,
-            company=company,
-            email=email,
-            contact_name=email.split("@")[0].replace(".", " ").title(),
-            source_team=submitter.team,
-            kind=kind,
-            importance=importance,
-        )
-        if target is not None:
-            ticket_attach(ticket=ticket, initiative=initiatives[target])
+        fields: dict[str, Any] = {
+            "title": title,
+            "description": said,
+            "company": company,
+            "email": email,
+            "contact_name": email.split("@")[0].replace(".", " ").title(),
+            "source_team": submitter.team,
+            "kind": kind,
+            "importance": importance,
+        }
+        if target is None:
+            ticket_create(submitted_by=submitter, **fields)
+        else:
+            initiative_customer_add(
+                initiative=initiatives[target], submitted_by=submitter, **fields
+            )
         created += 1
     return created
 
@@ -248,8 +258,6 @@ def seed_history() -> bool:
         Ticket.objects.filter(pk=ticket.pk).update(created_at=now - timedelta(days=75 - 9 * index))
     for status in (InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS):
         initiative_move(initiative=initiative, by=pm, status=status)
-    initiative_move(
-        initiative=initiative, by=pm, status=InitiativeStatus.SHIPPED, release_note=note
-    )
+    initiative_ship(initiative=initiative, by=pm, release_note=note)
     scores_backfill(months=3)
     return True

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "triage",
     "sessions",
     "notifications",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "notifications.context_processors.unread_notices",
             ],
         },
     },

@@ -6,7 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.api import TokenView
 from feedbackloop import views
 from notifications import views as notification_views
-from triage import insights_views
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
 handler500 = "feedbackloop.views.server_error"
@@ -31,7 +30,6 @@ urlpatterns = [
     path("notices/", include("notifications.urls")),
     path("triage/", include("triage.urls")),
     path("sessions/", include("sessions.urls")),
-    path("insights/", insights_views.insights, name="insights"),
-    path("insights/<slug:chart>.csv", insights_views.insights_csv, name="insights-csv"),
+    path("insights/", include("insights.urls")),
     path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
 ]

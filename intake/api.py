@@ -29,6 +29,7 @@ from intake.serializers import (
     TicketSerializer,
 )
 from intake.services import comment_add, ticket_create
+from triage.services import initiative_customer_add
 
 MayFileTickets = allows(Capability.FILE_TICKET)
 MayComment = allows(Capability.COMMENT)
@@ -82,21 +83,25 @@ class TicketListCreate(generics.ListCreateAPIView[Ticket]):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
-            ticket = ticket_create(
-                submitted_by=request_user(request),
-                title=data["title"],
-                description=data["description"],
-                company=data["customer"]["company"],
-                email=data["customer"]["email"],
-                contact_name=data["customer"]["name"],
-                source_team=data["source_team"],
-                kind=data["kind"],
-                importance=data["importance"],
-                revenue_at_stake=data["revenue_at_stake"],
-                product_area=data["product_area"],
-                tags=data["tags"],
-                initiative=data["initiative"],
-            )
+            fields = {
+                "title": data["title"],
+                "description": data["description"],
+                "company": data["customer"]["company"],
+                "email": data["customer"]["email"],
+                "contact_name": data["customer"]["name"],
+                "source_team": data["source_team"],
+                "kind": data["kind"],
+                "importance": data["importance"],
+                "revenue_at_stake": data["revenue_at_stake"],
+                "product_area": data["product_area"],
+                "tags": data["tags"],
+            }
+            if data["initiative"] is None:
+                ticket = ticket_create(submitted_by=request_user(request), **fields)
+            else:
+                ticket = initiative_customer_add(
+                    initiative=data["initiative"], submitted_by=request_user(request), **fields
+                )
         except DomainError as exc:
             if exc.field in _CUSTOMER_FIELDS:
                 nested = {_CUSTOMER_FIELDS[exc.field]: [exc.message]}

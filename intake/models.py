@@ -57,9 +57,15 @@ class TicketStatus(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate"
     DECLINED = "declined", "Declined"
 
+    @classmethod
+    def untriaged(cls) -> tuple[TicketStatus, ...]:
+        """Waiting for a product manager to act; the submitter may still edit them."""
+        return (cls.NEW, cls.NEEDS_INFO, cls.SNOOZED)
 
-# Tickets a product manager still has to act on; the submitter may still edit them.
-UNTRIAGED = (TicketStatus.NEW, TicketStatus.NEEDS_INFO, TicketStatus.SNOOZED)
+    @classmethod
+    def counted(cls) -> tuple[TicketStatus, ...]:
+        """Counting for their initiative: linked to it, or a duplicate of a ticket there."""
+        return (cls.LINKED, cls.DUPLICATE)
 
 
 class Segment(models.TextChoices):
@@ -201,7 +207,7 @@ class Ticket(models.Model):
 
     @property
     def is_untriaged(self) -> bool:
-        return self.status in UNTRIAGED
+        return self.status in TicketStatus.untriaged()
 
 
 class CommentKind(models.TextChoices):

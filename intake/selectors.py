@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import User
-from intake.models import UNTRIAGED, Comment, Customer, Ticket, TicketStatus
-from triage.models import Initiative, InitiativeStatus
+from intake.models import Comment, Customer, Ticket, TicketStatus
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-SIMILAR_MIN_RANK = 0.05
 
 
 def _ticket_rows() -> QuerySet[Ticket]:
@@ -89,44 +86,6 @@ def ticket_get(*, ticket_id: int) -> Ticket | None:
         .filter(pk=ticket_id)
         .first()
     )
-
-
-@dataclass(frozen=True)
-class SimilarFeedback:
-    initiatives: Sequence[Initiative]
-    tickets: Sequence[Ticket]
-
-    def __bool__(self) -> bool:
-        return bool(self.initiatives or self.tickets)
-
-
-def similar_feedback(
-    *, text: str, limit: int = 5, exclude_ticket: int | None = None
-) -> SimilarFeedback:
-    """The open initiatives and untriaged tickets closest to what is being typed (two queries)."""
-    query = any_words_query(text)
-    if query is None:
-        return SimilarFeedback([], [])
-    rank = SearchRank(F("search_vector"), query)
-    initiatives = list(
-        Initiative.objects.filter(search_vector=query)
-        .exclude(status__in=[InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED])
-        .annotate(rank=rank)
-        .filter(rank__gte=SIMILAR_MIN_RANK)
-        .order_by("-rank", "-priority_score")
-        .defer("search_vector")[:limit]
-    )
-    tickets_qs = (
-        Ticket.objects.filter(search_vector=query, status__in=UNTRIAGED)
-        .select_related("customer")
-        .annotate(rank=rank)
-        .filter(rank__gte=SIMILAR_MIN_RANK)
-        .order_by("-rank", "-created_at")
-        .defer("search_vector")
-    )
-    if exclude_ticket:
-        tickets_qs = tickets_qs.exclude(pk=exclude_ticket)
-    return SimilarFeedback(initiatives, list(tickets_qs[:limit]))
 
 
 def customer_search(*, prefix: str, limit: int = 8) -> list[Customer]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -14,8 +13,8 @@ from accounts.models import User
 from accounts.permissions import Capability, can
 from core.errors import DomainError
 from core.text import text_clean
+from intake import lifecycle
 from intake.models import (
-    UNTRIAGED,
     Comment,
     CommentKind,
     Contact,
@@ -29,9 +28,6 @@ from intake.models import (
 )
 from notifications.models import NotificationKind
 from notifications.services import staff_notify
-
-if TYPE_CHECKING:
-    from triage.models import Initiative
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -160,9 +156,9 @@ def ticket_create(
     revenue_at_stake: Decimal | str | None = None,
     product_area: ProductArea | None = None,
     tags: list[str] | tuple[str, ...] = (),
-    initiative: Initiative | None = None,
 ) -> Ticket:
-    """File a ticket for a customer; with `initiative`, straight onto it ('add my customer')."""
+    """File a ticket for a customer; it waits in the inbox. (Filing straight onto an initiative
+    is triage's `initiative_customer_add`.)"""
     if not can(submitted_by, Capability.FILE_TICKET):
         raise DomainError("Your role may not file tickets.", code="forbidden")
     fields = {
@@ -192,10 +188,6 @@ def ticket_create(
         product_area=product_area,
         **fields,
     )
-    if initiative is not None:
-        from triage.services import ticket_attach
-
-        ticket_attach(ticket=ticket, initiative=initiative)
     return ticket
 
 
@@ -216,7 +208,7 @@ def ticket_update(
     """The submitter corrects their ticket; only until a product manager has triaged it."""
     if by.pk != ticket.submitted_by_id:
         raise DomainError("Only the person who filed a ticket can edit it.", code="forbidden")
-    if ticket.status not in UNTRIAGED:
+    if ticket.status not in TicketStatus.untriaged():
         raise DomainError(
             "This ticket has been triaged; add a comment instead of editing it.", code="conflict"
         )
@@ -254,19 +246,15 @@ def comment_add(
     if kind == CommentKind.QUESTION:
         if not can(author, Capability.TRIAGE):
             raise DomainError("Only product managers ask questions on tickets.", code="forbidden")
-        if ticket.status not in UNTRIAGED:
-            raise DomainError(
-                "This ticket is already triaged; add a comment instead.", code="conflict"
-            )
+        lifecycle.ticket_to_needs_info(ticket=ticket)
     if kind == CommentKind.ANSWER and author.pk != ticket.submitted_by_id:
         raise DomainError(
             "Only the person who filed the ticket answers its questions.", code="forbidden"
         )
+    answered = kind == CommentKind.ANSWER and lifecycle.ticket_answered(ticket=ticket)
     comment = Comment.objects.create(ticket=ticket, author=author, body=body, kind=kind)
     url = reverse("intake:detail", args=[ticket.pk])
     if kind == CommentKind.QUESTION:
-        Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.NEEDS_INFO)
-        ticket.status = TicketStatus.NEEDS_INFO
         staff_notify(
             user=ticket.submitted_by,
             kind=NotificationKind.STAFF_QUESTION,
@@ -275,9 +263,7 @@ def comment_add(
             url=url,
             idempotency_key=f"question:{comment.pk}",
         )
-    elif kind == CommentKind.ANSWER and ticket.status == TicketStatus.NEEDS_INFO:
-        Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.NEW)
-        ticket.status = TicketStatus.NEW
+    elif kind == CommentKind.ANSWER and answered:
         asker = (
             Comment.objects.filter(ticket=ticket, kind=CommentKind.QUESTION)
             .select_related("author")

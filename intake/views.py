@@ -20,14 +20,14 @@ from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
 from intake.selectors import (
     TicketFilters,
     customer_search,
-    similar_feedback,
     ticket_get,
     ticket_list,
     tickets_of,
 )
 from intake.services import comment_add, ticket_create, ticket_update
 from notifications.selectors import customer_email_for
-from triage.selectors import initiative_get
+from triage.selectors import initiative_get, similar_feedback
+from triage.services import initiative_customer_add
 
 PAGE_SIZE = 25
 
@@ -60,9 +60,12 @@ def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
                 )
         if not form.errors:
             try:
-                ticket = ticket_create(
-                    submitted_by=user, initiative=initiative, **form.cleaned_data
-                )
+                if initiative is None:
+                    ticket = ticket_create(submitted_by=user, **form.cleaned_data)
+                else:
+                    ticket = initiative_customer_add(
+                        initiative=initiative, submitted_by=user, **form.cleaned_data
+                    )
             except DomainError as error:
                 form.add_domain_error(error)
             else:

@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A ticket counts for its initiative when linked to it or a duplicate of one there.
-COUNTED_STATUSES = (TicketStatus.LINKED, TicketStatus.DUPLICATE)
 STAFF_KINDS = [kind for kind in NotificationKind if kind != NotificationKind.CUSTOMER_SHIPPED]
 
 MAX_ATTEMPTS = 6
@@ -264,7 +262,7 @@ def contact_may_be_emailed(contact: Contact) -> bool:
 def _asks_of(initiative: Initiative, *, contact_id: int | None = None) -> dict[int, list[Ticket]]:
     """Each contact's tickets on the initiative (or one contact's), counting tickets that
     duplicate one there."""
-    tickets = Ticket.objects.filter(initiative=initiative, status__in=COUNTED_STATUSES)
+    tickets = Ticket.objects.filter(initiative=initiative, status__in=TicketStatus.counted())
     if contact_id is not None:
         tickets = tickets.filter(contact_id=contact_id)
     tickets = (

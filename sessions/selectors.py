@@ -17,12 +17,12 @@ from sessions.models import (
     ItemComment,
     Participant,
     Session,
+    SessionKind,
     SessionStatus,
     Topic,
 )
 from sessions.services import VOTES_PER_PERSON
-from triage.models import Initiative
-from triage.selectors import OPEN_STATUSES
+from triage.models import Initiative, InitiativeStatus
 
 
 def _sessions() -> QuerySet[Session]:
@@ -163,7 +163,7 @@ def research_material(*, session: Session, limit: int = 8) -> Research:
         .order_by("-importance_rank", "-created_at")[:limit]
     )
     initiatives = list(
-        Initiative.objects.filter(initiative_match, status__in=OPEN_STATUSES)
+        Initiative.objects.filter(initiative_match, status__in=InitiativeStatus.open())
         .defer("search_vector")
         .order_by("-priority_score")[:limit]
     )
@@ -172,3 +172,15 @@ def research_material(*, session: Session, limit: int = 8) -> Research:
 
 def invited(*, session: Session, user: User) -> Participant | None:
     return next((p for p in session.participants.all() if p.user_id == user.pk), None)
+
+
+def last_review_held(today: datetime.date) -> datetime.datetime | None:
+    """When the latest monthly review on or before `today` started (cancelled ones never were)."""
+    return (
+        Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW)
+        .exclude(status=SessionStatus.CANCELLED)
+        .filter(starts_at__date__lte=today)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )

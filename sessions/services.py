@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Capability, can
-from core.dates import month_next, month_start
+from core.dates import month_next, month_start, review_day
 from core.errors import DomainError
 from core.text import text_clean
 from intake.models import ProductArea, Ticket, TicketStatus
@@ -43,6 +43,7 @@ from triage.models import Initiative, InitiativeStatus
 from triage.services import (
     decided_in_review,
     initiative_create,
+    initiative_decline,
     initiative_move,
     ticket_decline,
     ticket_initiative_create,
@@ -95,17 +96,6 @@ def _open(session: Session) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # When
-
-
-def review_day(month: datetime.date) -> datetime.datetime:
-    """When a month's review starts: by default the first Tuesday at 10:00, company time."""
-    first = month_start(month)
-    weekday = settings.REVIEW_WEEKDAY
-    day = first + datetime.timedelta(days=(weekday - first.weekday()) % 7)
-    day += datetime.timedelta(weeks=settings.REVIEW_WEEK - 1)
-    hour, minute = (int(part) for part in settings.REVIEW_TIME.split(":"))
-    local = datetime.datetime.combine(day, datetime.time(hour, minute))
-    return local.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 def _when_clean(starts_at: datetime.datetime, duration_minutes: int) -> None:
@@ -622,12 +612,7 @@ def decision_record(
             result = target
         elif decision == Decision.DECLINE:
             if item.initiative is not None:
-                initiative_move(
-                    initiative=item.initiative,
-                    by=by,
-                    status=InitiativeStatus.DECLINED,
-                    decline_reason=rationale,
-                )
+                initiative_decline(initiative=item.initiative, by=by, reason=rationale)
             else:
                 assert ticket is not None
                 ticket_decline(ticket=ticket, by=by, reason=rationale)

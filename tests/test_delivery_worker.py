@@ -49,7 +49,7 @@ from tests.worker import (
     worker_env,
 )
 from triage.models import Initiative, InitiativeStatus
-from triage.services import initiative_move, ticket_link, ticket_mark_duplicate
+from triage.services import initiative_ship, ticket_link, ticket_mark_duplicate
 from triage.tests.factories import InitiativeFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -85,7 +85,7 @@ def in_progress(title: str) -> Initiative:
 
 
 def ship(initiative: Initiative, pm: User, note: str = "It is live for everyone.") -> None:
-    initiative_move(initiative=initiative, by=pm, status="shipped", release_note=note)
+    initiative_ship(initiative=initiative, by=pm, release_note=note)
 
 
 def many_asks(initiative: Initiative, submitter: User, count: int) -> list[Contact]:

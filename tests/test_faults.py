@@ -55,7 +55,7 @@ from tests.worker import (
     worker_env,
 )
 from triage.models import Initiative, InitiativeStatus
-from triage.services import initiative_move
+from triage.services import initiative_ship
 from triage.tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -285,7 +285,7 @@ def shippable(submitter: User, emails: list[str]) -> Initiative:
 
 
 def ship(initiative: Initiative, pm: User) -> None:
-    initiative_move(initiative=initiative, by=pm, status="shipped", release_note="It is live.")
+    initiative_ship(initiative=initiative, by=pm, release_note="It is live.")
 
 
 def statuses() -> Counter[str]:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from intake.models import SourceTeam
 from intake.tests.factories import TicketFactory
 from tests.helpers import log_in, screenshot
-from triage.services import initiative_move, ticket_link
+from triage.services import initiative_ship, ticket_link
 from triage.tests.factories import InitiativeFactory
 
 
@@ -18,7 +18,7 @@ def test_pm_sees_the_charts_and_their_tables(page, pm) -> None:
         TicketFactory.create(source_team=team)
     initiative = InitiativeFactory.create(title="CSV export", status="in_progress")
     ticket_link(ticket=TicketFactory.create(), initiative=initiative, by=pm)
-    initiative_move(initiative=initiative, by=pm, status="shipped", release_note="Live.")
+    initiative_ship(initiative=initiative, by=pm, release_note="Live.")
 
     log_in(page, "pm")
     page.get_by_role("link", name="Insights").click()

@@ -108,7 +108,9 @@ def scripted(
     from triage.models import InitiativeStatus
     from triage.services import (
         initiative_create,
+        initiative_decline,
         initiative_move,
+        initiative_ship,
         ticket_decline,
         ticket_link,
         ticket_mark_duplicate,
@@ -160,10 +162,9 @@ def scripted(
         ticket_mark_duplicate(ticket=ticket(), of=linked, by=pm)
         for status in (InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS):
             initiative_move(initiative=shipped, by=pm, status=status)
-        initiative_move(
+        initiative_ship(
             initiative=shipped,
             by=pm,
-            status=InitiativeStatus.SHIPPED,
             release_note=stored("release note"),
         )
         # Open, with the same customer's ticket linked: its ship page previews the email.
@@ -172,11 +173,10 @@ def scripted(
         )
         ticket_link(ticket=ticket(), initiative=proposed, by=pm)
         declined_initiative = initiative_create(by=pm, title=stored("initiative title"))
-        initiative_move(
+        initiative_decline(
             initiative=declined_initiative,
             by=pm,
-            status=InitiativeStatus.DECLINED,
-            decline_reason=stored("initiative decline reason"),
+            reason=stored("initiative decline reason"),
         )
 
         workshop = workshop_schedule(

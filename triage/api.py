@@ -34,7 +34,9 @@ from triage.serializers import (
 )
 from triage.services import (
     initiative_create,
+    initiative_decline,
     initiative_move,
+    initiative_ship,
     initiative_update,
     ticket_decline,
     ticket_link,
@@ -43,7 +45,8 @@ from triage.services import (
 
 MayTriage = allows(Capability.TRIAGE)
 
-# What a PATCH edits through initiative_update; `status` goes through initiative_move.
+# What a PATCH edits through initiative_update; `status` goes through initiative_move,
+# initiative_ship or initiative_decline.
 _EDITABLE = ("title", "description", "product_area", "effort")
 # Text that only means something with one move; sent without it, it would be dropped unseen.
 _NOTES = {
@@ -225,14 +228,25 @@ class InitiativeDetail(generics.GenericAPIView[Initiative]):
                     version=version,
                 )
                 version = None  # checked under a row lock, held until the move below
-            if target is not None:
-                initiative = initiative_move(
+            if target == InitiativeStatus.SHIPPED:
+                note = data.get("release_note")
+                initiative = initiative_ship(
                     initiative=initiative,
                     by=by,
-                    status=target,
+                    # Shipping again after a step back keeps the note it shipped with.
+                    release_note=initiative.release_note if note is None else note,
                     version=version,
-                    release_note=data.get("release_note"),
-                    decline_reason=data.get("decline_reason"),
+                )
+            elif target == InitiativeStatus.DECLINED:
+                initiative = initiative_decline(
+                    initiative=initiative,
+                    by=by,
+                    reason=data.get("decline_reason") or "",
+                    version=version,
+                )
+            elif target is not None:
+                initiative = initiative_move(
+                    initiative=initiative, by=by, status=target, version=version
                 )
         return Response(InitiativeSerializer(_initiative(initiative.pk)).data)
 

@@ -14,6 +14,16 @@ class InitiativeStatus(models.TextChoices):
     SHIPPED = "shipped", "Shipped"
     DECLINED = "declined", "Declined"
 
+    @classmethod
+    def open(cls) -> tuple[InitiativeStatus, ...]:
+        """Still being decided or worked on: tickets may join, it may be merged."""
+        return (cls.PROPOSED, cls.PLANNED, cls.IN_PROGRESS)
+
+    @classmethod
+    def closed(cls) -> tuple[InitiativeStatus, ...]:
+        """Done with: shipped, or declined (merged initiatives are declined too)."""
+        return (cls.SHIPPED, cls.DECLINED)
+
 
 class ScoringWeights(models.Model):
     """The admin's weights for the priority score; one row."""

@@ -17,10 +17,9 @@ from django.utils import timezone
 
 from core.dates import month_previous, month_start
 from intake.models import Ticket, TicketStatus
-from triage.models import Initiative, ScoringWeights
+from triage.models import Initiative, ScoreSnapshot, ScoringWeights
 
 # A ticket counts for its initiative when linked to it, or when it duplicates a ticket there.
-COUNTED_STATUSES = (TicketStatus.LINKED, TicketStatus.DUPLICATE)
 
 SCORE_FIELDS = [
     "priority_score",
@@ -48,7 +47,7 @@ class Score:
 
 
 def _counted_tickets() -> QuerySet[Ticket]:
-    return Ticket.objects.filter(status__in=COUNTED_STATUSES, initiative__isnull=False)
+    return Ticket.objects.filter(status__in=TicketStatus.counted(), initiative__isnull=False)
 
 
 def _scores(tickets: QuerySet[Ticket], weights: ScoringWeights) -> dict[int, Score]:
@@ -106,8 +105,6 @@ def initiatives_rescore_all(*, batch_size: int = 500) -> int:
 def scores_backfill(*, months: int, today: datetime.date | None = None) -> int:
     """Month-start snapshots for the last `months` months, rebuilt from the tickets that had
     been filed by then (for a database that starts with history, like the demo)."""
-    from triage.models import ScoreSnapshot
-
     weights = ScoringWeights.current()
     month = month_start(today or timezone.localdate())
     rows = []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
@@ -25,13 +26,11 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
-from core.dates import month_previous, month_start
-from intake.models import UNTRIAGED, Customer, Ticket, TicketStatus
+from core.dates import month_previous, month_start, review_day
+from intake.models import Customer, Ticket, TicketStatus
+from intake.selectors import any_words_query
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
-from triage.scoring import COUNTED_STATUSES
 
-OPEN_STATUSES = (InitiativeStatus.PROPOSED, InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS)
-CLOSED_STATUSES = (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED)
 BOARD_CARDS_PER_COLUMN = 30
 # Closed columns are for reference; the board is about what is still to decide.
 CLOSED_CARDS_PER_COLUMN = 10
@@ -40,7 +39,7 @@ CLOSED_CARDS_PER_COLUMN = 10
 def initiatives_top(*, limit: int = 5) -> list[Initiative]:
     """The open initiatives with the highest priority score."""
     return list(
-        Initiative.objects.filter(status__in=OPEN_STATUSES)
+        Initiative.objects.filter(status__in=InitiativeStatus.open())
         .defer("search_vector")
         .order_by("-priority_score", "-id")[:limit]
     )
@@ -91,7 +90,9 @@ def initiative_menu(*, exclude: int | None = None) -> list[tuple[int, str]]:
 
 def initiative_choices(*, exclude: int | None = None) -> QuerySet[Initiative]:
     """Open initiatives to link or merge into, best scored first."""
-    rows = Initiative.objects.filter(status__in=OPEN_STATUSES).only("pk", "title", "status")
+    rows = Initiative.objects.filter(status__in=InitiativeStatus.open()).only(
+        "pk", "title", "status"
+    )
     if exclude:
         rows = rows.exclude(pk=exclude)
     return rows.order_by("-priority_score", "title")
@@ -128,7 +129,7 @@ def inbox_list(*, view: str = "waiting") -> QuerySet[Ticket]:
 def inbox_counts() -> dict[str, int]:
     """How many tickets each inbox view holds (one query)."""
     # Counting `status` over untriaged rows lets PostgreSQL answer from the inbox index alone.
-    counts = Ticket.objects.filter(status__in=UNTRIAGED).aggregate(
+    counts = Ticket.objects.filter(status__in=TicketStatus.untriaged()).aggregate(
         **{
             view: Count("status", filter=Q(status=status))
             for view, (status, _, _) in INBOX_VIEWS.items()
@@ -141,21 +142,22 @@ def inbox_counts() -> dict[str, int]:
 # The board
 
 
+# When the last monthly review was held is known to the sessions app, which sits above triage;
+# it registers how to find it (sessions.apps.ready), so triage never imports it.
+LastReviewHeld = Callable[[datetime.date], datetime.datetime | None]
+_last_review_held: list[LastReviewHeld] = []
+
+
+def last_review_held_register(finder: LastReviewHeld) -> None:
+    """Tell the board how to find when the last monthly review up to a day was held."""
+    _last_review_held[:] = [finder]
+
+
 def last_review_day(today: datetime.date | None = None) -> datetime.date:
     """The day of the latest monthly review: the last one held, or else the configured review
     day (by default the first Tuesday) of this month once it has come, else of last month."""
-    from sessions.models import Session, SessionKind, SessionStatus
-    from sessions.services import review_day
-
     today = today or timezone.localdate()
-    held = (
-        Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW)
-        .exclude(status=SessionStatus.CANCELLED)
-        .filter(starts_at__date__lte=today)
-        .order_by("-starts_at")
-        .values_list("starts_at", flat=True)
-        .first()
-    )
+    held = _last_review_held[0](today) if _last_review_held else None
     if held is not None:
         return timezone.localtime(held).date()
     this_month = review_day(today).date()
@@ -209,7 +211,7 @@ def _board_initiatives(filters: BoardFilters) -> QuerySet[Initiative]:
     if filters.product_area:
         initiatives = initiatives.filter(product_area__slug=filters.product_area)
     if filters.narrows_tickets:
-        asks = Ticket.objects.filter(initiative=OuterRef("pk"), status__in=COUNTED_STATUSES)
+        asks = Ticket.objects.filter(initiative=OuterRef("pk"), status__in=TicketStatus.counted())
         start = period_start(filters.period)
         if start is not None:
             # The start of that day here, so the comparison can use the ticket index.
@@ -244,7 +246,10 @@ def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) ->
         )
         .filter(
             Q(place__lte=per_column)
-            | Q(place__lte=min(per_column, CLOSED_CARDS_PER_COLUMN), status__in=CLOSED_STATUSES)
+            | Q(
+                place__lte=min(per_column, CLOSED_CARDS_PER_COLUMN),
+                status__in=InitiativeStatus.closed(),
+            )
         )
         .order_by("status", "place")
     )
@@ -281,7 +286,7 @@ def initiative_asks(
     """One page of the customers asking for the initiative, most important first, each with its
     tickets (three queries however many customers ask)."""
     customers = (
-        Ticket.objects.filter(initiative=initiative, status__in=COUNTED_STATUSES)
+        Ticket.objects.filter(initiative=initiative, status__in=TicketStatus.counted())
         .values("customer_id")
         .annotate(top=Max("importance_rank"), name=Min("customer__name"))
         .order_by("-top", "name", "customer_id")
@@ -290,7 +295,7 @@ def initiative_asks(
     ids = [row["customer_id"] for row in customer_page]
     tickets = (
         Ticket.objects.filter(
-            initiative=initiative, status__in=COUNTED_STATUSES, customer_id__in=ids
+            initiative=initiative, status__in=TicketStatus.counted(), customer_id__in=ids
         )
         .select_related("customer", "contact", "submitted_by", "duplicate_of")
         .defer("search_vector", "customer__name_key", "duplicate_of__search_vector")
@@ -311,3 +316,47 @@ def initiative_asks(
 def initiative_history(*, initiative: Initiative, limit: int = 100) -> list[InitiativeEvent]:
     """The newest changes to the initiative, with who made them."""
     return list(initiative.events.select_related("actor")[:limit])
+
+
+# ---------------------------------------------------------------------------------------------
+# Similar feedback, while a ticket is typed or triaged
+
+SIMILAR_MIN_RANK = 0.05
+
+
+@dataclass(frozen=True)
+class SimilarFeedback:
+    initiatives: Sequence[Initiative]
+    tickets: Sequence[Ticket]
+
+    def __bool__(self) -> bool:
+        return bool(self.initiatives or self.tickets)
+
+
+def similar_feedback(
+    *, text: str, limit: int = 5, exclude_ticket: int | None = None
+) -> SimilarFeedback:
+    """The open initiatives and untriaged tickets closest to what is being typed (two queries)."""
+    query = any_words_query(text)
+    if query is None:
+        return SimilarFeedback([], [])
+    rank = SearchRank(F("search_vector"), query)
+    initiatives = list(
+        Initiative.objects.filter(search_vector=query)
+        .exclude(status__in=InitiativeStatus.closed())
+        .annotate(rank=rank)
+        .filter(rank__gte=SIMILAR_MIN_RANK)
+        .order_by("-rank", "-priority_score")
+        .defer("search_vector")[:limit]
+    )
+    tickets_qs = (
+        Ticket.objects.filter(search_vector=query, status__in=TicketStatus.untriaged())
+        .select_related("customer")
+        .annotate(rank=rank)
+        .filter(rank__gte=SIMILAR_MIN_RANK)
+        .order_by("-rank", "-created_at")
+        .defer("search_vector")
+    )
+    if exclude_ticket:
+        tickets_qs = tickets_qs.exclude(pk=exclude_ticket)
+    return SimilarFeedback(initiatives, list(tickets_qs[:limit]))

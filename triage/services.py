@@ -22,7 +22,9 @@ from accounts.permissions import Capability, can
 from core.dates import month_start
 from core.errors import DomainError
 from core.text import text_clean
-from intake.models import UNTRIAGED, ProductArea, Ticket, TicketStatus
+from intake import lifecycle
+from intake.models import ProductArea, Ticket, TicketStatus
+from intake.services import ticket_create
 from notifications.models import NotificationKind
 from notifications.services import initiative_shipped_notify, staff_notify
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
@@ -40,7 +42,6 @@ FLOW = [
     InitiativeStatus.IN_PROGRESS,
     InitiativeStatus.SHIPPED,
 ]
-CLOSED = (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED)
 
 
 def allowed_moves(status: str) -> list[InitiativeStatus]:
@@ -223,9 +224,13 @@ def initiative_update(
     return initiative
 
 
+def _locked_id(initiative_id: int) -> Initiative:
+    return Initiative.objects.select_for_update().get(pk=initiative_id)
+
+
 def _locked(initiative: Initiative, version: int | None) -> Initiative:
     """The initiative's row, locked; refuses when someone changed it since `version` was read."""
-    current = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    current = _locked_id(initiative.pk)
     if version is not None and current.version != version:
         last = current.events.select_related("actor").first()
         who = last.actor.display_name if last and last.actor else "Someone"
@@ -239,26 +244,8 @@ def _locked(initiative: Initiative, version: int | None) -> Initiative:
     return current
 
 
-@transaction.atomic
-def initiative_move(
-    *,
-    initiative: Initiative,
-    by: User,
-    status: str,
-    version: int | None = None,
-    release_note: str | None = None,
-    decline_reason: str | None = None,
-) -> Initiative:
-    """Move an initiative along its lifecycle. Shipping needs a release note, declining a reason;
-    with `version`, a move based on a stale view is refused instead of overwriting another's."""
-    _require_triage(by)
-    if status not in InitiativeStatus.values:
-        raise DomainError(
-            f"“{status}” is not a status; use one of {', '.join(InitiativeStatus.values)}.",
-            field="status",
-        )
-    current = _locked(initiative, version)
-    target = InitiativeStatus(status)
+def _status_clean(current: Initiative, target: InitiativeStatus) -> None:
+    """Refuse a move to where it already is, or one its lifecycle does not allow from there."""
     if target == current.status:
         raise DomainError(
             f"“{current.title}” is already {current.get_status_display().lower()}.",
@@ -273,43 +260,81 @@ def initiative_move(
             f"{names}, not straight to {target.label.lower()}.",
             field="status",
         )
-    update: list[str] = ["status", "version", "updated_at"]
-    if target == InitiativeStatus.SHIPPED:
-        note = text_clean(
-            release_note if release_note is not None else current.release_note,
-            field="release_note",
-            label="A release note",
-            limit=TEXT_MAX,
-            required=True,
-        )
-        current.release_note = note
-        current.shipped_at = timezone.now()
-        update += ["release_note", "shipped_at"]
-    if target == InitiativeStatus.DECLINED:
-        current.decline_reason = text_clean(
-            decline_reason,
-            field="decline_reason",
-            label="A reason for declining",
-            limit=REASON_MAX,
-            required=True,
-        )
-        update.append("decline_reason")
+
+
+def _status_set(
+    current: Initiative, by: User, target: InitiativeStatus, fields: list[str], note: str = ""
+) -> Initiative:
     previous = current.status
     current.status = target
     current.version += 1
-    current.save(update_fields=update)
+    current.save(update_fields=["status", "version", "updated_at", *fields])
     _event(
-        current,
-        by,
-        InitiativeEvent.Kind.STATUS,
-        from_value=previous,
-        to_value=target,
-        note=current.decline_reason if target == InitiativeStatus.DECLINED else "",
+        current, by, InitiativeEvent.Kind.STATUS, from_value=previous, to_value=target, note=note
     )
-    if target == InitiativeStatus.SHIPPED:
-        # In this transaction: the ship and its outbox rows commit together or not at all.
-        initiative_shipped_notify(initiative=current)
     return current
+
+
+@transaction.atomic
+def initiative_move(
+    *, initiative: Initiative, by: User, status: str, version: int | None = None
+) -> Initiative:
+    """Move an initiative one step along proposed → planned → in progress (or back), or reopen
+    a declined one. Shipping and declining are `initiative_ship` and `initiative_decline`.
+    With `version`, a move based on a stale view is refused instead of overwriting another's."""
+    _require_triage(by)
+    if status not in InitiativeStatus.values:
+        raise DomainError(
+            f"“{status}” is not a status; use one of {', '.join(InitiativeStatus.values)}.",
+            field="status",
+        )
+    target = InitiativeStatus(status)
+    if target == InitiativeStatus.SHIPPED:
+        raise DomainError("Shipping needs a release note: use the ship form.", field="status")
+    if target == InitiativeStatus.DECLINED:
+        raise DomainError("Declining needs a reason: use the decline form.", field="status")
+    current = _locked(initiative, version)
+    _status_clean(current, target)
+    return _status_set(current, by, target, [])
+
+
+@transaction.atomic
+def initiative_ship(
+    *, initiative: Initiative, by: User, release_note: str, version: int | None = None
+) -> Initiative:
+    """Ship an initiative with its release note; every customer who asked is emailed once
+    (the outbox rows are written in this transaction)."""
+    _require_triage(by)
+    current = _locked(initiative, version)
+    _status_clean(current, InitiativeStatus.SHIPPED)
+    current.release_note = text_clean(
+        release_note, field="release_note", label="A release note", limit=TEXT_MAX, required=True
+    )
+    current.shipped_at = timezone.now()
+    _status_set(current, by, InitiativeStatus.SHIPPED, ["release_note", "shipped_at"])
+    # In this transaction: the ship and its outbox rows commit together or not at all.
+    initiative_shipped_notify(initiative=current)
+    return current
+
+
+@transaction.atomic
+def initiative_decline(
+    *, initiative: Initiative, by: User, reason: str, version: int | None = None
+) -> Initiative:
+    """Decline an initiative that has not shipped, with the reason kept in its history."""
+    _require_triage(by)
+    current = _locked(initiative, version)
+    _status_clean(current, InitiativeStatus.DECLINED)
+    current.decline_reason = text_clean(
+        reason,
+        field="decline_reason",
+        label="A reason for declining",
+        limit=REASON_MAX,
+        required=True,
+    )
+    return _status_set(
+        current, by, InitiativeStatus.DECLINED, ["decline_reason"], note=current.decline_reason
+    )
 
 
 @transaction.atomic
@@ -318,15 +343,17 @@ def initiative_merge(*, initiative: Initiative, into: Initiative, by: User) -> I
     _require_triage(by)
     if initiative.pk == into.pk:
         raise DomainError("Pick another initiative to merge into.", field="into")
-    source = _locked(initiative, None)
-    target = _locked(into, None)
-    if source.status in CLOSED:
+    # Lock both rows in one order (by id), so two merges of the same pair, either way round,
+    # wait for each other instead of deadlocking.
+    locked = {pk: _locked_id(pk) for pk in sorted((initiative.pk, into.pk))}
+    source, target = locked[initiative.pk], locked[into.pk]
+    if source.status in InitiativeStatus.closed():
         raise DomainError(
             f"“{source.title}” is {source.get_status_display().lower()}; only open initiatives "
             "are merged.",
             field="into",
         )
-    if target.status in CLOSED:
+    if target.status in InitiativeStatus.closed():
         raise DomainError(
             f"“{target.title}” is {target.get_status_display().lower()}; merge into an open "
             "initiative.",
@@ -375,33 +402,32 @@ def scores_snapshot(*, today: datetime.date | None = None) -> int:
 # Tickets in the inbox
 
 
-@transaction.atomic
-def ticket_attach(*, ticket: Ticket, initiative: Initiative) -> Ticket:
-    """Put a ticket (and the tickets that duplicate it) on an initiative and rescore both ends."""
-    if initiative.status in CLOSED:
+def _onto(ticket: Ticket, initiative: Initiative) -> int | None:
+    """Count a ticket for an open initiative and rescore both ends; returns the one it left."""
+    if initiative.status in InitiativeStatus.closed():
         raise DomainError(
             f"“{initiative.title}” is {initiative.get_status_display().lower()}; "
             "file the ticket on its own or pick an open initiative.",
             field="initiative",
         )
-    previous_id = ticket.initiative_id
-    ticket.initiative = initiative
-    ticket.status = TicketStatus.LINKED
-    ticket.duplicate_of = None
-    ticket.snoozed_until = None
-    ticket.decline_reason = ""
-    ticket.save(
-        update_fields=[
-            "initiative",
-            "status",
-            "duplicate_of",
-            "snoozed_until",
-            "decline_reason",
-            "updated_at",
-        ]
-    )
-    Ticket.objects.filter(duplicate_of=ticket).update(initiative=initiative)
+    previous_id = lifecycle.ticket_to_initiative(ticket=ticket, initiative_id=initiative.pk)
     _rescore(initiative.pk, previous_id)
+    return previous_id
+
+
+@transaction.atomic
+def initiative_customer_add(*, initiative: Initiative, submitted_by: User, **fields: Any) -> Ticket:
+    """“Add my customer to this”: file a ticket straight onto an open initiative. The
+    initiative's history records who added which customer; `fields` are `ticket_create`'s."""
+    ticket = ticket_create(submitted_by=submitted_by, **fields)
+    _onto(ticket, initiative)
+    _event(
+        initiative,
+        submitted_by,
+        InitiativeEvent.Kind.TICKET_LINKED,
+        to_value=f"{ticket.customer.name}: {ticket.title}",
+        note="filed onto it by the submitter",
+    )
     return ticket
 
 
@@ -415,8 +441,7 @@ def ticket_link(*, ticket: Ticket, initiative: Initiative, by: User) -> Ticket:
             field="initiative",
             code="conflict",
         )
-    previous_id = ticket.initiative_id
-    ticket_attach(ticket=ticket, initiative=initiative)
+    previous_id = _onto(ticket, initiative)
     if previous_id != initiative.pk:
         _ticket_left(previous_id, ticket, by, f"moved to “{initiative.title}”")
     event = _event(
@@ -458,13 +483,9 @@ def ticket_initiative_create(
 def ticket_unlink(*, ticket: Ticket, by: User) -> Ticket:
     """Take a ticket off its initiative: back to the inbox, and the initiative is rescored."""
     _require_triage(by)
-    if ticket.status != TicketStatus.LINKED or ticket.initiative is None:
-        raise DomainError(f"“{ticket.title}” is not linked to an initiative.", code="conflict")
     initiative = ticket.initiative
-    ticket.initiative = None
-    ticket.status = TicketStatus.NEW
-    ticket.save(update_fields=["initiative", "status", "updated_at"])
-    Ticket.objects.filter(duplicate_of=ticket).update(initiative=None)
+    lifecycle.ticket_to_inbox(ticket=ticket)
+    assert initiative is not None  # ticket_to_inbox refuses a ticket that is not linked
     _event(
         initiative,
         by,
@@ -488,7 +509,7 @@ def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
             field="of",
         )
     closed = original.initiative
-    if closed is not None and closed.status in CLOSED:
+    if closed is not None and closed.status in InitiativeStatus.closed():
         raise DomainError(
             f"#{original.pk} is on “{closed.title}”, which is "
             f"{closed.get_status_display().lower()}; decline this one with a note, or link it "
@@ -501,18 +522,7 @@ def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
             field="of",
             code="conflict",
         )
-    previous_id = ticket.initiative_id
-    ticket.status = TicketStatus.DUPLICATE
-    ticket.duplicate_of = original
-    ticket.initiative_id = original.initiative_id
-    ticket.snoozed_until = None
-    ticket.save(
-        update_fields=["status", "duplicate_of", "initiative", "snoozed_until", "updated_at"]
-    )
-    # What duplicated this ticket now duplicates the original, so chains stay one step long.
-    Ticket.objects.filter(duplicate_of=ticket).update(
-        duplicate_of=original, initiative_id=original.initiative_id
-    )
+    previous_id = lifecycle.ticket_to_duplicate(ticket=ticket, original=original)
     if previous_id != original.initiative_id:
         _ticket_left(previous_id, ticket, by, f"duplicate of #{original.pk}")
     _rescore(previous_id, original.initiative_id)
@@ -535,25 +545,7 @@ def ticket_decline(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     reason = text_clean(
         reason, field="reason", label="A reason for declining", limit=REASON_MAX, required=True
     )
-    if ticket.status == TicketStatus.DECLINED:
-        raise DomainError(f"“{ticket.title}” is already declined.", code="conflict")
-    previous_id = ticket.initiative_id
-    ticket.status = TicketStatus.DECLINED
-    ticket.decline_reason = reason
-    ticket.initiative = None
-    ticket.duplicate_of = None
-    ticket.snoozed_until = None
-    ticket.save(
-        update_fields=[
-            "status",
-            "decline_reason",
-            "initiative",
-            "duplicate_of",
-            "snoozed_until",
-            "updated_at",
-        ]
-    )
-    Ticket.objects.filter(duplicate_of=ticket).update(initiative=None)
+    previous_id = lifecycle.ticket_to_declined(ticket=ticket, reason=reason)
     _ticket_left(previous_id, ticket, by, "declined")
     _rescore(previous_id)
     _tell_submitter(
@@ -584,20 +576,5 @@ def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
         raise DomainError("Pick a day after today to bring the ticket back.", field="until")
     if until > _a_year_after(today):
         raise DomainError("Snooze for at most a year.", field="until")
-    if ticket.status not in UNTRIAGED:
-        raise DomainError(
-            f"“{ticket.title}” is already triaged; only waiting tickets are snoozed.",
-            code="conflict",
-        )
-    ticket.status = TicketStatus.SNOOZED
-    ticket.snoozed_until = until
-    ticket.save(update_fields=["status", "snoozed_until", "updated_at"])
+    lifecycle.ticket_to_snoozed(ticket=ticket, until=until)
     return ticket
-
-
-def tickets_wake(*, today: datetime.date | None = None) -> int:
-    """Bring snoozed tickets whose day has come back to the inbox; returns how many."""
-    today = today or timezone.localdate()
-    return Ticket.objects.filter(status=TicketStatus.SNOOZED, snoozed_until__lte=today).update(
-        status=TicketStatus.NEW, snoozed_until=None, updated_at=timezone.now()
-    )

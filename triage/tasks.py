@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from triage.services import scores_snapshot, tickets_wake
+from intake.lifecycle import tickets_wake
+from triage.services import scores_snapshot
 
 
 @shared_task

@@ -23,7 +23,7 @@ from accounts.permissions import Capability, require
 from core.errors import DomainError
 from core.http import HtmxHttpRequest, form_errors_text
 from intake.models import CommentKind, Ticket
-from intake.selectors import similar_feedback, ticket_get
+from intake.selectors import ticket_get
 from intake.services import comment_add
 from notifications.selectors import delivery_counts
 from notifications.services import (
@@ -54,12 +54,15 @@ from triage.selectors import (
     initiative_asks,
     initiative_get,
     initiative_history,
+    similar_feedback,
 )
 from triage.services import (
     allowed_moves,
     initiative_create,
+    initiative_decline,
     initiative_merge,
     initiative_move,
+    initiative_ship,
     initiative_update,
     ticket_decline,
     ticket_initiative_create,
@@ -333,14 +336,20 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            initiative_move(
-                initiative=initiative,
-                by=user,
-                status=data["status"],
-                version=data["version"],
-                release_note=data["release_note"],
-                decline_reason=data["decline_reason"],
-            )
+            if target == InitiativeStatus.SHIPPED:
+                initiative_ship(
+                    initiative=initiative,
+                    by=user,
+                    release_note=data["release_note"],
+                    version=data["version"],
+                )
+            else:
+                initiative_decline(
+                    initiative=initiative,
+                    by=user,
+                    reason=data["decline_reason"],
+                    version=data["version"],
+                )
         except DomainError as error:
             form.add_domain_error(error)
         else:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from intake.models import TicketStatus
-from intake.selectors import customer_search, similar_feedback
+from intake.selectors import customer_search
 from intake.tests.factories import CustomerFactory, TicketFactory
 from triage.models import Initiative, InitiativeStatus
+from triage.selectors import similar_feedback
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from intake.models import CommentKind, Contact, Customer, Ticket, TicketStatus
 from intake.services import comment_add, ticket_create, ticket_update
 from intake.tests.factories import TicketFactory
 from notifications.models import Notice, Notification
-from triage.models import Initiative
 
 pytestmark = pytest.mark.django_db
 
@@ -97,15 +96,6 @@ def test_html_is_stored_as_typed(submitter) -> None:
     assert Ticket.objects.get(pk=ticket.pk).title == "<script>alert(1)</script>"
 
 
-def test_filing_onto_an_initiative_links_and_scores(submitter) -> None:
-    initiative = Initiative.objects.create(title="CSV export")
-    ticket = ticket_create(submitted_by=submitter, initiative=initiative, **GOOD)
-    initiative.refresh_from_db()
-    assert ticket.status == TicketStatus.LINKED
-    assert initiative.customer_count == 1
-    assert initiative.priority_score == 3
-
-
 def test_a_question_holds_the_ticket_and_tells_the_submitter(
     submitter, pm, django_capture_on_commit_callbacks
 ) -> None:
@@ -155,12 +145,3 @@ def test_the_submitter_edits_until_triaged(submitter, other_submitter) -> None:
     with pytest.raises(DomainError) as error:
         ticket_update(ticket=ticket, by=submitter, title="Too late", **fields)
     assert error.value.code == "conflict"
-
-
-def test_a_shipped_or_declined_initiative_takes_no_new_tickets(submitter) -> None:
-    for status in ("shipped", "declined"):
-        initiative = Initiative.objects.create(title=f"Done {status}", status=status)
-        with pytest.raises(DomainError) as error:
-            ticket_create(submitted_by=submitter, initiative=initiative, **GOOD)
-        assert error.value.field == "initiative"
-    assert Ticket.objects.count() == 0

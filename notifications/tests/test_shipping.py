@@ -31,7 +31,7 @@ from notifications.services import (
 )
 from tests.helpers import api_as
 from triage.models import Initiative, InitiativeStatus
-from triage.services import initiative_move, ticket_link, ticket_mark_duplicate
+from triage.services import initiative_move, initiative_ship, ticket_link, ticket_mark_duplicate
 from triage.tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,7 +57,7 @@ def _asks(pm: User, submitter: User, initiative: Initiative, companies: list[str
 def _ship(initiative: Initiative, pm: User, note: str = "CSV export is live.") -> None:
     initiative_move(initiative=initiative, by=pm, status="planned")
     initiative_move(initiative=initiative, by=pm, status="in_progress")
-    initiative_move(initiative=initiative, by=pm, status="shipped", release_note=note)
+    initiative_ship(initiative=initiative, by=pm, release_note=note)
 
 
 def _customer_mail() -> list[Any]:
@@ -107,7 +107,7 @@ def test_shipping_emails_each_contact_once_with_their_words_and_an_unsubscribe_l
 
     # Shipping again (back a step and forward) records and sends nothing new.
     initiative_move(initiative=initiative, by=pm, status="in_progress")
-    initiative_move(initiative=initiative, by=pm, status="shipped")
+    initiative_ship(initiative=initiative, by=pm, release_note="Shipped.")
     assert len(_customer_mail()) == 4
     assert initiative_shipped_notify(initiative=initiative) == 0
 

@@ -19,7 +19,7 @@ from icalendar import Calendar
 
 from accounts.models import Role, Team, User
 from accounts.tests.factories import UserFactory
-from core.dates import month_next
+from core.dates import month_next, review_day
 from core.errors import DomainError
 from intake.models import Importance, Ticket, TicketStatus
 from intake.tests.factories import TicketFactory
@@ -48,7 +48,6 @@ from sessions.services import (
     item_comment_add,
     outcome_add,
     review_create,
-    review_day,
     reviews_schedule,
     rsvp_set,
     session_cancel,

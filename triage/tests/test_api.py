@@ -568,6 +568,15 @@ def test_shipping_keeps_the_release_note(pm) -> None:
     assert initiative.shipped_at is not None
 
 
+def test_shipping_again_without_a_note_keeps_the_one_written_before(pm) -> None:
+    initiative = InitiativeFactory.create(
+        status=InitiativeStatus.IN_PROGRESS, release_note="Drafted earlier."
+    )
+    response = _patch(pm, initiative, {"status": "shipped"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["release_note"] == "Drafted earlier."
+
+
 @pytest.mark.parametrize("body", [{}, {"release_note": ""}, {"release_note": "  "}], ids=str)
 def test_shipping_without_a_release_note_is_400(pm, body: dict[str, str]) -> None:
     initiative = InitiativeFactory.create(status=InitiativeStatus.IN_PROGRESS)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.errors import DomainError
+from intake.lifecycle import tickets_wake
 from intake.models import Importance, Ticket, TicketStatus
 from intake.tests.factories import ProductAreaFactory, TicketFactory
 from notifications.models import Notice, Notification, NotificationKind
@@ -26,8 +27,11 @@ from triage.models import (
 )
 from triage.services import (
     initiative_create,
+    initiative_customer_add,
+    initiative_decline,
     initiative_merge,
     initiative_move,
+    initiative_ship,
     initiative_update,
     ticket_decline,
     ticket_initiative_create,
@@ -35,7 +39,6 @@ from triage.services import (
     ticket_mark_duplicate,
     ticket_snooze,
     ticket_unlink,
-    tickets_wake,
 )
 from triage.tests.factories import InitiativeFactory
 
@@ -116,12 +119,33 @@ FORBIDDEN = [
 ]
 
 
+def move(
+    *,
+    initiative,
+    by,
+    status,
+    version=None,
+    release_note: Any = "",
+    decline_reason: Any = "",
+):
+    """The service behind a move to `status`: shipping and declining are acts of their own."""
+    if status == SHIPPED:
+        return initiative_ship(
+            initiative=initiative, by=by, release_note=release_note, version=version
+        )
+    if status == DECLINED:
+        return initiative_decline(
+            initiative=initiative, by=by, reason=decline_reason, version=version
+        )
+    return initiative_move(initiative=initiative, by=by, status=status, version=version)
+
+
 @pytest.mark.parametrize(("start", "target"), ALLOWED)
 def test_one_step_moves_are_made_and_kept_in_history(pm, start, target) -> None:
     initiative = initiative_in(start)
     before = timezone.now()
 
-    moved = initiative_move(
+    moved = move(
         initiative=initiative,
         by=pm,
         status=target,
@@ -142,7 +166,7 @@ def test_one_step_moves_are_made_and_kept_in_history(pm, start, target) -> None:
 def test_other_moves_are_refused_and_change_nothing(pm, start, target) -> None:
     initiative = initiative_in(start)
     error = refused(
-        lambda: initiative_move(
+        lambda: move(
             initiative=initiative,
             by=pm,
             status=target,
@@ -158,7 +182,7 @@ def test_other_moves_are_refused_and_change_nothing(pm, start, target) -> None:
 def test_the_full_lifecycle_leaves_a_complete_history(pm) -> None:
     initiative = initiative_create(by=pm, title="CSV export")
     for status in (PLANNED, IN_PROGRESS, SHIPPED):
-        initiative = initiative_move(
+        initiative = move(
             initiative=initiative,
             by=pm,
             status=status,
@@ -182,34 +206,22 @@ def test_the_full_lifecycle_leaves_a_complete_history(pm) -> None:
 @pytest.mark.parametrize("note", [None, "", "   \n "])
 def test_shipping_needs_a_release_note(pm, note) -> None:
     initiative = initiative_in(IN_PROGRESS)
-    error = refused(
-        lambda: initiative_move(initiative=initiative, by=pm, status=SHIPPED, release_note=note)
-    )
+    error = refused(lambda: move(initiative=initiative, by=pm, status=SHIPPED, release_note=note))
     assert error.field == "release_note"
-
-
-def test_shipping_keeps_a_release_note_written_before(pm) -> None:
-    initiative = initiative_in(IN_PROGRESS, release_note="Drafted earlier.")
-    shipped = initiative_move(initiative=initiative, by=pm, status=SHIPPED)
-    assert shipped.release_note == "Drafted earlier."
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_declining_needs_a_reason(pm, reason) -> None:
     initiative = initiative_in(PLANNED)
     error = refused(
-        lambda: initiative_move(
-            initiative=initiative, by=pm, status=DECLINED, decline_reason=reason
-        )
+        lambda: move(initiative=initiative, by=pm, status=DECLINED, decline_reason=reason)
     )
     assert error.field == "decline_reason"
 
 
 def test_declining_keeps_the_reason_in_history(pm) -> None:
     initiative = initiative_in(PROPOSED)
-    declined = initiative_move(
-        initiative=initiative, by=pm, status=DECLINED, decline_reason="  Too niche.  "
-    )
+    declined = move(initiative=initiative, by=pm, status=DECLINED, decline_reason="  Too niche.  ")
     assert declined.decline_reason == "Too niche."
     event = declined.events.get(kind=InitiativeEvent.Kind.STATUS)
     assert (event.to_value, event.note) == (DECLINED, "Too niche.")
@@ -220,10 +232,10 @@ def test_moving_to_the_same_status_or_an_unknown_one_is_refused(pm) -> None:
     assert (
         "already planned"
         in refused(
-            lambda: initiative_move(initiative=initiative, by=pm, status=PLANNED), code="conflict"
+            lambda: move(initiative=initiative, by=pm, status=PLANNED), code="conflict"
         ).message
     )
-    refused(lambda: initiative_move(initiative=initiative, by=pm, status="done"))
+    refused(lambda: move(initiative=initiative, by=pm, status="done"))
 
 
 def test_a_move_from_a_stale_view_is_refused_as_a_conflict(pm) -> None:
@@ -232,10 +244,10 @@ def test_a_move_from_a_stale_view_is_refused_as_a_conflict(pm) -> None:
     )
     initiative = initiative_in(PROPOSED)
     seen = initiative.version
-    initiative_move(initiative=initiative, by=other_pm, status=PLANNED, version=seen)
+    move(initiative=initiative, by=other_pm, status=PLANNED, version=seen)
 
     error = refused(
-        lambda: initiative_move(
+        lambda: move(
             initiative=initiative, by=pm, status=DECLINED, version=seen, decline_reason="No."
         ),
         code="conflict",
@@ -264,7 +276,7 @@ def test_editing_bumps_the_version_and_is_kept_in_history(pm) -> None:
     assert event.note == "Changed title, problem statement, product area, effort"
     # A stale form cannot ship it past the edit.
     refused(
-        lambda: initiative_move(initiative=edited, by=pm, status=PLANNED, version=1),
+        lambda: move(initiative=edited, by=pm, status=PLANNED, version=1),
         code="conflict",
     )
 
@@ -299,6 +311,7 @@ def test_merging_into_itself_or_a_closed_initiative_is_refused(pm) -> None:
 def _triage_actions(actor: User) -> dict[str, Callable[[], object]]:
     initiative = initiative_in(PROPOSED)
     other = initiative_in(PLANNED)
+    other_in_progress = initiative_in(IN_PROGRESS)
     linked_ticket = TicketFactory.create()
     Ticket.objects.filter(pk=linked_ticket.pk).update(
         status=TicketStatus.LINKED, initiative=initiative
@@ -318,6 +331,12 @@ def _triage_actions(actor: User) -> dict[str, Callable[[], object]]:
             effort="",
         ),
         "initiative_move": lambda: initiative_move(initiative=initiative, by=actor, status=PLANNED),
+        "initiative_ship": lambda: initiative_ship(
+            initiative=other_in_progress, by=actor, release_note="Live."
+        ),
+        "initiative_decline": lambda: initiative_decline(
+            initiative=initiative, by=actor, reason="No."
+        ),
         "initiative_merge": lambda: initiative_merge(initiative=initiative, into=other, by=actor),
         "ticket_link": lambda: ticket_link(ticket=waiting, initiative=initiative, by=actor),
         "ticket_initiative_create": lambda: ticket_initiative_create(
@@ -336,6 +355,8 @@ TRIAGE_ACTIONS = [
     "initiative_create",
     "initiative_update",
     "initiative_move",
+    "initiative_ship",
+    "initiative_decline",
     "initiative_merge",
     "ticket_link",
     "ticket_initiative_create",
@@ -364,8 +385,8 @@ def test_the_action_list_covers_every_triage_service() -> None:
         and callable(getattr(services, name))
         and getattr(services, name).__module__ == services.__name__
     }
-    # ticket_attach is the internal step also used by intake's "add my customer".
-    assert public - {"ticket_attach"} == set(TRIAGE_ACTIONS)
+    # "Add my customer to this" is filing, which every member of staff may do.
+    assert public - {"initiative_customer_add"} == set(TRIAGE_ACTIONS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -574,3 +595,69 @@ def test_each_submitter_hears_about_their_own_ticket_only(pm, submitter, other_s
     assert list(Notice.objects.filter(user=other_submitter).values_list("kind", flat=True)) == [
         NotificationKind.STAFF_DECLINED
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# "Add my customer to this": filing straight onto an initiative
+
+FILED: dict[str, Any] = {
+    "title": "Export invoices as CSV",
+    "description": "Finance needs every invoice as CSV.",
+    "company": "Acme Corp",
+    "email": "Jane.Doe@ACME.example",
+    "contact_name": "Jane Doe",
+    "source_team": "sales",
+    "kind": "feature_request",
+    "importance": "critical",
+}
+
+
+def test_filing_onto_an_initiative_links_scores_and_records_who_added_the_customer(
+    submitter,
+) -> None:
+    initiative = initiative_in(PROPOSED, title="CSV export")
+    ticket = initiative_customer_add(initiative=initiative, submitted_by=submitter, **FILED)
+
+    initiative.refresh_from_db()
+    assert ticket.status == TicketStatus.LINKED
+    assert ticket.initiative_id == initiative.pk
+    assert initiative.customer_count == 1
+    assert initiative.priority_score == 3
+    event = initiative.events.get(kind=InitiativeEvent.Kind.TICKET_LINKED)
+    assert event.actor == submitter
+    assert event.to_value == "Acme Corp: Export invoices as CSV"
+
+
+@pytest.mark.parametrize("status", [SHIPPED, DECLINED])
+def test_a_shipped_or_declined_initiative_takes_no_new_tickets(submitter, status) -> None:
+    initiative = initiative_in(status)
+    error = refused(
+        lambda: initiative_customer_add(initiative=initiative, submitted_by=submitter, **FILED)
+    )
+    assert error.field == "initiative"
+    assert Ticket.objects.count() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Merges lock in one order
+
+
+def test_merges_lock_both_initiatives_in_id_order_whichever_way_round(pm, monkeypatch) -> None:
+    import triage.services as services
+
+    first = initiative_in(PROPOSED)
+    second = initiative_in(PLANNED)
+    third = initiative_in(PROPOSED)
+    locked: list[int] = []
+    real = services._locked_id
+
+    def spy(initiative_id: int) -> Initiative:
+        locked.append(initiative_id)
+        return real(initiative_id)
+
+    monkeypatch.setattr(services, "_locked_id", spy)
+    initiative_merge(initiative=second, into=first, by=pm)
+    assert locked == [first.pk, second.pk]
+    locked.clear()
+    initiative_merge(initiative=first, into=third, by=pm)
+    assert locked == [first.pk, third.pk]

@@ -11,7 +11,7 @@ from accounts.models import User
 from intake.models import Importance, Ticket, TicketStatus
 from intake.tests.factories import CustomerFactory, TicketFactory
 from triage.models import Initiative, InitiativeStatus
-from triage.services import initiative_move, ticket_link
+from triage.services import initiative_decline, ticket_link
 from triage.tests.factories import InitiativeFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -176,7 +176,7 @@ def test_stored_text_is_escaped_on_every_triage_page(client, pm, submitter) -> N
     initiative = InitiativeFactory.create(title=evil, description=evil)
     linked = TicketFactory.create(title=evil, customer=customer, contact__customer=customer)
     ticket_link(ticket=linked, initiative=initiative, by=pm)
-    initiative_move(initiative=initiative, by=pm, status="declined", decline_reason=evil)
+    initiative_decline(initiative=initiative, by=pm, reason=evil)
     client.force_login(pm)
     for url in [
         reverse("triage:board"),

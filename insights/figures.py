@@ -30,9 +30,8 @@ from django.utils import timezone
 from core.dates import month_next, month_start, months_back
 from intake.models import Segment, SourceTeam, Ticket, TicketStatus
 from notifications.models import DeliveryStatus, Notification, NotificationKind
+from sessions.models import AgendaItem, Outcome
 from triage.models import Initiative, InitiativeStatus, ScoreSnapshot
-from triage.scoring import COUNTED_STATUSES
-from triage.selectors import OPEN_STATUSES
 
 PERIODS = {"1": "This month", "3": "Last 3 months", "6": "Last 6 months", "12": "Last 12 months"}
 TOP_INITIATIVES = 5
@@ -159,12 +158,14 @@ class ScoreTrend:
 def top_initiatives_trend(*, filters: InsightFilters) -> list[ScoreTrend]:
     """The open initiatives with the highest score, and their score at each month's start in the
     period, ending with today's (two queries)."""
-    initiatives = Initiative.objects.filter(status__in=OPEN_STATUSES).defer("search_vector")
+    initiatives = Initiative.objects.filter(status__in=InitiativeStatus.open()).defer(
+        "search_vector"
+    )
     if filters.product_area:
         initiatives = initiatives.filter(product_area__slug=filters.product_area)
     if filters.source_team:
         initiatives = initiatives.filter(
-            tickets__source_team=filters.source_team, tickets__status__in=COUNTED_STATUSES
+            tickets__source_team=filters.source_team, tickets__status__in=TicketStatus.counted()
         ).distinct()
     top = list(initiatives.order_by("-priority_score", "-id")[:TOP_INITIATIVES])
     months = _months(filters)
@@ -217,7 +218,7 @@ def closed_loop(*, filters: InsightFilters) -> ClosedLoop:
     result = (
         _tickets(filters)
         .filter(
-            status__in=COUNTED_STATUSES,
+            status__in=TicketStatus.counted(),
             initiative__status=InitiativeStatus.SHIPPED,
             initiative__shipped_at__gte=filters.since(),
         )
@@ -237,8 +238,6 @@ def closed_loop(*, filters: InsightFilters) -> ClosedLoop:
 def decisions_per_month(*, filters: InsightFilters) -> list[dict[str, Any]]:
     """Decisions recorded in reviews and outcomes recorded in workshops, per month (two
     queries)."""
-    from sessions.models import AgendaItem, Outcome
-
     since = filters.since()
     decided = (
         AgendaItem.objects.filter(decided_at__gte=since)
@@ -266,7 +265,7 @@ def shipped_from(*, filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     """Which teams and which customer segments the work shipped in the period came from: tickets
     on those initiatives, by source team and by segment (two queries)."""
     shipped = _tickets(filters).filter(
-        status__in=COUNTED_STATUSES,
+        status__in=TicketStatus.counted(),
         initiative__status=InitiativeStatus.SHIPPED,
         initiative__shipped_at__gte=filters.since(),
     )

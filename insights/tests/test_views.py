@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from intake.models import SourceTeam
 from intake.tests.factories import TicketFactory
-from triage.services import initiative_move, ticket_link
+from triage.services import initiative_ship, ticket_link
 from triage.tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_the_page_makes_a_fixed_number_of_queries(
         for _ in range(n):
             initiative = InitiativeFactory.create(status="in_progress")
             ticket_link(ticket=TicketFactory.create(), initiative=initiative, by=pm)
-            initiative_move(initiative=initiative, by=pm, status="shipped", release_note="Out.")
+            initiative_ship(initiative=initiative, by=pm, release_note="Out.")
             TicketFactory.create()
 
     grow(1)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import Role, Team
 from accounts.services import user_ensure
+from feedbackloop.demo import seed_feedback, seed_history
 
 DEMO_USERS = [
     ("sales", "Sam", "Seller", Role.SUBMITTER, Team.SALES),
@@ -41,8 +42,6 @@ class Command(BaseCommand):
                 last_name=last,
                 email=f"{username}@feedbackloop.example",
             )
-        from feedbackloop.demo import seed_feedback, seed_history
-
         created = seed_feedback()
         # Give a fresh demo a past (spread tickets, one shipped initiative, month-start scores).
         history = seed_history() if created else False

@@ -17,6 +17,17 @@ import pytest
 from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
+from insights.figures import (
+    ClosedLoop,
+    InboxHealth,
+    InsightFilters,
+    closed_loop,
+    decisions_per_month,
+    inbox_health,
+    shipped_from,
+    tickets_per_week,
+    top_initiatives_trend,
+)
 from intake.models import (
     Contact,
     Customer,
@@ -35,17 +46,6 @@ from intake.tests.factories import (
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from sessions.models import Decision, Outcome, Session, SessionKind
 from sessions.tests.factories import AgendaItemFactory, SessionFactory
-from triage.insights import (
-    ClosedLoop,
-    InboxHealth,
-    InsightFilters,
-    closed_loop,
-    decisions_per_month,
-    inbox_health,
-    shipped_from,
-    tickets_per_week,
-    top_initiatives_trend,
-)
 from triage.models import Initiative, InitiativeStatus, ScoreSnapshot
 from triage.tests.factories import InitiativeFactory
 

@@ -12,9 +12,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import Capability, require
 from core.http import HtmxHttpRequest
-from intake.models import ProductArea, SourceTeam
-from triage.charts import SEGMENT_COLORS, TEAM_COLORS, line_chart, share_bars, stacked_bars
-from triage.insights import (
+from insights.charts import SEGMENT_COLORS, TEAM_COLORS, line_chart, share_bars, stacked_bars
+from insights.figures import (
     PERIODS,
     InsightFilters,
     closed_loop,
@@ -24,6 +23,7 @@ from triage.insights import (
     tickets_per_week,
     top_initiatives_trend,
 )
+from intake.models import ProductArea, SourceTeam
 
 TEAM_KEYS = [(value, str(label)) for value, label in SourceTeam.choices]
 
@@ -87,7 +87,7 @@ def insights(request: HtmxHttpRequest) -> HttpResponse:
         "segments": share_bars(shipped["segments"], colors=SEGMENT_COLORS),
         "nav": "insights",
     }
-    return render(request, "triage/insights.html", context)
+    return render(request, "insights/insights.html", context)
 
 
 def _csv_rows(chart: str, filters: InsightFilters) -> list[list[Any]]:
