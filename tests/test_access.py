@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from accounts.models import Role, User
 from accounts.permissions import Capability, can
 from accounts.tests.factories import UserFactory
+from tests.dates import day_at, month_start, tuesday_at
 
 # ---------------------------------------------------------------------------------------------
 # The answers: a status code, or for a redirect (302) where it goes.
@@ -37,8 +38,12 @@ DONE = "→ done"  # onwards with no error message: the write happened (or the p
 REFUSED = "→ refused"  # back with an error message: the service said no to this role
 Answer = int | str
 
-# Future dates the forms accept.
+# Future dates the forms accept, counted from today (a review two months on, so its month is not
+# the one of the `world` fixture's review).
 SNOOZE_UNTIL = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
+WORKSHOP_AT = tuesday_at(weeks=8)
+REVIEW_AT = day_at(month_start(2) + datetime.timedelta(days=3))
+RESCHEDULE_AT = day_at(month_start(3))
 NEW_TICKET_FORM = {
     "title": "Export invoices",
     "description": "By hand at month end.",
@@ -58,7 +63,7 @@ TICKET_EDIT_FORM = {
 NEW_WORKSHOP_FORM = {
     "title": "Where onboarding hurts",
     "topic": "friction_points",
-    "starts_at": "2099-05-07T10:00",
+    "starts_at": f"{WORKSHOP_AT:%Y-%m-%dT%H:%M}",
     "duration_minutes": "90",
 }
 NEW_TICKET = {
@@ -73,7 +78,7 @@ NEW_WORKSHOP = {
     "kind": "workshop",
     "title": "Where onboarding hurts",
     "topic": "friction_points",
-    "starts_at": "2099-05-07T10:00:00+02:00",
+    "starts_at": WORKSHOP_AT.isoformat(),
     "duration_minutes": 90,
 }
 CREDENTIALS = {"username": "sales", "password": "pw"}
@@ -343,7 +348,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /notices/settings/": {"emailed": "staff_question"},
     "POST /notices/deliveries/{delivery}/retry/": {},
     "POST /sessions/new/workshop/": NEW_WORKSHOP_FORM,
-    "POST /sessions/new/review/": {"starts_at": "2099-05-04T10:00"},
+    "POST /sessions/new/review/": {"starts_at": f"{REVIEW_AT:%Y-%m-%dT%H:%M}"},
     "POST /sessions/{review}/rsvp/": {"rsvp": "yes"},
     "POST /sessions/{review}/agenda/": {"initiative": "{into}"},
     "POST /sessions/{review}/items/{item}/vote/": {},
@@ -352,7 +357,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /sessions/{review}/notes/": {"notes": "Started late."},
     "POST /sessions/{review}/close/": {},
     "POST /sessions/{review}/reschedule/": {
-        "starts_at": "2099-06-01T10:00",
+        "starts_at": f"{RESCHEDULE_AT:%Y-%m-%dT%H:%M}",
         "duration_minutes": "45",
     },
     "POST /sessions/{review}/cancel/": {},

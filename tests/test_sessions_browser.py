@@ -11,10 +11,12 @@ import icalendar
 from django.core import mail
 from playwright.sync_api import expect
 
+from core.dates import month_next
 from intake.models import Importance, TicketStatus
 from intake.tests.factories import TicketFactory
 from sessions.models import Participant, Rsvp, Session
 from sessions.services import review_create
+from tests.dates import month_start, tuesday_at
 from tests.helpers import log_in, screenshot
 from triage.models import InitiativeStatus
 from triage.tests.factories import InitiativeFactory
@@ -35,13 +37,14 @@ def test_facilitator_schedules_a_workshop_and_an_invitee_says_yes(
 ) -> None:
     facilitator.time_zone = "Europe/Berlin"
     facilitator.save()
+    starts_at = tuesday_at(weeks=6, hour=15, minute=30, tz=ZoneInfo("Europe/Berlin"))
     log_in(page, "facilitator")
     page.get_by_role("link", name="Sessions", exact=True).click()
     page.get_by_role("link", name="Schedule a workshop").click()
     page.get_by_label("Title").fill("Why do admins give up on setup?")
     page.get_by_label("Topic").select_option("friction_points")
     page.get_by_label("Description").fill("Walk through the onboarding tickets.")
-    page.get_by_label("Starts").fill("2027-01-12T15:30")
+    page.get_by_label("Starts").fill(f"{starts_at:%Y-%m-%dT%H:%M}")
     page.get_by_label("Duration (minutes)").fill("0")
     page.get_by_label("Place or video link").fill("https://meet.example/setup")
     page.get_by_label(re.compile(submitter.display_name)).check()
@@ -60,15 +63,14 @@ def test_facilitator_schedules_a_workshop_and_an_invitee_says_yes(
     # Shown in the facilitator's own zone; stored in UTC.
     expect(page.locator(".page-head")).to_contain_text("15:30")
     session = Session.objects.get()
-    assert session.starts_at == datetime.datetime(2027, 1, 12, 14, 30, tzinfo=datetime.UTC)
+    # 14:30 UTC in winter, 13:30 in summer.
+    assert session.starts_at == starts_at.astimezone(datetime.UTC)
     screenshot(page, "workshop-scheduled")
 
     calendar = _invite_calendar(submitter.email)
     assert calendar["method"] == "REQUEST"
     event = calendar.walk("VEVENT")[0]
-    assert event.decoded("dtstart") == datetime.datetime(
-        2027, 1, 12, 15, 30, tzinfo=ZoneInfo("Europe/Berlin")
-    )
+    assert event.decoded("dtstart") == starts_at
     assert event.decoded("dtend") - event.decoded("dtstart") == datetime.timedelta(minutes=90)
     assert str(event["uid"]).startswith(str(session.uid))
     assert event.decoded("sequence") == 0
@@ -91,7 +93,8 @@ def test_review_decisions_change_the_inbox_and_board_and_the_summary_goes_out(
     )
     purple = TicketFactory.create(title="Make it purple", submitted_by=submitter)
     sso = InitiativeFactory.create(title="Single sign-on", priority_score=5)
-    review, _ = review_create(month=datetime.date(2027, 1, 1))
+    month = month_start(2)
+    review, _ = review_create(month=month)
     assert [str(item) for item in review.agenda.all()] == [
         "Export invoices",
         "Make it purple",
@@ -146,5 +149,5 @@ def test_review_decisions_change_the_inbox_and_board_and_the_summary_goes_out(
     summaries = [m for m in mail.outbox if m.subject.startswith("Summary:")]
     assert {m.to[0] for m in summaries} == {pm.email, facilitator.email}
     # What was not decided waits on next month's review.
-    following = Session.objects.get(month=datetime.date(2027, 2, 1))
+    following = Session.objects.get(month=month_next(month))
     assert str(following.agenda.first()) == "Make it purple"

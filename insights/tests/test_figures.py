@@ -148,6 +148,7 @@ def reports() -> ProductArea:
 # --- the period -------------------------------------------------------------------------------
 
 
+# Known dates on purpose: since(today=...) is calendar arithmetic that never compares with now.
 @pytest.mark.parametrize(
     ("months", "first"),
     [

@@ -25,6 +25,7 @@ from sessions.models import (
     Vote,
 )
 from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
+from tests.dates import day_at, long_ago, month_start
 from tests.helpers import api_as
 from triage.models import InitiativeStatus
 from triage.tests.factories import InitiativeFactory
@@ -50,9 +51,15 @@ SESSION_FIELDS = {
 ITEM_FIELDS = {"id", "position", "ticket", "initiative", "dots", "decision", "rationale"}
 NOT_ORGANIZERS = ["submitter", "admin_user"]
 
-# Far enough ahead to stay in the future; 10:00 in Berlin is 08:00 UTC in summer.
-STARTS_AT = "2099-05-07T10:00:00+02:00"
-STARTS_AT_UTC = "2099-05-07T08:00:00Z"
+# 10:00 at UTC+02:00 (Berlin in summer) on the 7th of the month after next, 08:00 UTC: in the
+# future, and a fortnight before the month ends in any zone.
+BERLIN_SUMMER = datetime.timezone(datetime.timedelta(hours=2))
+MONTH = month_start(2)
+STARTS = day_at(MONTH.replace(day=7), 10, tz=BERLIN_SUMMER)
+STARTS_AT = STARTS.isoformat()  # with its +02:00 offset
+STARTS_AT_UTC = f"{STARTS.astimezone(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}"  # as the API answers
+PAST = long_ago().astimezone(BERLIN_SUMMER).replace(microsecond=0).isoformat()
+REVIEW_TITLE = f"Feedback review, {MONTH:%B %Y}"
 
 
 def _workshop(**changes: Any) -> dict[str, Any]:
@@ -121,7 +128,7 @@ def test_a_facilitator_schedules_a_workshop(facilitator, submitter) -> None:
     session = Session.objects.get(pk=answer["id"])
     assert session.kind == SessionKind.WORKSHOP
     assert session.topic == Topic.FRICTION_POINTS
-    assert session.starts_at == datetime.datetime(2099, 5, 7, 8, 0, tzinfo=datetime.UTC)
+    assert session.starts_at == day_at(MONTH.replace(day=7), 8, tz=datetime.UTC)
     assert session.duration_minutes == 90
     assert session.facilitator == facilitator
     assert session.month is None
@@ -185,7 +192,7 @@ def test_a_pm_creates_a_months_review_with_its_agenda(pm, facilitator, submitter
     answer = response.json()
     assert set(answer) == SESSION_FIELDS
     assert answer["kind"] == "monthly_review"
-    assert answer["title"] == "Feedback review, May 2099"
+    assert answer["title"] == REVIEW_TITLE
     assert answer["topic"] == ""
     assert answer["starts_at"] == STARTS_AT_UTC
     assert answer["duration_minutes"] == 60
@@ -209,7 +216,7 @@ def test_a_pm_creates_a_months_review_with_its_agenda(pm, facilitator, submitter
 
     session = Session.objects.get(pk=answer["id"])
     assert session.kind == SessionKind.MONTHLY_REVIEW
-    assert session.month == datetime.date(2099, 5, 1)
+    assert session.month == MONTH
     assert session.facilitator == pm
     assert session.location == "Room 4"
     assert list(session.agenda.values_list("ticket_id", "initiative_id")) == [
@@ -231,25 +238,29 @@ def test_a_review_takes_what_it_is_given(facilitator) -> None:
 
 
 def test_a_review_belongs_to_the_month_it_starts_in_company_time(pm) -> None:
-    # 01:00 on June 1st in Berlin is still May 31st in UTC, the company's zone here.
-    body = _review(starts_at="2099-06-01T01:00:00+02:00")
+    # 01:00 on the 1st in Berlin is still the last day of the month before in UTC, the
+    # company's zone here.
+    starts = day_at(month_start(3), 1, tz=BERLIN_SUMMER)
+    body = _review(starts_at=starts.isoformat())
     response = api_as(pm).post(SESSIONS, body, format="json")
     assert response.status_code == 201, response.json()
-    assert Session.objects.get().month == datetime.date(2099, 5, 1)
+    assert Session.objects.get().month == MONTH
 
 
 def test_a_second_review_for_a_month_is_a_conflict(pm, facilitator) -> None:
     first = api_as(pm).post(SESSIONS, _review(), format="json")
     assert first.status_code == 201
     again = api_as(facilitator).post(
-        SESSIONS, _review(starts_at="2099-05-21T15:00:00Z", title="Another"), format="json"
+        SESSIONS,
+        _review(starts_at=f"{MONTH.replace(day=21)}T15:00:00Z", title="Another"),
+        format="json",
     )
     assert again.status_code == 409
     message = again.json()["detail"]
-    assert "May 2099 already has its review" in message
+    assert f"{MONTH:%B %Y} already has its review" in message
     assert f"#{first.json()['id']}" in message
     assert Session.objects.count() == 1
-    assert Session.objects.get().title == "Feedback review, May 2099"
+    assert Session.objects.get().title == REVIEW_TITLE
     # A workshop the same month is no conflict.
     assert api_as(pm).post(SESSIONS, _workshop(participants=[]), format="json").status_code == 201
 
@@ -260,9 +271,9 @@ def test_a_second_review_for_a_month_is_a_conflict(pm, facilitator) -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"starts_at": "2001-05-07T10:00:00+02:00"}, "starts_at", "has passed"),
-        ({"starts_at": "2099-05-07T10:00:00"}, "starts_at", "with its time zone"),
-        ({"starts_at": "2099-05-07"}, "starts_at", "with its time zone"),
+        ({"starts_at": PAST}, "starts_at", "has passed"),
+        ({"starts_at": f"{STARTS:%Y-%m-%dT%H:%M:%S}"}, "starts_at", "with its time zone"),
+        ({"starts_at": f"{STARTS:%Y-%m-%d}"}, "starts_at", "with its time zone"),
         ({"starts_at": "next tuesday"}, "starts_at", "format"),
         ({"duration_minutes": 0}, "duration_minutes", "between 5 minutes and 8 hours"),
         ({"duration_minutes": 10000}, "duration_minutes", "between 5 minutes and 8 hours"),
@@ -302,8 +313,8 @@ def test_a_workshop_without_a_required_field_is_refused(facilitator, missing: st
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"starts_at": "2001-05-07T10:00:00+02:00"}, "starts_at", "has passed"),
-        ({"starts_at": "2099-05-07T10:00:00"}, "starts_at", "with its time zone"),
+        ({"starts_at": PAST}, "starts_at", "has passed"),
+        ({"starts_at": f"{STARTS:%Y-%m-%dT%H:%M:%S}"}, "starts_at", "with its time zone"),
         ({"duration_minutes": 0}, "duration_minutes", "between 5 minutes and 8 hours"),
         ({"duration_minutes": 10000}, "duration_minutes", "between 5 minutes and 8 hours"),
         ({"participants": ["nobody"]}, "participants", "'nobody'"),
@@ -375,7 +386,7 @@ def test_one_session_with_its_agenda_and_dots(submitter, pm) -> None:
     session = SessionFactory.create(
         kind=SessionKind.MONTHLY_REVIEW,
         topic="",
-        month=datetime.date(2099, 5, 1),
+        month=MONTH,
         facilitator=pm,
         location="Room 4",
     )
@@ -495,9 +506,7 @@ def test_the_list_filters_upcoming_and_past(submitter) -> None:
 
 def test_the_list_filters_by_kind(submitter) -> None:
     workshop = SessionFactory.create(starts_at=_hours(48))
-    review = SessionFactory.create(
-        kind=SessionKind.MONTHLY_REVIEW, topic="", month=datetime.date(2099, 5, 1)
-    )
+    review = SessionFactory.create(kind=SessionKind.MONTHLY_REVIEW, topic="", month=MONTH)
     client = api_as(submitter)
     assert _ids(client.get(SESSIONS, {"kind": "workshop"})) == [workshop.pk]
     assert _ids(client.get(SESSIONS, {"kind": "monthly_review"})) == [review.pk]

@@ -15,6 +15,7 @@ from accounts.tests.factories import UserFactory
 from sessions.calendar import session_ics
 from sessions.models import Session, SessionStatus
 from sessions.tests.factories import SessionFactory
+from tests.dates import tuesday_at
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,8 @@ def parsed(text: str) -> tuple[Any, Any]:
 
 
 def test_an_invite_is_a_request_with_the_sessions_identity_and_times() -> None:
-    starts_at = datetime.datetime(2027, 1, 5, 9, 30, tzinfo=NEW_YORK)
+    starts_at = tuesday_at(weeks=5, hour=9, minute=30, tz=NEW_YORK)
+    in_utc = starts_at.astimezone(UTC)  # 14:30 in winter, 13:30 in summer
     session = SessionFactory.create(
         title="Onboarding friction",
         description="Where new customers get stuck.",
@@ -51,8 +53,8 @@ def test_an_invite_is_a_request_with_the_sessions_identity_and_times() -> None:
     assert str(calendar["VERSION"]) == "2.0"
     assert str(event["UID"]) == f"{session.uid}@feedback.example.com"
     assert event.decoded("SEQUENCE") == 0
-    assert event.decoded("DTSTART") == datetime.datetime(2027, 1, 5, 14, 30, tzinfo=UTC)
-    assert event.decoded("DTEND") == datetime.datetime(2027, 1, 5, 16, 0, tzinfo=UTC)
+    assert event.decoded("DTSTART") == in_utc
+    assert event.decoded("DTEND") == in_utc + datetime.timedelta(minutes=90)
     assert str(event["SUMMARY"]) == "Onboarding friction"
     assert str(event["DESCRIPTION"]) == "Where new customers get stuck."
     assert str(event["LOCATION"]) == "https://meet.example/abc"
@@ -68,15 +70,15 @@ def test_an_invite_is_a_request_with_the_sessions_identity_and_times() -> None:
 def test_times_are_written_in_utc_so_no_time_zone_definition_is_needed() -> None:
     # A TZID without a matching VTIMEZONE is invalid iCalendar (RFC 5545 §3.2.19); an instant
     # given in any zone is written as UTC instead.
-    session = SessionFactory.build(
-        starts_at=datetime.datetime(2027, 7, 6, 10, 0, tzinfo=NEW_YORK), duration_minutes=60
-    )
+    starts_at = tuesday_at(weeks=30, hour=10, minute=0, tz=NEW_YORK)
+    session = SessionFactory.build(starts_at=starts_at, duration_minutes=60)
+    in_utc = starts_at.astimezone(UTC)  # 14:00 in summer, 15:00 in winter
 
     text = session_ics(session=session, attendees=[])
 
     assert "TZID" not in text
-    assert "DTSTART:20270706T140000Z" in text.splitlines()
-    assert "DTEND:20270706T150000Z" in text.splitlines()
+    assert f"DTSTART:{in_utc:%Y%m%dT%H%M%SZ}" in text.splitlines()
+    assert f"DTEND:{in_utc + datetime.timedelta(hours=1):%Y%m%dT%H%M%SZ}" in text.splitlines()
 
 
 def test_a_change_keeps_the_uid_and_raises_the_sequence() -> None:

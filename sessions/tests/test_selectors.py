@@ -26,6 +26,7 @@ from sessions.selectors import (
 )
 from sessions.services import VOTES_PER_PERSON
 from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
+from tests.dates import day_at, month_start
 from triage.models import InitiativeStatus
 from triage.tests.factories import InitiativeFactory
 
@@ -99,14 +100,15 @@ def test_participants_are_listed_by_first_name() -> None:
 def test_a_months_calendar_holds_the_sessions_starting_in_it(settings) -> None:
     settings.TIME_ZONE = "America/New_York"
     utc = datetime.UTC
-    # 03:00 UTC on 1 March is still February in New York.
-    still_february = SessionFactory.create(starts_at=datetime.datetime(2027, 3, 1, 3, tzinfo=utc))
-    first = SessionFactory.create(starts_at=datetime.datetime(2027, 3, 1, 6, tzinfo=utc))
-    last = SessionFactory.create(starts_at=datetime.datetime(2027, 4, 1, 3, tzinfo=utc))
-    SessionFactory.create(starts_at=datetime.datetime(2027, 4, 1, 5, tzinfo=utc))
+    before, month, after = month_start(1), month_start(2), month_start(3)
+    # 03:00 UTC on the 1st is still the month before in New York (UTC-5 or UTC-4).
+    still_before = SessionFactory.create(starts_at=day_at(month, 3, tz=utc))
+    first = SessionFactory.create(starts_at=day_at(month, 6, tz=utc))
+    last = SessionFactory.create(starts_at=day_at(after, 3, tz=utc))
+    SessionFactory.create(starts_at=day_at(after, 5, tz=utc))
 
-    assert sessions_in_month(month=datetime.date(2027, 3, 15)) == [first, last]
-    assert sessions_in_month(month=datetime.date(2027, 2, 1)) == [still_february]
+    assert sessions_in_month(month=month + datetime.timedelta(days=14)) == [first, last]
+    assert sessions_in_month(month=before) == [still_before]
 
 
 @pytest.mark.parametrize("session_id", ["abc", None, "", "999999"])
@@ -140,7 +142,7 @@ def test_session_lists_carry_their_agendas_in_a_fixed_number_of_queries(
                 SessionFactory.create(
                     starts_at=at(24 + n if n % 3 else -48 - n),
                     kind="monthly_review" if n % 2 else "workshop",
-                    month=datetime.date(2100 + n, 1, 1) if n % 2 else None,
+                    month=month_start(n) if n % 2 else None,
                 ),
                 2,
             )

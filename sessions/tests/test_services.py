@@ -63,6 +63,7 @@ from sessions.services import (
 )
 from sessions.tasks import schedule_reviews, send_reminders
 from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
+from tests.dates import day_at, long_ago, month_start, tuesday_at
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus
 from triage.selectors import inbox_list
 from triage.tests.factories import InitiativeFactory
@@ -159,8 +160,14 @@ def workshop(by: User, invitees: list[User], **fields: Any) -> Session:
     return workshop_schedule(by=by, invitees=invitees, **values)
 
 
-def review(month: datetime.date = datetime.date(2027, 3, 1), **fields: Any) -> Session:
-    """A scheduled review set up directly, with no agenda."""
+def review_month() -> datetime.date:
+    """The month the tests' reviews are for: the one after next, so its review day is ahead."""
+    return month_start(2)
+
+
+def review(month: datetime.date | None = None, **fields: Any) -> Session:
+    """A scheduled review set up directly, with no agenda (for `review_month()` by default)."""
+    month = month or review_month()
     return SessionFactory.create(
         kind=SessionKind.MONTHLY_REVIEW,
         title=f"Feedback review, {month:%B %Y}",
@@ -187,6 +194,8 @@ def other_facilitator() -> User:
 # When a review is
 
 
+# Known dates on purpose: review_day is calendar arithmetic that never compares
+# with now, so these stay true whatever day the suite runs.
 @pytest.mark.parametrize(
     ("month", "expected"),
     [
@@ -208,6 +217,7 @@ def test_the_review_day_follows_the_settings_in_company_time(settings) -> None:
     settings.REVIEW_WEEK = 2
     settings.REVIEW_TIME = "14:30"
 
+    # Known dates on purpose (a winter and a summer month, for the offset); no comparison with now.
     winter = review_day(datetime.date(2027, 1, 1))
     summer = review_day(datetime.date(2027, 7, 1))
 
@@ -275,10 +285,10 @@ def test_the_agenda_takes_only_the_top_of_the_inbox_and_the_board() -> None:
     for score in range(AGENDA_INITIATIVES + 2):
         InitiativeFactory.create(priority_score=score)
 
-    session = reviews_schedule(today=datetime.date(2027, 2, 10))
+    session = reviews_schedule(today=month_start(1) + datetime.timedelta(days=9))
 
     assert session is not None
-    assert session.month == datetime.date(2027, 3, 1)
+    assert session.month == month_start(2)
     agenda_tickets = [item.ticket for item in session.agenda.exclude(ticket=None)]
     assert agenda_tickets == tickets[::-1][:AGENDA_TICKETS]  # the longest waiting first
     scores = list(
@@ -288,16 +298,16 @@ def test_the_agenda_takes_only_the_top_of_the_inbox_and_the_board() -> None:
 
 
 def test_making_a_review_twice_gives_the_one_that_exists(facilitator, pm, commit) -> None:
-    month = datetime.date(2027, 3, 14)
+    month = review_month() + datetime.timedelta(days=13)
     with commit():
         session, created = review_create(month=month, by=facilitator)
     assert created
-    assert session.month == datetime.date(2027, 3, 1)
+    assert session.month == review_month()
     assert session.facilitator == facilitator
     assert {m.to[0] for m in mail.outbox} == {pm.email, facilitator.email}
 
     with commit():
-        again, created_again = review_create(month=datetime.date(2027, 3, 1), by=pm)
+        again, created_again = review_create(month=review_month(), by=pm)
 
     assert (again, created_again) == (session, False)
     assert Session.objects.count() == 1
@@ -305,7 +315,7 @@ def test_making_a_review_twice_gives_the_one_that_exists(facilitator, pm, commit
 
 
 def test_a_review_another_run_made_at_the_same_moment_is_the_one_returned(facilitator) -> None:
-    month = datetime.date(2027, 3, 1)
+    month = review_month()
     theirs, _ = review_create(month=month)
     real_filter = Session.objects.filter
     lookups: list[dict[str, Any]] = []
@@ -326,7 +336,7 @@ def test_a_review_another_run_made_at_the_same_moment_is_the_one_returned(facili
 
 
 def test_a_new_review_starts_with_what_the_last_one_deferred(pm) -> None:
-    last = review(datetime.date(2027, 2, 1))
+    last = review(month_start(1))
     deferred_ticket = waiting(Importance.NICE_TO_HAVE, 1)
     deferred = AgendaItemFactory.create(
         session=last, ticket=deferred_ticket, decision=Decision.DEFER, rationale="Need numbers."
@@ -334,40 +344,37 @@ def test_a_new_review_starts_with_what_the_last_one_deferred(pm) -> None:
     AgendaItemFactory.create(session=last, decision=Decision.NEEDS_RESEARCH)
     critical = waiting(Importance.CRITICAL, 3)
 
-    session, _ = review_create(month=datetime.date(2027, 3, 1), by=pm)
+    session, _ = review_create(month=month_start(2), by=pm)
 
     first, second = session.agenda.all()[:2]
     assert (first.ticket, first.deferred_from) == (deferred_ticket, deferred)
-    assert first.notes == "Deferred from Feedback review, February 2027: Need numbers."
+    assert first.notes == f"Deferred from Feedback review, {month_start(1):%B %Y}: Need numbers."
     assert second.ticket == critical
     # Deferred once, on the agenda once, even though it is still waiting in the inbox.
     assert session.agenda.filter(ticket=deferred_ticket).count() == 1
 
 
-@pytest.mark.parametrize(
-    "starts_at",
-    [
-        datetime.datetime(2027, 3, 2, 10, 0),
-        datetime.datetime(2020, 3, 3, 10, 0, tzinfo=UTC),
-    ],
-    ids=["naive", "past"],
-)
-def test_a_review_by_hand_at_a_bad_time_is_refused(facilitator, starts_at) -> None:
+@pytest.mark.parametrize("when", ["naive", "past"])
+def test_a_review_by_hand_at_a_bad_time_is_refused(facilitator, when) -> None:
+    if when == "naive":
+        starts_at = day_at(review_month() + datetime.timedelta(days=1)).replace(tzinfo=None)
+    else:
+        starts_at = long_ago()
     refused(
-        lambda: review_create(month=datetime.date(2027, 3, 1), by=facilitator, starts_at=starts_at),
+        lambda: review_create(month=review_month(), by=facilitator, starts_at=starts_at),
         field="starts_at",
     )
 
 
 def test_a_review_by_hand_at_a_chosen_time(facilitator) -> None:
-    starts_at = datetime.datetime(2027, 3, 4, 9, 0, tzinfo=NEW_YORK)
-    session, _ = review_create(month=datetime.date(2027, 3, 1), by=facilitator, starts_at=starts_at)
+    starts_at = day_at(review_month() + datetime.timedelta(days=3), 9, 0, NEW_YORK)
+    session, _ = review_create(month=review_month(), by=facilitator, starts_at=starts_at)
     session.refresh_from_db()
     assert session.starts_at == starts_at
 
 
 def test_only_organizers_make_reviews(submitter) -> None:
-    refused(lambda: review_create(month=datetime.date(2027, 3, 1), by=submitter), code="forbidden")
+    refused(lambda: review_create(month=review_month(), by=submitter), code="forbidden")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,7 +485,7 @@ def test_five_dots_per_person_per_session_and_a_sixth_is_refused(submitter, faci
     session = review(facilitator=facilitator)
     ParticipantFactory.create(session=session, user=submitter)
     first, second = AgendaItemFactory.create_batch(2, session=session)
-    elsewhere = AgendaItemFactory.create(session=review(datetime.date(2027, 4, 1)))
+    elsewhere = AgendaItemFactory.create(session=review(month_next(review_month())))
     ParticipantFactory.create(session=elsewhere.session, user=submitter)
     vote_add(item=elsewhere, by=submitter)  # another session's dots do not count here
 
@@ -760,7 +767,8 @@ def test_invited_people_keep_notes_on_the_session_and_its_items(
 def test_closing_a_review_sums_it_up_emails_everyone_and_moves_the_rest_on(
     facilitator, pm, submitter, other_submitter, commit
 ) -> None:
-    session = review(datetime.date(2027, 3, 1), facilitator=facilitator)
+    month = review_month()
+    session = review(month, facilitator=facilitator)
     for user in (facilitator, pm, submitter, other_submitter):
         ParticipantFactory.create(session=session, user=user)
     to_create = AgendaItemFactory.create(session=session, ticket__title="SSO login")
@@ -805,23 +813,23 @@ def test_closing_a_review_sums_it_up_emails_everyone_and_moves_the_rest_on(
     }
     for user in (facilitator, pm, submitter, other_submitter):
         (message,) = [m for m in mails_to(user) if m.subject.startswith("Summary:")]
-        assert message.subject == "Summary: Feedback review, March 2027"
+        assert message.subject == f"Summary: Feedback review, {month:%B %Y}"
         assert "Bulk edit" in message.body
 
-    # April's review did not exist: it is made, with the deferred and undecided items first.
-    following = Session.objects.get(month=datetime.date(2027, 4, 1))
+    # The next month's review did not exist: it is made, the deferred and undecided items first.
+    following = Session.objects.get(month=month_next(month))
     carried = list(following.agenda.filter(deferred_from__isnull=False))
     assert [(item.ticket, item.deferred_from) for item in carried] == [
         (to_defer.ticket, to_defer),
         (untouched.ticket, untouched),
     ]
     assert [item.position for item in carried] == [1, 2]
-    assert carried[0].notes == "Deferred from Feedback review, March 2027: Need data."
+    assert carried[0].notes == f"Deferred from Feedback review, {month:%B %Y}: Need data."
 
 
 def test_closing_appends_what_is_left_to_the_next_review_that_exists(facilitator) -> None:
-    session = review(datetime.date(2027, 3, 1), facilitator=facilitator)
-    following = review(datetime.date(2027, 4, 1))
+    session = review(facilitator=facilitator)
+    following = review(month_next(review_month()))
     already = AgendaItemFactory.create(session=following, position=1)
     AgendaItemFactory.create(session=following, position=2)
     left = AgendaItemFactory.create(session=session)
@@ -837,8 +845,8 @@ def test_closing_appends_what_is_left_to_the_next_review_that_exists(facilitator
 
 
 def test_a_next_review_already_closed_is_left_as_it_was(facilitator) -> None:
-    session = review(datetime.date(2027, 3, 1), facilitator=facilitator)
-    following = review(datetime.date(2027, 4, 1), status=SessionStatus.CLOSED)
+    session = review(facilitator=facilitator)
+    following = review(month_next(review_month()), status=SessionStatus.CLOSED)
     AgendaItemFactory.create(session=session)
 
     session_close(session=session, by=facilitator)
@@ -875,7 +883,8 @@ def test_closing_twice_or_by_someone_else_is_refused(facilitator, submitter) -> 
 def test_a_workshop_invite_is_emailed_with_a_calendar_request(
     facilitator, submitter, other_submitter, commit
 ) -> None:
-    starts_at = datetime.datetime(2027, 1, 12, 9, 30, tzinfo=NEW_YORK)
+    starts_at = tuesday_at(weeks=6, hour=9, minute=30, tz=NEW_YORK)
+    in_utc = starts_at.astimezone(UTC)  # 14:30 in winter, 13:30 in summer
 
     with commit():
         session = workshop(facilitator, [submitter, other_submitter], starts_at=starts_at)
@@ -883,7 +892,7 @@ def test_a_workshop_invite_is_emailed_with_a_calendar_request(
     stored = Session.objects.get(pk=session.pk)
     assert stored.starts_at == starts_at
     assert stored.starts_at.utcoffset() == datetime.timedelta(0)
-    assert stored.starts_at == datetime.datetime(2027, 1, 12, 14, 30, tzinfo=UTC)
+    assert stored.starts_at == in_utc
     assert (stored.kind, stored.topic, stored.facilitator) == (
         SessionKind.WORKSHOP,
         Topic.FRICTION_POINTS,
@@ -904,8 +913,8 @@ def test_a_workshop_invite_is_emailed_with_a_calendar_request(
         _, calendar, event = invite_in(message)
         assert str(calendar["METHOD"]) == "REQUEST"
         assert event.decoded("SEQUENCE") == 0
-        assert event.decoded("DTSTART") == datetime.datetime(2027, 1, 12, 14, 30, tzinfo=UTC)
-        assert event.decoded("DTEND") == datetime.datetime(2027, 1, 12, 16, 0, tzinfo=UTC)
+        assert event.decoded("DTSTART") == in_utc
+        assert event.decoded("DTEND") == in_utc + datetime.timedelta(minutes=90)
         assert str(event["ORGANIZER"]) == f"mailto:{facilitator.email}"
         attendees = {str(a) for a in event["ATTENDEE"]}
         assert attendees == {f"mailto:{u.email}" for u in (facilitator, submitter, other_submitter)}
@@ -924,7 +933,8 @@ def test_a_reschedule_updates_everyones_calendar_and_a_cancel_removes_it(
     (invite,) = mails_to(submitter)
     _, _, original = invite_in(invite)
     mail.outbox.clear()
-    later = datetime.datetime(2027, 2, 3, 16, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    later = tuesday_at(weeks=4, hour=16, minute=0, tz=ZoneInfo("Europe/Berlin"))
+    in_utc = later.astimezone(UTC)  # 15:00 in winter, 14:00 in summer
 
     with commit():
         session_reschedule(session=session, by=facilitator, starts_at=later, duration_minutes=45)
@@ -938,8 +948,8 @@ def test_a_reschedule_updates_everyones_calendar_and_a_cancel_removes_it(
         assert method == "REQUEST"
         assert str(event["UID"]) == str(original["UID"])
         assert event.decoded("SEQUENCE") == 1
-        assert event.decoded("DTSTART") == datetime.datetime(2027, 2, 3, 15, 0, tzinfo=UTC)
-        assert event.decoded("DTEND") == datetime.datetime(2027, 2, 3, 15, 45, tzinfo=UTC)
+        assert event.decoded("DTSTART") == in_utc
+        assert event.decoded("DTEND") == in_utc + datetime.timedelta(minutes=45)
     mail.outbox.clear()
 
     with commit():
@@ -1024,9 +1034,9 @@ def test_inactive_people_are_not_invited(facilitator, submitter) -> None:
 
 
 BAD_WORKSHOPS: list[tuple[str, dict[str, Any], str]] = [
-    ("in the past", {"starts_at": datetime.datetime(2024, 1, 1, tzinfo=UTC)}, "starts_at"),
+    ("in the past", {"starts_at": long_ago()}, "starts_at"),
     ("a minute ago", {"starts_at": timezone.now() - datetime.timedelta(minutes=1)}, "starts_at"),
-    ("naive time", {"starts_at": datetime.datetime(2027, 5, 4, 10, 0)}, "starts_at"),
+    ("naive time", {"starts_at": tuesday_at(weeks=8).replace(tzinfo=None)}, "starts_at"),
     ("no duration", {"duration_minutes": 0}, "duration_minutes"),
     ("a week long", {"duration_minutes": 10_000}, "duration_minutes"),
     ("four minutes", {"duration_minutes": 4}, "duration_minutes"),

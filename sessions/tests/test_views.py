@@ -12,6 +12,7 @@ from intake.tests.factories import TicketFactory
 from sessions.models import AgendaItem, Session, Vote
 from sessions.services import review_create, workshop_schedule
 from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
+from tests.dates import day_at, long_ago, month_start
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def _review() -> Session:
     for _ in range(3):
         TicketFactory.create()
-    session, _ = review_create(month=datetime.date(2030, 1, 1))
+    session, _ = review_create(month=month_start(2))
     return session
 
 
@@ -70,7 +71,7 @@ def test_a_bad_workshop_is_explained_and_nothing_is_made(client, facilitator) ->
         {
             "title": "Personas",
             "topic": "new_personas",
-            "starts_at": "2001-01-01T10:00",
+            "starts_at": f"{long_ago():%Y-%m-%dT%H:%M}",
             "duration_minutes": "10000",
         },
     )
@@ -82,13 +83,14 @@ def test_a_bad_workshop_is_explained_and_nothing_is_made(client, facilitator) ->
 
 def test_stored_text_is_escaped_on_session_pages(client, facilitator, submitter) -> None:
     evil = "<script>alert(1)</script>"
+    starts_at = day_at(month_start(2) + datetime.timedelta(days=14), 10, tz=datetime.UTC)
     session = workshop_schedule(
         by=facilitator,
         title=evil,
         topic="other",
         description=evil,
         location=evil,
-        starts_at=datetime.datetime(2030, 1, 1, 10, tzinfo=datetime.UTC),
+        starts_at=starts_at,
         duration_minutes=60,
         invitees=[submitter],
     )
@@ -96,7 +98,7 @@ def test_stored_text_is_escaped_on_session_pages(client, facilitator, submitter)
     for url in (
         reverse("sessions:list"),
         reverse("sessions:detail", args=[session.pk]),
-        reverse("sessions:calendar") + "?month=2030-01",
+        reverse("sessions:calendar") + f"?month={starts_at:%Y-%m}",
     ):
         body = client.get(url).content.decode()
         assert evil not in body, url

@@ -304,6 +304,8 @@ def test_score_snapshots_are_taken_once_a_month(pm) -> None:
     assert ScoreSnapshot.objects.filter(initiative=second).count() == 2
 
 
+# Known dates on purpose: given `today`, last_review_day only counts the calendar (and reads
+# reviews held up to that day; there are none here), never comparing with now.
 @pytest.mark.parametrize(
     ("today", "review"),
     [

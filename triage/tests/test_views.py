@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from intake.models import Importance, Ticket, TicketStatus
@@ -116,10 +118,11 @@ def test_without_javascript_an_action_redirects_back_to_the_inbox(client, pm) ->
     client.force_login(pm)
     url = reverse("triage:inbox-action", args=[ticket.pk, "snooze"])
     assert client.get(url).status_code == 200  # the form on a page of its own
-    response = client.post(url, {"until": "2001-01-01"})
+    today = timezone.localdate()
+    response = client.post(url, {"until": (today - datetime.timedelta(days=400)).isoformat()})
     assert response.status_code == 400
     assert "Pick a day after today" in response.content.decode()
-    response = client.post(url, {"until": "2099-01-01"})
+    response = client.post(url, {"until": (today + datetime.timedelta(days=800)).isoformat()})
     assert response.status_code == 400
     assert "Snooze for at most a year." in response.content.decode()
     ticket.refresh_from_db()
