@@ -7,6 +7,27 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import timezone
+
+from core.errors import DomainError
+
+# How far ahead anything may be scheduled: far enough for any real plan, near enough that
+# month and duration arithmetic never reaches the end of the calendar (year 9999).
+YEARS_AHEAD = 10
+
+
+def horizon(now: datetime.datetime | None = None) -> datetime.datetime:
+    """The latest time anything may be scheduled for."""
+    now = now or timezone.now()
+    return now + datetime.timedelta(days=365 * YEARS_AHEAD + YEARS_AHEAD // 4)
+
+
+def month_in_window(month: datetime.date, *, field: str = "month") -> datetime.date:
+    """The month's first day, if the month is this one or later and within the horizon."""
+    first = month_start(month)
+    if first > horizon().date():
+        raise DomainError(f"Pick a month within the next {YEARS_AHEAD} years.", field=field)
+    return first
 
 
 def month_start(day: datetime.date) -> datetime.date:

@@ -10,14 +10,13 @@ from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import request_user
 from accounts.permissions import Capability, allows
-from core.api import request_data
+from core.api import JSONParser, request_data
 from core.errors import DomainError
 from intake.models import Comment, Ticket
 from intake.selectors import TicketFilters, ticket_get, ticket_list

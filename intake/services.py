@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.permissions import Capability, can
 from core.errors import DomainError
-from core.text import text_clean
+from core.text import line_clean, text_clean
 from intake import lifecycle
 from intake.models import (
     Comment,
@@ -39,7 +39,7 @@ REVENUE_MAX = Decimal("999999999999.99")
 
 def company_name_clean(name: str) -> str:
     """Collapse runs of white space; the key used for uniqueness is this, case-folded."""
-    return " ".join(name.split())
+    return line_clean(name, field="company", label="The company name", limit=10_000, required=False)
 
 
 def email_clean(email: str, *, field: str = "email") -> str:
@@ -51,24 +51,31 @@ def email_clean(email: str, *, field: str = "email") -> str:
     if len(email) > 254:
         raise DomainError("That email address is too long.", field=field)
     local, _, domain = email.rpartition("@")
+    if len(local) > 64:
+        # RFC 5321: a mail server may refuse a longer local part, so the customer never hears.
+        raise DomainError(
+            "The part before the @ is longer than 64 characters; check the address.", field=field
+        )
     return f"{local}@{domain.lower()}".lower()
 
 
 def tags_clean(tags: list[str] | tuple[str, ...]) -> list[str]:
-    cleaned: list[str] = []
+    """Lower-case tags without repeats, at most TAGS_MAX of at most TAG_MAX characters. The
+    count is checked first, so a huge list costs nothing."""
+    if len(tags) > TAGS_MAX:
+        raise DomainError(f"At most {TAGS_MAX} tags, please.", field="tags")
+    cleaned: dict[str, None] = {}
     for tag in tags:
-        tag = " ".join(str(tag).split()).lower()
+        tag = line_clean(str(tag), field="tags", label="A tag", limit=TAG_MAX * 4, required=False)
+        tag = tag.lower()
         if not tag:
             continue
         if len(tag) > TAG_MAX:
             raise DomainError(
                 f"Tags are at most {TAG_MAX} characters: “{tag[:20]}…”.", field="tags"
             )
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > TAGS_MAX:
-        raise DomainError(f"At most {TAGS_MAX} tags, please.", field="tags")
-    return cleaned
+        cleaned[tag] = None
+    return list(cleaned)
 
 
 def revenue_clean(
@@ -117,7 +124,9 @@ def customer_get_or_create(
 def contact_get_or_create(*, customer: Customer, email: str, name: str = "") -> Contact:
     """The contact with that email at this customer, created if new; one row per email."""
     email = email_clean(email)
-    name = " ".join(name.split())[:200]
+    name = line_clean(
+        name, field="contact_name", label="The contact's name", limit=200, required=False
+    )
     contact, created = Contact.objects.get_or_create(
         email=email, defaults={"customer": customer, "name": name}
     )
@@ -162,7 +171,7 @@ def ticket_create(
     if not can(submitted_by, Capability.FILE_TICKET):
         raise DomainError("Your role may not file tickets.", code="forbidden")
     fields = {
-        "title": text_clean(
+        "title": line_clean(
             title, field="title", label="The title", limit=TITLE_MAX, required=True
         ),
         "description": text_clean(
@@ -212,7 +221,7 @@ def ticket_update(
         raise DomainError(
             "This ticket has been triaged; add a comment instead of editing it.", code="conflict"
         )
-    ticket.title = text_clean(
+    ticket.title = line_clean(
         title, field="title", label="The title", limit=TITLE_MAX, required=True
     )
     ticket.description = text_clean(

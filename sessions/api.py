@@ -13,14 +13,13 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import request_user
 from accounts.permissions import Capability, allows
-from core.api import request_data
+from core.api import JSONParser, request_data
 from core.errors import DomainError
 from sessions.models import Session, SessionKind
 from sessions.selectors import session_get, session_list

@@ -19,9 +19,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Capability, can
-from core.dates import month_next, month_start, review_day
+from core.dates import (
+    YEARS_AHEAD,
+    horizon,
+    month_in_window,
+    month_next,
+    review_day,
+)
 from core.errors import DomainError
-from core.text import text_clean
+from core.text import line_clean, text_clean
 from intake.models import ProductArea, Ticket, TicketStatus
 from notifications.models import NotificationKind
 from notifications.services import staff_notify
@@ -105,6 +111,8 @@ def _when_clean(starts_at: datetime.datetime, duration_minutes: int) -> None:
         raise DomainError(
             "The start time has passed; pick a time in the future.", field="starts_at"
         )
+    if starts_at > horizon():
+        raise DomainError(f"Pick a start within the next {YEARS_AHEAD} years.", field="starts_at")
     if not DURATION_MIN <= duration_minutes <= DURATION_MAX:
         raise DomainError(
             f"A session lasts between {DURATION_MIN} minutes and {DURATION_MAX // 60} hours.",
@@ -188,7 +196,7 @@ def workshop_schedule(
     _when_clean(starts_at, duration_minutes)
     session = Session.objects.create(
         kind=SessionKind.WORKSHOP,
-        title=text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        title=line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
         topic=topic,
         description=text_clean(
             description,
@@ -199,7 +207,7 @@ def workshop_schedule(
         ),
         starts_at=starts_at,
         duration_minutes=duration_minutes,
-        location=text_clean(
+        location=line_clean(
             location, field="location", label="The place", limit=500, required=False
         ),
         product_area=product_area,
@@ -409,12 +417,12 @@ def review_create(
         _require_organizer(by)
     if starts_at is not None:
         _when_clean(starts_at, duration_minutes)
-    title = text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=False)
+    title = line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=False)
     description = text_clean(
         description, field="description", label="The description", limit=TEXT_MAX, required=False
     )
-    location = text_clean(location, field="location", label="The place", limit=500, required=False)
-    month = month_start(month)
+    location = line_clean(location, field="location", label="The place", limit=500, required=False)
+    month = month_in_window(month)
     existing = Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW, month=month).first()
     if existing is not None:
         return existing, False
@@ -582,7 +590,7 @@ def decision_record(
             result = ticket_initiative_create(
                 ticket=ticket,
                 by=by,
-                title=text_clean(
+                title=line_clean(
                     title or ticket.title,
                     field="title",
                     label="A title",

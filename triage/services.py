@@ -21,7 +21,7 @@ from accounts.models import Role, User
 from accounts.permissions import Capability, can
 from core.dates import month_start
 from core.errors import DomainError
-from core.text import text_clean
+from core.text import line_clean, text_clean
 from intake import lifecycle
 from intake.models import ProductArea, Ticket, TicketStatus
 from intake.services import ticket_create
@@ -157,7 +157,7 @@ def initiative_create(
     """A new proposed initiative, owned by its creator unless another PM is named."""
     _require_triage(by)
     initiative = Initiative.objects.create(
-        title=text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        title=line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
         description=text_clean(
             description,
             field="description",
@@ -169,7 +169,7 @@ def initiative_create(
         owner=_owner_clean(owner)
         if owner
         else (by if by.effective_role == Role.PRODUCT_MANAGER else None),
-        effort=text_clean(effort, field="effort", label="The effort", limit=40, required=False),
+        effort=line_clean(effort, field="effort", label="The effort", limit=40, required=False),
     )
     _event(initiative, by, InitiativeEvent.Kind.CREATED, to_value=initiative.title)
     return initiative
@@ -193,7 +193,7 @@ def initiative_update(
     if version is not None:
         initiative = _locked(initiative, version)
     values: dict[str, Any] = {
-        "title": text_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
+        "title": line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
         "description": text_clean(
             description,
             field="description",
@@ -204,7 +204,7 @@ def initiative_update(
         "product_area": product_area,
         # Only a newly named owner must be a PM; one whose role changed since stays until replaced.
         "owner": owner if owner == initiative.owner else _owner_clean(owner),
-        "effort": text_clean(effort, field="effort", label="The effort", limit=40, required=False),
+        "effort": line_clean(effort, field="effort", label="The effort", limit=40, required=False),
     }
     changed = [name for name, value in values.items() if getattr(initiative, name) != value]
     if not changed:
