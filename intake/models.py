@@ -197,7 +197,7 @@ class Ticket(models.Model):
             # The board's filters: which initiatives have counted asks from a team since a day.
             models.Index(
                 fields=["initiative", "source_team", "created_at"],
-                condition=Q(status__in=["linked", "duplicate"]),
+                condition=Q(status__in=list(TicketStatus.counted())),
                 name="ticket_counted_asks",
             ),
         ]

@@ -19,8 +19,6 @@ from core.dates import month_previous, month_start
 from intake.models import Ticket, TicketStatus
 from triage.models import Initiative, ScoreSnapshot, ScoringWeights
 
-# A ticket counts for its initiative when linked to it, or when it duplicates a ticket there.
-
 SCORE_FIELDS = [
     "priority_score",
     "customer_count",
