@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import TokenView
 from feedbackloop import views
-from notifications import views as notification_views
+from intake import views as intake_views
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
 handler500 = "feedbackloop.views.server_error"
@@ -31,5 +31,5 @@ urlpatterns = [
     path("triage/", include("triage.urls")),
     path("sessions/", include("sessions.urls")),
     path("insights/", include("insights.urls")),
-    path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
 ]

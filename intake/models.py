@@ -124,7 +124,7 @@ class Contact(models.Model):
     email = models.EmailField(max_length=254, unique=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bouncing = models.BooleanField(default=False)
-    # Opaque and unguessable; the unsubscribe link carries it signed (notifications.unsubscribe).
+    # Opaque and unguessable; the unsubscribe link carries it signed (intake.selectors).
     unsubscribe_token = models.CharField(
         max_length=64,
         unique=True,

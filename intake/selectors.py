@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from accounts.models import User
-from intake.models import Comment, Customer, Ticket, TicketStatus
+from intake.models import Comment, Contact, Customer, Ticket, TicketStatus
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -105,3 +110,34 @@ def ticket_counts_of(*, user: User) -> dict[TicketStatus, int]:
 def waiting_for_triage_count() -> int:
     """How many tickets wait in the product managers' inbox."""
     return Ticket.objects.filter(status=TicketStatus.NEW).count()
+
+
+# ---------------------------------------------------------------------------------------------
+# May we email a customer contact, and the link that stops it
+
+UNSUBSCRIBE_SALT = "feedbackloop.unsubscribe"
+
+
+def contact_may_be_emailed(contact: Contact) -> bool:
+    """Not unsubscribed, not bouncing, and an address a mail server would take."""
+    if contact.unsubscribed_at is not None or contact.bouncing:
+        return False
+    try:
+        validate_email(contact.email)
+    except ValidationError:
+        return False
+    return True
+
+
+def unsubscribe_url(contact: Contact) -> str:
+    token = signing.Signer(salt=UNSUBSCRIBE_SALT).sign(contact.unsubscribe_token)
+    return f"{settings.SITE_URL}{reverse('unsubscribe', args=[token])}"
+
+
+def contact_for_unsubscribe_token(token: str) -> Contact | None:
+    """The contact a signed unsubscribe token names, or None if it was tampered with."""
+    try:
+        raw = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return Contact.objects.select_related("customer").filter(unsubscribe_token=raw).first()

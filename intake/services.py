@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Capability, can
@@ -27,7 +28,7 @@ from intake.models import (
     TicketStatus,
 )
 from notifications.models import NotificationKind
-from notifications.services import staff_notify
+from notifications.services import notifications_suppress, staff_notify
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -288,3 +289,13 @@ def comment_add(
                 idempotency_key=f"answer:{comment.pk}",
             )
     return comment
+
+
+@transaction.atomic
+def contact_unsubscribe(*, contact: Contact) -> Contact:
+    """Never email this contact again, including emails already waiting to go."""
+    if contact.unsubscribed_at is None:
+        contact.unsubscribed_at = timezone.now()
+        contact.save(update_fields=["unsubscribed_at"])
+    notifications_suppress(contact_id=contact.pk, reason="contact unsubscribed")
+    return contact

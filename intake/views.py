@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -19,12 +21,13 @@ from intake.forms import CommentForm, TicketEditForm, TicketFilterForm, TicketFo
 from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
 from intake.selectors import (
     TicketFilters,
+    contact_for_unsubscribe_token,
     customer_search,
     ticket_get,
     ticket_list,
     tickets_of,
 )
-from intake.services import comment_add, ticket_create, ticket_update
+from intake.services import comment_add, contact_unsubscribe, ticket_create, ticket_update
 from notifications.selectors import customer_email_for
 from triage.selectors import initiative_get, similar_feedback
 from triage.services import initiative_customer_add
@@ -233,3 +236,18 @@ def ticket_edit(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     return render(
         request, "intake/ticket_edit.html", {"form": form, "ticket": ticket, "nav": "mine"}
     )
+
+
+@login_not_required
+@csrf_exempt  # RFC 8058: mail clients POST the one-click unsubscribe without a CSRF token.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """No login: GET asks to confirm, POST (from the page or a mail client) unsubscribes."""
+    contact = contact_for_unsubscribe_token(token)
+    if contact is None:
+        return render(request, "intake/unsubscribe.html", {"contact": None}, status=400)
+    done = False
+    if request.method == "POST":
+        contact_unsubscribe(contact=contact)
+        done = True
+    return render(request, "intake/unsubscribe.html", {"contact": contact, "done": done})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 
 from accounts.models import User
 from notifications.models import EmailPreference, Notice, Notification, NotificationKind
@@ -31,6 +31,15 @@ def deliveries(
     if kind:
         rows = rows.filter(kind=kind)
     return rows.order_by("-created_at", "-id")
+
+
+def delivery_initiative(*, initiative_id: int) -> Model | None:
+    """The initiative a delivery log is filtered to (its title heads the page), or None; found
+    through the outbox's foreign key, as the outbox keeps ids of what is above it, never imports."""
+    initiatives = Notification.initiative.field.related_model
+    assert isinstance(initiatives, type)
+    assert issubclass(initiatives, Model)
+    return initiatives._default_manager.filter(pk=initiative_id).only("pk", "title").first()
 
 
 def delivery_counts(*, initiative_id: int) -> dict[str, int]:

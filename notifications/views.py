@@ -6,28 +6,25 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.permissions import Capability, require
 from core.errors import DomainError
+from notifications import registry
 from notifications.models import DeliveryStatus, Notification, NotificationKind
-from notifications.selectors import deliveries, delivery_counts, email_opt_outs, notices_of
-from notifications.services import (
-    STAFF_KINDS,
-    contact_for_unsubscribe_token,
-    contact_unsubscribe,
-    email_preferences_set,
-    notices_mark_read,
-    notification_retry,
+from notifications.selectors import (
+    deliveries,
+    delivery_counts,
+    delivery_initiative,
+    email_opt_outs,
+    notices_of,
 )
-from triage.selectors import initiative_get
+from notifications.services import email_preferences_set, notices_mark_read, notification_retry
 
 
 def _user(request: HttpRequest) -> User:
@@ -46,21 +43,6 @@ def notices_read(request: HttpRequest) -> HttpResponse:
     count = notices_mark_read(user=_user(request))
     messages.success(request, f"Marked {count} notice{'s' if count != 1 else ''} read.")
     return redirect("notifications:notices")
-
-
-@login_not_required
-@csrf_exempt  # RFC 8058: mail clients POST the one-click unsubscribe without a CSRF token.
-@require_http_methods(["GET", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """No login: GET asks to confirm, POST (from the page or a mail client) unsubscribes."""
-    contact = contact_for_unsubscribe_token(token)
-    if contact is None:
-        return render(request, "notifications/unsubscribe.html", {"contact": None}, status=400)
-    done = False
-    if request.method == "POST":
-        contact_unsubscribe(contact=contact)
-        done = True
-    return render(request, "notifications/unsubscribe.html", {"contact": contact, "done": done})
 
 
 class DeliveryFilterForm(forms.Form):
@@ -86,7 +68,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(deliveries(**filters), 50).get_page(request.GET.get("page"))
     initiative = None
     if filters.get("initiative_id"):
-        initiative = initiative_get(initiative_id=filters["initiative_id"])
+        initiative = delivery_initiative(initiative_id=filters["initiative_id"])
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -123,10 +105,13 @@ def email_settings(request: HttpRequest) -> HttpResponse:
     """Each person chooses which notices also come by email; the in-app list always has them."""
     user = _user(request)
     if request.method == "POST":
-        emailed = {kind for kind in request.POST.getlist("emailed") if kind in STAFF_KINDS}
+        staff_kinds = registry.staff_notice_kinds()
+        emailed = {kind for kind in request.POST.getlist("emailed") if kind in staff_kinds}
         email_preferences_set(user=user, emailed=emailed)
         messages.success(request, "Saved your email settings.")
         return redirect("notifications:settings")
     off = email_opt_outs(user=user)
-    kinds = [(kind.value, kind.label, kind.value not in off) for kind in STAFF_KINDS]
+    kinds = [
+        (kind.value, kind.label, kind.value not in off) for kind in registry.staff_notice_kinds()
+    ]
     return render(request, "notifications/email_settings.html", {"kinds": kinds, "nav": "notices"})

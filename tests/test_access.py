@@ -457,9 +457,9 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from rest_framework.authtoken.models import Token
 
     from intake.models import ProductArea, TicketStatus
+    from intake.selectors import unsubscribe_url
     from intake.tests.factories import CommentFactory, TicketFactory
     from notifications.models import DeliveryStatus, Notification, NotificationKind
-    from notifications.services import unsubscribe_url
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
     from triage.models import InitiativeEvent, ScoringWeights

@@ -31,15 +31,15 @@ from intake.models import (
     Ticket,
     TicketStatus,
 )
+from intake.selectors import unsubscribe_url
+from intake.services import contact_unsubscribe
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.services import (
     DELIVERY_CHUNK,
     MAX_ATTEMPTS,
     SWEEP_PENDING_AFTER,
-    contact_unsubscribe,
     notifications_sweep,
-    unsubscribe_url,
 )
 from tests.smtp import SmtpSink
 from tests.worker import (

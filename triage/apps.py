@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class TriageConfig(AppConfig):
     name = "triage"
     verbose_name = "Triage"
+
+    def ready(self) -> None:
+        from notifications import registry
+        from notifications.models import NotificationKind
+        from triage.shipping import customer_shipped_email
+
+        registry.register(NotificationKind.CUSTOMER_SHIPPED, customer_shipped_email)
+        # What happened to a submitter's ticket, and that their customers were told of a ship.
+        registry.register_staff_notice(NotificationKind.STAFF_SHIPPED)
+        registry.register_staff_notice(NotificationKind.STAFF_DECLINED)
+        registry.register_staff_notice(NotificationKind.STAFF_LINKED)
+        registry.register_staff_notice(NotificationKind.STAFF_DUPLICATE)

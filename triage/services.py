@@ -26,9 +26,10 @@ from intake import lifecycle
 from intake.models import ProductArea, Ticket, TicketStatus
 from intake.services import ticket_create
 from notifications.models import NotificationKind
-from notifications.services import initiative_shipped_notify, staff_notify
+from notifications.services import staff_notify
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
 from triage.scoring import initiative_rescore
+from triage.shipping import initiative_shipped_notify
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000

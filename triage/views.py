@@ -26,12 +26,6 @@ from intake.models import CommentKind, Ticket
 from intake.selectors import ticket_get
 from intake.services import comment_add
 from notifications.selectors import delivery_counts
-from notifications.services import (
-    customer_email_context,
-    customer_email_render,
-    customer_email_subject,
-    ship_audience,
-)
 from triage.forms import (
     AskForm,
     BoardFilterForm,
@@ -70,6 +64,12 @@ from triage.services import (
     ticket_mark_duplicate,
     ticket_snooze,
     ticket_unlink,
+)
+from triage.shipping import (
+    customer_email_context,
+    customer_email_render,
+    customer_email_subject,
+    ship_audience,
 )
 
 INBOX_PAGE_SIZE = 20

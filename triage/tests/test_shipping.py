@@ -18,20 +18,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from intake.models import Contact, Importance, Ticket, TicketStatus
+from intake.selectors import contact_for_unsubscribe_token, unsubscribe_url
+from intake.services import contact_unsubscribe
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from notifications.models import DeliveryStatus, EmailPreference, Notice, Notification
-from notifications.services import (
-    contact_for_unsubscribe_token,
-    contact_unsubscribe,
-    initiative_shipped_notify,
-    notification_deliver,
-    notifications_sweep,
-    ship_audience,
-    unsubscribe_url,
-)
+from notifications.services import notification_deliver, notifications_sweep
 from tests.helpers import api_as
 from triage.models import Initiative, InitiativeStatus
 from triage.services import initiative_move, initiative_ship, ticket_link, ticket_mark_duplicate
+from triage.shipping import initiative_shipped_notify, ship_audience
 from triage.tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

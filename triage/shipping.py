@@ -1,0 +1,170 @@
+"""Telling customers that what they asked for shipped.
+
+Shipping an initiative records, in the ship's transaction, one outbox row per contact who asked
+(suppressed for those who may not be emailed) and a notice for each submitter. The email itself
+is rendered when a worker sends it (`customer_shipped_email`, registered for its kind in
+triage.apps), from the tickets as they are then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.models import User
+from intake.models import Contact, Ticket, TicketStatus
+from intake.selectors import contact_may_be_emailed, unsubscribe_url
+from notifications.models import DeliveryStatus, Notification, NotificationKind
+from notifications.registry import Message, Suppress, as_recorded
+from notifications.services import notifications_record, staff_notify
+from triage.models import Initiative
+
+
+def _asks_of(initiative: Initiative, *, contact_id: int | None = None) -> dict[int, list[Ticket]]:
+    """Each contact's tickets on the initiative (or one contact's), counting tickets that
+    duplicate one there."""
+    tickets = Ticket.objects.filter(initiative=initiative, status__in=TicketStatus.counted())
+    if contact_id is not None:
+        tickets = tickets.filter(contact_id=contact_id)
+    tickets = (
+        tickets.select_related("contact__customer", "submitted_by")
+        .defer("search_vector")
+        .order_by("contact_id", "created_at", "id")
+    )
+    asks: dict[int, list[Ticket]] = {}
+    for ticket in tickets:
+        asks.setdefault(ticket.contact_id, []).append(ticket)
+    return asks
+
+
+def customer_email_context(
+    *, initiative: Initiative, contact: Contact, tickets: list[Ticket], release_note: str
+) -> dict[str, object]:
+    filed_by = sorted({t.submitted_by.display_name for t in tickets})
+    return {
+        "initiative": initiative,
+        "contact": contact,
+        "customer": contact.customer,
+        "tickets": tickets,
+        "release_note": release_note,
+        "filed_by": filed_by,
+        "unsubscribe_url": unsubscribe_url(contact),
+    }
+
+
+def customer_email_subject(initiative: Initiative) -> str:
+    return f"You asked, we shipped: {initiative.title}"[:255]
+
+
+def customer_email_render(context: dict[str, object]) -> tuple[str, str]:
+    return (
+        render_to_string("triage/email/customer_shipped.txt", context),
+        render_to_string("triage/email/customer_shipped.html", context),
+    )
+
+
+def customer_shipped_email(notification: Notification) -> Message | Suppress:
+    """The outbox handler for CUSTOMER_SHIPPED: at send time, suppress the row if its contact
+    may no longer be emailed; otherwise the email, rendered from the initiative's tickets as
+    they are now (or as first rendered, for a resend), with a one-click unsubscribe (RFC 8058)."""
+    contact_id = notification.contact_id
+    contact = None
+    if contact_id is not None:
+        contact = Contact.objects.select_related("customer").filter(pk=contact_id).first()
+    if contact is None or not contact_may_be_emailed(contact):
+        return Suppress("contact unsubscribed or bouncing")
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe_url(contact)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if notification.body_text:  # rendered for an earlier attempt: the same words again
+        recorded = as_recorded(notification)
+        return Message(recorded.subject, recorded.body_text, recorded.body_html, headers)
+    assert notification.initiative_id is not None
+    initiative = Initiative.objects.defer("search_vector").get(pk=notification.initiative_id)
+    # Only this contact's tickets: loading the whole initiative for each email is quadratic.
+    tickets = _asks_of(initiative, contact_id=contact.pk).get(contact.pk, [])
+    if not tickets and notification.ticket_id:
+        tickets = list(
+            Ticket.objects.select_related("submitted_by").filter(pk=notification.ticket_id)
+        )
+    context = customer_email_context(
+        initiative=initiative,
+        contact=contact,
+        tickets=tickets,
+        release_note=initiative.release_note,
+    )
+    body_text, body_html = customer_email_render(context)
+    return Message(notification.subject, body_text, body_html, headers)
+
+
+@dataclass(frozen=True)
+class ShipAudience:
+    """Who a ship tells: contacts emailed, contacts suppressed, companies, and one sample."""
+
+    told: int
+    suppressed: int
+    companies: int
+    sample: tuple[Contact, list[Ticket]] | None
+
+
+def ship_audience(*, initiative: Initiative) -> ShipAudience:
+    """How many customers shipping this initiative would tell (one query)."""
+    asks = _asks_of(initiative)
+    told = suppressed = 0
+    companies: set[int] = set()
+    sample = None
+    for tickets in asks.values():
+        contact = tickets[0].contact
+        companies.add(contact.customer_id)
+        if contact_may_be_emailed(contact):
+            told += 1
+            sample = sample or (contact, tickets)
+        else:
+            suppressed += 1
+    return ShipAudience(told=told, suppressed=suppressed, companies=len(companies), sample=sample)
+
+
+def initiative_shipped_notify(*, initiative: Initiative) -> int:
+    """Record one email per contact who asked (suppressed rows for those who may not be
+    emailed) and a notice for each submitter; safe to run twice. Returns how many rows are new."""
+    asks = _asks_of(initiative)
+    rows = []
+    for contact_id, tickets in asks.items():
+        contact = tickets[0].contact
+        may_email = contact_may_be_emailed(contact)
+        rows.append(
+            Notification(
+                kind=NotificationKind.CUSTOMER_SHIPPED,
+                idempotency_key=f"shipped:{initiative.pk}:{contact_id}",
+                recipient_email=contact.email[:254],
+                contact=contact,
+                ticket=tickets[0],
+                initiative=initiative,
+                subject=customer_email_subject(initiative),
+                body_text="",  # rendered at send time (customer_shipped_email)
+                status=DeliveryStatus.PENDING if may_email else DeliveryStatus.SUPPRESSED,
+                last_error="" if may_email else "unsubscribed or bouncing",
+            )
+        )
+    new = notifications_record(notifications=rows)
+
+    by_submitter: dict[int, tuple[User, set[str]]] = {}
+    for tickets in asks.values():
+        for ticket in tickets:
+            entry = by_submitter.setdefault(ticket.submitted_by_id, (ticket.submitted_by, set()))
+            entry[1].add(ticket.contact.customer.name)
+    for user, companies in by_submitter.values():
+        names = sorted(companies)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        staff_notify(
+            user=user,
+            kind=NotificationKind.STAFF_SHIPPED,
+            text=f"“{initiative.title}” shipped: we are emailing {shown}",
+            details=initiative.release_note,
+            url=reverse("triage:initiative", args=[initiative.pk]),
+            idempotency_key=f"staff-shipped:{initiative.pk}:{user.pk}",
+        )
+    return new
