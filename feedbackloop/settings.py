@@ -205,9 +205,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis gives an unacknowledged message to another worker after this long; it must outlast the
+# longest wait before a retry (notifications/retry.py, BACKOFF_CAP: why the two are compatible).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic work, kept in code: each app's entry names its task.
+# The outbox's retry policy is notifications/retry.py; these two are its knobs.
 # A notification left `sending` this long (its worker died mid-send) is sent again by the sweep.
 NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=300)
 # A send refused for now (SMTP 4xx, connection lost) is tried again after a random wait of up to

@@ -1,14 +1,13 @@
 """Writes on the outbox and on staff notices, and the delivery of one outbox row.
 
 The outbox knows no domain: the app that owns a kind of notification records its rows here and
-registers how its message is built (notifications.registry).
+registers how its message is built (notifications.registry); when a row is tried again is
+decided in notifications.retry.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import smtplib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -18,14 +17,13 @@ import kombu.exceptions
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Capability, can
 from core.errors import DomainError
-from notifications import registry
+from notifications import registry, retry
 from notifications.models import (
     DeliveryStatus,
     EmailPreference,
@@ -36,10 +34,6 @@ from notifications.models import (
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-# Pending rows the fast path has not picked up after this long are queued again by the sweep;
-# rows left `sending` this long (a worker killed mid-send) go back to pending.
-SWEEP_PENDING_AFTER = timedelta(seconds=60)
 SWEEP_BATCH = 1000
 DELIVERY_CHUNK = 50
 
@@ -169,31 +163,22 @@ def staff_notify(
 
 
 def _claim(notification_id: int) -> Notification | None:
-    """Move a due row from pending to sending; None if another worker has it or it is done."""
+    """Move a pending row that is due from pending to sending; None if another worker has it,
+    it is done, or its next attempt is not due yet (notifications.retry)."""
+    now = timezone.now()
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, status=DeliveryStatus.PENDING)
+            .filter(retry.due(now), pk=notification_id, status=DeliveryStatus.PENDING)
             .first()
         )
         if notification is None:
             return None
         notification.status = DeliveryStatus.SENDING
         notification.attempts += 1
-        notification.claimed_at = timezone.now()
+        notification.claimed_at = now
         notification.save(update_fields=["status", "attempts", "claimed_at"])
         return notification
-
-
-def _backoff(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter: up to 30 s, 60 s, 120 s, … capped at an hour
-    (the base is NOTIFICATION_BACKOFF_SECONDS); never under a second unless the base is."""
-    base = settings.NOTIFICATION_BACKOFF_SECONDS
-    ceiling = min(3600.0, base * 2 ** (attempts - 1))
-    return timedelta(seconds=random.uniform(min(1.0, base), ceiling))  # noqa: S311
-
-
-TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
 
 
 def _settle(notification: Notification, status: DeliveryStatus, error: str, **updates: Any) -> None:
@@ -208,9 +193,8 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
     """Send one outbox row through Django's email backend and record what happened.
 
     The row's kind names the handler (registered by the app that owns it) that builds the
-    message, or suppresses the row, from the current state. A transient SMTP error puts the row
-    back to pending with a later next_attempt_at, until MAX_ATTEMPTS, then failed. A permanent
-    refusal (5xx) fails it at once. None if the row was not ours to send.
+    message, or suppresses the row, from the current state. A refused send is tried again or
+    failed as notifications.retry decides. None if the row was not ours to send.
     """
     notification = _claim(notification_id)
     if notification is None:
@@ -245,31 +229,19 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
     if notification.ics:
         method = "CANCEL" if "METHOD:CANCEL" in notification.ics else "REQUEST"
         message.attach("invite.ics", notification.ics, f"text/calendar; method={method}")
-    status = DeliveryStatus.SENT
-    error = ""
     try:
         message.send()
-    except smtplib.SMTPRecipientsRefused as exc:
-        # 4xx at RCPT is "not now" (greylisting, a full mailbox): try again; 5xx is final.
-        codes = [code for code, _ in exc.recipients.values()]
-        transient = bool(codes) and all(400 <= code < 500 for code in codes)
-        status = DeliveryStatus.PENDING if transient else DeliveryStatus.FAILED
-        error = f"recipient refused: {exc.recipients}"
-    except smtplib.SMTPResponseException as exc:
-        permanent = 500 <= exc.smtp_code < 600
-        status = DeliveryStatus.FAILED if permanent else DeliveryStatus.PENDING
-        error = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
-    except TRANSIENT_ERRORS as exc:
-        status, error = DeliveryStatus.PENDING, f"{type(exc).__name__}: {exc}"
-    if status == DeliveryStatus.PENDING and notification.attempts >= MAX_ATTEMPTS:
-        status = DeliveryStatus.FAILED
-    updates: dict[str, object] = {}
-    if status == DeliveryStatus.SENT:
-        updates["sent_at"] = timezone.now()
-    elif status == DeliveryStatus.PENDING:
-        updates["next_attempt_at"] = timezone.now() + _backoff(notification.attempts)
-    _settle(notification, status, error, **updates)
-    return status
+    except OSError as exc:  # every smtplib error is one
+        transient, error = retry.refusal(exc)
+        now = timezone.now()
+        again = retry.next_attempt_at(attempts=notification.attempts, transient=transient, now=now)
+        if again is None:
+            _settle(notification, DeliveryStatus.FAILED, error)
+            return DeliveryStatus.FAILED
+        _settle(notification, DeliveryStatus.PENDING, error, next_attempt_at=again)
+        return DeliveryStatus.PENDING
+    _settle(notification, DeliveryStatus.SENT, "", sent_at=timezone.now())
+    return DeliveryStatus.SENT
 
 
 def notices_mark_read(*, user: User) -> int:
@@ -284,15 +256,15 @@ def notifications_sweep(
     to pending, and pending rows that are due and were not picked up are queued again."""
     now = now or timezone.now()
     if stuck_after is None:  # not `or`: timedelta(0) is a valid (if drastic) choice
-        stuck_after = timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS)
+        stuck_after = retry.stuck_after()
     released = Notification.objects.filter(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_after
     ).update(status=DeliveryStatus.PENDING, last_error="released by the sweep after a stall")
     due = list(
         Notification.objects.filter(
-            status=DeliveryStatus.PENDING, created_at__lt=now - SWEEP_PENDING_AFTER
+            status=DeliveryStatus.PENDING, created_at__lt=now - retry.SWEEP_PENDING_AFTER
         )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(retry.due(now))
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )

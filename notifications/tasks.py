@@ -1,4 +1,8 @@
-"""Thin Celery wrappers: load by id, call a service; safe to run twice."""
+"""Thin Celery wrappers: load by id, call a service; safe to run twice.
+
+They keep no retry count of their own: a row that must wait is queued again for its
+next_attempt_at, and the row decides (notifications.retry).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,18 @@ from notifications.models import DeliveryStatus, Notification
 from notifications.services import notification_deliver, notifications_sweep
 
 
-@shared_task(bind=True, max_retries=8, acks_late=True)
-def deliver(self: object, notification_id: int) -> str | None:
+def _again_when_due(notification_id: int) -> None:
+    due = Notification.objects.filter(pk=notification_id).values_list("next_attempt_at", flat=True)[
+        0
+    ]
+    deliver.apply_async((notification_id,), eta=due or timezone.now())
+
+
+@shared_task(acks_late=True)
+def deliver(notification_id: int) -> str | None:
     status = notification_deliver(notification_id=notification_id)
     if status == DeliveryStatus.PENDING:
-        due = Notification.objects.filter(pk=notification_id).values_list(
-            "next_attempt_at", flat=True
-        )[0]
-        raise self.retry(eta=due)  # type: ignore[attr-defined]
+        _again_when_due(notification_id)
     return status
 
 
@@ -29,10 +37,7 @@ def deliver_many(notification_ids: list[int]) -> dict[str, int]:
         key = status or "skipped"
         counts[key] = counts.get(key, 0) + 1
         if status == DeliveryStatus.PENDING:
-            due = Notification.objects.filter(pk=notification_id).values_list(
-                "next_attempt_at", flat=True
-            )[0]
-            deliver.apply_async((notification_id,), eta=due or timezone.now())
+            _again_when_due(notification_id)
     return counts
 
 

@@ -35,12 +35,8 @@ from intake.selectors import unsubscribe_url
 from intake.services import contact_unsubscribe
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from notifications.models import DeliveryStatus, Notification, NotificationKind
-from notifications.services import (
-    DELIVERY_CHUNK,
-    MAX_ATTEMPTS,
-    SWEEP_PENDING_AFTER,
-    notifications_sweep,
-)
+from notifications.retry import MAX_ATTEMPTS, SWEEP_PENDING_AFTER
+from notifications.services import DELIVERY_CHUNK, notifications_sweep
 from tests.smtp import SmtpSink
 from tests.worker import (
     CeleryWorker,

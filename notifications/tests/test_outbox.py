@@ -1,14 +1,18 @@
-"""The outbox on its own: each kind's handler, looked up when a row is sent."""
+"""The outbox on its own: handlers looked up by kind, the row's clock, and the retry policy."""
 
 from __future__ import annotations
 
 import ast
+import smtplib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.utils import timezone
 
-from notifications import registry
+from notifications import registry, retry
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.services import notification_deliver
 
@@ -79,6 +83,65 @@ def test_a_handler_builds_the_message_at_send_time_and_the_first_rendering_is_ke
     assert notification_deliver(notification_id=gone.pk) == DeliveryStatus.SUPPRESSED
     gone.refresh_from_db()
     assert (gone.status, gone.last_error) == (DeliveryStatus.SUPPRESSED, "gone away")
+
+
+def test_the_rows_next_attempt_at_is_the_only_clock() -> None:
+    later = _row(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    # A message that arrives before the row is due (early, or a second copy) does nothing.
+    assert notification_deliver(notification_id=later.pk) is None
+    later.refresh_from_db()
+    assert (later.status, later.attempts) == (DeliveryStatus.PENDING, 0)
+    Notification.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now())
+    assert notification_deliver(notification_id=later.pk) == DeliveryStatus.SENT
+
+
+def test_a_refused_send_waits_with_backoff_then_fails_after_the_last_attempt(monkeypatch) -> None:
+    def busy(*args: object, **kwargs: object) -> None:
+        raise smtplib.SMTPDataError(421, b"busy")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", busy)
+    row = _row()
+    for attempt in range(1, retry.MAX_ATTEMPTS + 1):
+        Notification.objects.filter(pk=row.pk).update(next_attempt_at=None)
+        status = notification_deliver(notification_id=row.pk)
+        row.refresh_from_db()
+        assert row.attempts == attempt
+        assert "SMTP 421" in row.last_error
+        if attempt < retry.MAX_ATTEMPTS:
+            assert status == DeliveryStatus.PENDING
+            assert row.next_attempt_at is not None
+            assert row.next_attempt_at > timezone.now()
+    assert status == DeliveryStatus.FAILED
+
+
+def test_the_retry_policy() -> None:
+    base = settings.NOTIFICATION_BACKOFF_SECONDS
+    for attempts in range(1, 20):
+        wait = retry.backoff(attempts).total_seconds()
+        assert (
+            min(1.0, base)
+            <= wait
+            <= min(retry.BACKOFF_CAP.total_seconds(), base * 2 ** (attempts - 1))
+        )
+    # A held ETA message must not outlive Redis's visibility timeout (see notifications.retry).
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert retry.BACKOFF_CAP.total_seconds() <= visibility
+    assert settings.NOTIFICATION_STUCK_SECONDS > settings.EMAIL_TIMEOUT
+
+    now = timezone.now()
+    assert retry.next_attempt_at(attempts=1, transient=True, now=now) is not None
+    assert retry.next_attempt_at(attempts=retry.MAX_ATTEMPTS, transient=True, now=now) is None
+    assert retry.next_attempt_at(attempts=1, transient=False, now=now) is None
+
+    greylisted = smtplib.SMTPRecipientsRefused({"a@b.example": (450, b"later")})
+    unknown = smtplib.SMTPRecipientsRefused({"a@b.example": (550, b"no such user")})
+    assert retry.refusal(greylisted)[0] is True
+    assert retry.refusal(unknown)[0] is False
+    assert retry.refusal(smtplib.SMTPDataError(554, b"spam"))[0] is False
+    assert retry.refusal(ConnectionRefusedError("refused")) == (
+        True,
+        "ConnectionRefusedError: refused",
+    )
 
 
 def test_the_outbox_imports_nothing_above_it() -> None:
