@@ -64,6 +64,8 @@ class Notification(models.Model):
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # How often the sweep found it left `sending` by a worker that stopped (notifications.retry).
+    stalls = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)

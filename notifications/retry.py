@@ -6,12 +6,16 @@
   sweep, or handed out twice by Redis) are wake-up calls; an early or extra one finds nothing to do.
 - One count: a row's `attempts`, counted when a worker claims it. A send refused for now (SMTP
   4xx, a dropped or refused connection) is tried again after `backoff(attempts)`, until
-  MAX_ATTEMPTS, then the row fails; a permanent refusal (5xx) fails it at once. A product
+  MAX_ATTEMPTS, then the row fails; a permanent refusal (5xx) fails it at once, and so does
+  anything else that goes wrong building or sending it (a header Django refuses, a template that
+  raises): the error is recorded on the row and the rest of the batch is sent. A product
   manager can send a failed row again from the delivery log (attempts start over).
 - The sweep (beat, every minute; notifications.services.notifications_sweep) queues due pending
   rows that no message picked up within SWEEP_PENDING_AFTER (the broker was down, a worker died
   holding them) and puts rows left `sending` for NOTIFICATION_STUCK_SECONDS (their worker was
-  killed mid-send) back to pending. NOTIFICATION_STUCK_SECONDS must outlast one send (EMAIL_TIMEOUT,
+  killed mid-send) back to pending, once: a row that stalls a second time, or on its last
+  attempt, fails (its `stalls` counts this), so nothing stays in `sending` for ever.
+  NOTIFICATION_STUCK_SECONDS must outlast one send (EMAIL_TIMEOUT,
   20 s), or a slow send would be released and sent twice.
 - The broker: Redis hands a message that a worker took but did not acknowledge to another worker
   after the visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS in feedbackloop/settings.py, an

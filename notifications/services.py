@@ -8,15 +8,17 @@ decided in notifications.retry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 
 import kombu.exceptions
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -75,9 +77,7 @@ def notification_record(
     if not created:
         return None
     if notification.status == DeliveryStatus.PENDING:
-        from notifications.tasks import deliver
-
-        transaction.on_commit(lambda: _enqueue(deliver.delay, notification.pk))
+        transaction.on_commit(lambda: _enqueue(DELIVER, notification.pk))
     return notification
 
 
@@ -106,12 +106,18 @@ def notifications_record(*, notifications: Sequence[Notification]) -> int:
     return len(new)
 
 
-def _enqueue(send: Callable[[Any], object], payload: Any) -> bool:
+# The delivery tasks (notifications/tasks.py) call these services, so services publish to them
+# by name, as to a queue, rather than importing them back.
+DELIVER = "notifications.tasks.deliver"
+DELIVER_MANY = "notifications.tasks.deliver_many"
+
+
+def _enqueue(task_name: str, payload: Any) -> bool:
     """Hand a delivery to the broker; False if it is unreachable. The change that wrote the
     outbox row has committed by now and must not fail for this: the row stays pending, and the
     sweep queues it again once the broker is back."""
     try:
-        send(payload)
+        current_app.tasks[task_name].delay(payload)
     except kombu.exceptions.OperationalError as exc:
         log.warning(
             "could not queue delivery of %s (%s); the sweep will queue it again", payload, exc
@@ -124,11 +130,10 @@ def _enqueue_on_commit(notification_ids: list[int]) -> None:
     """Queue delivery in chunks once the transaction that wrote the rows commits."""
     if not notification_ids:
         return
-    from notifications.tasks import deliver_many
 
     def enqueue() -> None:
         for start in range(0, len(notification_ids), DELIVERY_CHUNK):
-            if not _enqueue(deliver_many.delay, notification_ids[start : start + DELIVERY_CHUNK]):
+            if not _enqueue(DELIVER_MANY, notification_ids[start : start + DELIVERY_CHUNK]):
                 break  # each try waits out the publish retries; the sweep takes the rest
 
     transaction.on_commit(enqueue)
@@ -199,6 +204,18 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
     notification = _claim(notification_id)
     if notification is None:
         return None
+    try:
+        return _send(notification)
+    except Exception as exc:
+        # Anything but the mail server's refusal (a header Django will not write, a template
+        # or handler that raises): it will not get better by itself, so the row fails now with
+        # the reason in the delivery log, and the rest of the batch goes on.
+        log.exception("notification %s could not be built or sent", notification.pk)
+        _settle(notification, DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
+        return DeliveryStatus.FAILED
+
+
+def _send(notification: Notification) -> DeliveryStatus:
     handler = registry.handler_for(notification.kind)
     if handler is None:
         error = f"no handler registered for kind {notification.kind!r}: is its app installed?"
@@ -257,9 +274,19 @@ def notifications_sweep(
     now = now or timezone.now()
     if stuck_after is None:  # not `or`: timedelta(0) is a valid (if drastic) choice
         stuck_after = retry.stuck_after()
-    released = Notification.objects.filter(
+    stuck = Notification.objects.filter(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_after
-    ).update(status=DeliveryStatus.PENDING, last_error="released by the sweep after a stall")
+    )
+    # A row that stalls a second time (or on its last attempt) would stall forever: it fails.
+    failed = stuck.filter(Q(stalls__gte=1) | Q(attempts__gte=retry.MAX_ATTEMPTS)).update(
+        status=DeliveryStatus.FAILED,
+        last_error="its worker stopped while sending it, again: sending it stalled twice",
+    )
+    released = stuck.update(
+        status=DeliveryStatus.PENDING,
+        stalls=F("stalls") + 1,
+        last_error="released by the sweep after a stall",
+    )
     due = list(
         Notification.objects.filter(
             status=DeliveryStatus.PENDING, created_at__lt=now - retry.SWEEP_PENDING_AFTER
@@ -268,12 +295,9 @@ def notifications_sweep(
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    if due:
-        from notifications.tasks import deliver_many
-
-        for start in range(0, len(due), DELIVERY_CHUNK):
-            deliver_many.delay(due[start : start + DELIVERY_CHUNK])
-    return {"released": released, "queued": len(due)}
+    for start in range(0, len(due), DELIVERY_CHUNK):
+        current_app.tasks[DELIVER_MANY].delay(due[start : start + DELIVERY_CHUNK])
+    return {"released": released, "failed": failed, "queued": len(due)}
 
 
 @transaction.atomic
@@ -288,9 +312,12 @@ def notification_retry(*, notification: Notification, by: User) -> Notification:
         )
     notification.status = DeliveryStatus.PENDING
     notification.attempts = 0
+    notification.stalls = 0
     notification.next_attempt_at = None
     notification.last_error = f"retried by {by.display_name}; was: {notification.last_error}"[:2000]
-    notification.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
+    notification.save(
+        update_fields=["status", "attempts", "stalls", "next_attempt_at", "last_error"]
+    )
     _enqueue_on_commit([notification.pk])
     return notification
 

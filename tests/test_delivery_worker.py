@@ -409,3 +409,31 @@ def test_an_unsubscribed_contact_gets_nothing_whenever_they_unsubscribed(
     # The link and the two found at send time never reached the server; nothing is retried.
     assert rows[emails["link"]].attempts == 0
     assert rows[emails["elsewhere"]].attempts == rows[emails["bouncing"]].attempts == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# A message that cannot be built fails alone; the rest of its batch is sent
+
+
+def test_a_row_whose_message_raises_fails_with_the_reason_and_the_batch_goes_on(
+    pm: User, submitter: User, sink: SmtpSink, worker: CeleryWorker
+) -> None:
+    initiative = in_progress("Bulk invoice export")
+    addresses = [contact.email for contact in many_asks(initiative, submitter, 5)]
+    ship(initiative, pm)
+    rows = customer_rows(initiative)
+    # A subject with a line break, as rows written before titles were kept to one line have:
+    # Django refuses the header (BadHeaderError, not an SMTP error).
+    broken = rows[2]
+    Notification.objects.filter(pk=broken.pk).update(subject="Shipped\r\nBcc: all@example.com")
+    worker.start()
+    wait_for(lambda: all_settled(initiative), what="every row settled", worker=worker)
+
+    assert statuses(initiative) == {SENT: 4, FAILED: 1}
+    broken.refresh_from_db()
+    assert broken.status == FAILED
+    assert "BadHeaderError" in broken.last_error
+    assert broken.attempts == 1
+    sent_to = set(addresses) - {broken.recipient_email}
+    assert len(sink.to(*sent_to)) == 4
+    assert sink.to(broken.recipient_email) == []

@@ -160,3 +160,65 @@ def test_the_outbox_imports_nothing_above_it() -> None:
                 names = [node.module]
             found += [f"{path.name}: {name}" for name in names if name.split(".")[0] in above]
     assert found == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery never gets stuck
+
+
+def test_a_handler_that_raises_fails_its_row_and_the_rest_of_the_batch_is_sent(
+    monkeypatch,
+) -> None:
+    from notifications.tasks import deliver_many
+
+    real = registry.handler_for(NotificationKind.STAFF_QUESTION)
+    assert real is not None
+
+    def handler(notification: Notification) -> registry.Message | registry.Suppress:
+        if notification.recipient_email.startswith("broken"):
+            raise KeyError("a template variable that is not there")
+        return real(notification)
+
+    monkeypatch.setitem(registry._handlers, NotificationKind.STAFF_QUESTION, handler)
+    rows = [_row(recipient_email=f"{who}@example.com") for who in ("first", "broken", "last")]
+    counts = deliver_many([row.pk for row in rows])
+
+    assert counts == {DeliveryStatus.SENT: 2, DeliveryStatus.FAILED: 1}
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "first@example.com",
+        "last@example.com",
+    ]
+    broken = Notification.objects.get(pk=rows[1].pk)
+    assert broken.status == DeliveryStatus.FAILED
+    assert broken.last_error == "KeyError: 'a template variable that is not there'"
+
+
+def test_a_subject_django_refuses_fails_the_row_instead_of_leaving_it_sending() -> None:
+    row = _row(subject="Shipped\r\nBcc: everyone@example.com")
+    assert notification_deliver(notification_id=row.pk) == DeliveryStatus.FAILED
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.FAILED
+    assert row.last_error.startswith("BadHeaderError")
+    assert mail.outbox == []
+
+
+def test_a_row_that_stalls_twice_fails_instead_of_going_round_for_ever() -> None:
+    from notifications.services import notifications_sweep
+
+    row = _row()
+    for stall in (1, 2):
+        # A worker claims it and dies mid-send.
+        Notification.objects.filter(pk=row.pk).update(
+            status=DeliveryStatus.SENDING, claimed_at=timezone.now(), attempts=stall
+        )
+        # The sweep a moment later, with no grace: the row written just now is not re-queued yet.
+        result = notifications_sweep(
+            now=timezone.now() + timedelta(seconds=1), stuck_after=timedelta(0)
+        )
+        row.refresh_from_db()
+        if stall == 1:
+            assert (result["released"], result["failed"]) == (1, 0)
+            assert (row.status, row.stalls) == (DeliveryStatus.PENDING, 1)
+    assert (result["released"], result["failed"]) == (0, 1)
+    assert row.status == DeliveryStatus.FAILED
+    assert "stalled twice" in row.last_error
