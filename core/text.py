@@ -6,6 +6,11 @@ import re
 
 from core.errors import DomainError
 
+# How long what people type may be, the same in every app (forms, services and the API).
+TITLE_MAX = 200  # a title, a name: one line
+TEXT_MAX = 10_000  # what a customer said, a description, a release note
+MESSAGE_MAX = 5_000  # a comment, a question, a note in a thread
+
 # C0 and C1 control characters, DEL, and lone surrogates: nothing a person types on purpose.
 # Line breaks and tabs are kept in multi-line text; single-line text folds them into a space.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -6,8 +6,8 @@ from django import forms
 from django.urls import reverse
 
 from core.forms import DomainErrorMixin
+from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import CommentKind, Importance, Kind, ProductArea, SourceTeam, TicketStatus
-from intake.services import DESCRIPTION_MAX, TITLE_MAX
 
 
 class TicketForm(DomainErrorMixin, forms.Form):
@@ -18,7 +18,7 @@ class TicketForm(DomainErrorMixin, forms.Form):
     )
     description = forms.CharField(
         label="What the customer said",
-        max_length=DESCRIPTION_MAX,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(
             attrs={"rows": 5, "placeholder": "In their words, as close as you can."}
         ),
@@ -102,7 +102,7 @@ class TicketEditForm(TicketForm):
 class CommentForm(DomainErrorMixin, forms.Form):
     body = forms.CharField(
         label="Message",
-        max_length=5_000,
+        max_length=MESSAGE_MAX,
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": "Add context for the product team…"}
         ),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Capability, can
 from core.errors import DomainError
-from core.text import line_clean, text_clean
+from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
 from intake.models import (
     Comment,
@@ -30,9 +30,6 @@ from intake.models import (
 from notifications.models import NotificationKind
 from notifications.services import notifications_suppress, staff_notify
 
-TITLE_MAX = 200
-DESCRIPTION_MAX = 10_000
-COMMENT_MAX = 5_000
 TAGS_MAX = 10
 TAG_MAX = 40
 REVENUE_MAX = Decimal("999999999999.99")
@@ -179,7 +176,7 @@ def ticket_create(
             description,
             field="description",
             label="What the customer said",
-            limit=DESCRIPTION_MAX,
+            limit=TEXT_MAX,
             required=True,
         ),
         "source_team": _choice_clean(source_team, SourceTeam, "source_team"),
@@ -229,7 +226,7 @@ def ticket_update(
         description,
         field="description",
         label="What the customer said",
-        limit=DESCRIPTION_MAX,
+        limit=TEXT_MAX,
         required=True,
     )
     ticket.source_team = _choice_clean(source_team, SourceTeam, "source_team")
@@ -250,7 +247,7 @@ def comment_add(
     the submitter; the submitter's answer sends it back to the inbox."""
     if kind not in CommentKind.values:
         raise DomainError(f"“{kind}” is not one of: {', '.join(CommentKind.values)}.", field="kind")
-    body = text_clean(body, field="body", label="The message", limit=COMMENT_MAX, required=True)
+    body = text_clean(body, field="body", label="The message", limit=MESSAGE_MAX, required=True)
     if not can(author, Capability.COMMENT):
         raise DomainError("Your role may not comment on tickets.", code="forbidden")
     if kind == CommentKind.QUESTION:

@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.forms import DomainErrorMixin
+from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea
 from sessions.models import Decision, ItemComment, Outcome, Rsvp, Topic
-from sessions.services import DURATION_MAX, DURATION_MIN, TEXT_MAX, TITLE_MAX
+from sessions.services import DURATION_MAX, DURATION_MIN
 from triage.selectors import initiative_choices
 
 
@@ -95,7 +96,7 @@ class RsvpForm(forms.Form):
 
 
 class CommentForm(DomainErrorMixin, forms.Form):
-    body = forms.CharField(max_length=5_000, widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 2}))
     kind = forms.ChoiceField(choices=ItemComment.Kind.choices, initial=ItemComment.Kind.CONTEXT)
 
 

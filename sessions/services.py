@@ -27,7 +27,7 @@ from core.dates import (
     review_day,
 )
 from core.errors import DomainError
-from core.text import line_clean, text_clean
+from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake.models import ProductArea, Ticket, TicketStatus
 from notifications.models import NotificationKind
 from notifications.services import staff_notify
@@ -56,8 +56,6 @@ from triage.services import (
     ticket_link,
 )
 
-TITLE_MAX = 200
-TEXT_MAX = 10_000
 DURATION_MIN = 5
 DURATION_MAX = 8 * 60
 VOTES_PER_PERSON = 5
@@ -515,7 +513,7 @@ def item_comment_add(*, item: AgendaItem, by: User, body: str, kind: str) -> Ite
         raise DomainError("Pick context, question or answer.", field="kind")
     _may_take_part(item.session, by)
     _open(item.session)
-    body = text_clean(body, field="body", label="The message", limit=5_000, required=True)
+    body = text_clean(body, field="body", label="The message", limit=MESSAGE_MAX, required=True)
     return ItemComment.objects.create(item=item, author=by, kind=kind, body=body)
 
 

@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.forms import DomainErrorMixin
+from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea, Segment, SourceTeam
 from triage.models import Initiative, InitiativeStatus
 from triage.selectors import PERIODS, initiative_choices, initiative_menu
-from triage.services import REASON_MAX, TEXT_MAX, TITLE_MAX
+from triage.services import REASON_MAX
 
 
 def _area_field(empty_label: str = "— none —") -> forms.ModelChoiceField[ProductArea]:
@@ -93,7 +94,7 @@ class DeclineForm(DomainErrorMixin, forms.Form):
 class AskForm(DomainErrorMixin, forms.Form):
     body = forms.CharField(
         label="Question for the submitter",
-        max_length=5_000,
+        max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

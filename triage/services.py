@@ -21,7 +21,7 @@ from accounts.models import Role, User
 from accounts.permissions import Capability, can
 from core.dates import month_start
 from core.errors import DomainError
-from core.text import line_clean, text_clean
+from core.text import TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
 from intake.models import ProductArea, Ticket, TicketStatus
 from intake.services import ticket_create
@@ -31,8 +31,6 @@ from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSn
 from triage.scoring import initiative_rescore
 from triage.shipping import initiative_shipped_notify
 
-TITLE_MAX = 200
-TEXT_MAX = 10_000
 REASON_MAX = 2_000
 
 # The lifecycle, in order. A PM moves one step forward or back, declines anything not yet

@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.permissions import Capability, require
 from core.errors import DomainError
 from core.http import HtmxHttpRequest, form_errors_text
+from core.text import TEXT_MAX
 from intake.models import CommentKind, Ticket
 from intake.selectors import ticket_get
 from intake.services import comment_add
@@ -399,7 +400,7 @@ def _ship_preview_context(initiative: Initiative, release_note: str) -> dict[str
 def ship_preview(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
     """Fragment: the customer email as it reads with the release note being typed."""
     initiative = _initiative_or_404(initiative_id)
-    note = request.POST.get("release_note", "")[:10_000]
+    note = request.POST.get("release_note", "")[:TEXT_MAX]
     context = _ship_preview_context(initiative, note)
     return render(request, "triage/partials/ship_preview.html", context)
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from core.text import TEXT_MAX
 from intake.models import Comment, CommentKind, Contact, Customer, Ticket, TicketStatus
-from intake.services import DESCRIPTION_MAX
 from intake.tests.factories import (
     CommentFactory,
     ContactFactory,
@@ -185,9 +185,7 @@ BAD_INPUT = [
     pytest.param({"title": "x" * 201}, ["title"], id="long title"),
     pytest.param({"description": ""}, ["description"], id="empty description"),
     pytest.param({"description": "   \n "}, ["description"], id="blank description"),
-    pytest.param(
-        {"description": "x" * (DESCRIPTION_MAX + 1)}, ["description"], id="long description"
-    ),
+    pytest.param({"description": "x" * (TEXT_MAX + 1)}, ["description"], id="long description"),
     pytest.param({"description": "a\x00b"}, ["description"], id="null character"),
     pytest.param({"source_team": "marketing"}, ["source_team"], id="unknown team"),
     pytest.param({"kind": "rant"}, ["kind"], id="unknown kind"),

@@ -174,11 +174,11 @@ def test_the_sweep_sends_rows_the_fast_path_lost(pm, submitter) -> None:
     )
     Notification.objects.filter(pk=lost.pk).update(status=DeliveryStatus.PENDING, created_at=old)
     result = notifications_sweep()
-    assert result == {"released": 1, "queued": 2}
+    assert result == {"released": 1, "failed": 0, "queued": 2}
     assert sorted(m.extra_headers["Message-ID"] for m in mail.outbox) == sorted(
         [stuck.message_id, lost.message_id]
     )
-    assert notifications_sweep() == {"released": 0, "queued": 0}
+    assert notifications_sweep() == {"released": 0, "failed": 0, "queued": 0}
 
 
 def test_staff_can_switch_email_off_per_kind(client, pm, submitter) -> None:
