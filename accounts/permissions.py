@@ -1,22 +1,16 @@
-"""The one place that decides what each role may do. Views and the API ask here."""
+"""What each role may do: the capability table every app's policies (`<app>/policies.py`) build
+on. Services, views, the API and templates ask those policies, not this table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-
-from django.core.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
+from typing import TYPE_CHECKING
 
 from accounts.models import Role
+from core.errors import DomainError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-    from django.http import HttpRequest
-    from rest_framework.request import Request
-    from rest_framework.views import APIView
 
     from accounts.models import User
 
@@ -72,39 +66,7 @@ def can(user: User | AnonymousUser, capability: Capability) -> bool:
     return capability in ROLE_CAPABILITIES[user.effective_role]
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def require(capability: Capability) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a view taking `request` first: 403 unless the user has the capability."""
-
-    def decorator(view: Callable[P, R]) -> Callable[P, R]:
-        @wraps(view)
-        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-            request: HttpRequest = args[0]  # type: ignore[assignment]
-            if not can(request.user, capability):
-                raise PermissionDenied(f"Your role may not {capability.label}.")
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def allows(capability: Capability) -> type[BasePermission]:
-    """A DRF permission class granting access to users with the capability."""
-
-    class Allows(BasePermission):
-        message = f"Your role may not {capability.label}."
-
-        def has_permission(self, request: Request, view: APIView) -> bool:
-            return can(request.user, capability)
-
-    Allows.__name__ = f"Allows_{capability.value}"
-    return Allows
-
-
-def capabilities_of(user: User | AnonymousUser) -> dict[str, Any]:
-    """A name -> bool map for templates: {% if may.triage %}."""
-    return {c.value: can(user, c) for c in Capability}
+def ensure_can(user: User | AnonymousUser, capability: Capability) -> None:
+    """Refuse, in the words the pages and the API use for a role, unless the role grants it."""
+    if not can(user, capability):
+        raise DomainError(f"Your role may not {capability.label}.", code="forbidden")

@@ -1,21 +1,28 @@
-"""API plumbing every app shares: the exception handler, the signed-in user and the parsed body."""
+"""API plumbing every app shares: the exception handler, permissions built from the apps'
+policies, the parsed body and a JSON parser with a nesting limit."""
 
 from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import parsers, serializers, status
 from rest_framework.exceptions import ParseError
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    # Only a name here: DRF imports this module (JSONParser) while rest_framework.views loads.
+    from rest_framework.views import APIView
 
 _STATUS = {
     "invalid": status.HTTP_400_BAD_REQUEST,
@@ -31,6 +38,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             return Response({exc.field or "non_field_errors": [exc.message]}, status=400)
         return Response({"detail": exc.message}, status=_STATUS[exc.code])
     return drf_exception_handler(exc, context)
+
+
+def permission_from(ensure: Callable[[Any], None]) -> type[BasePermission]:
+    """A DRF permission class that asks a policy's `ensure_may_*` about the signed-in user and,
+    when it refuses, answers 403 with the policy's words."""
+
+    class Allowed(BasePermission):
+        message = ""
+
+        def has_permission(self, request: Request, view: APIView) -> bool:
+            try:
+                ensure(request.user)
+            except DomainError as error:
+                self.message = error.message
+                return False
+            return True
+
+    Allowed.__name__ = f"Allowed_{ensure.__name__}"
+    return Allowed
 
 
 def request_data(request: Request) -> Any:

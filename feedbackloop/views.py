@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Json
 from django.shortcuts import render
 from django.template import loader
 
-from accounts.models import Role, User
+from accounts.models import User
+from insights.policies import may_view_insights
 from intake.selectors import ticket_counts_of, tickets_of, waiting_for_triage_count
 from triage.selectors import initiatives_top
 
@@ -17,11 +18,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role's starting point: what needs doing now, and what to do first when empty."""
     user = request.user
     assert isinstance(user, User)
-    role = user.effective_role
-    context: dict[str, Any] = {"nav": "home", "role": role, "Role": Role}
+    context: dict[str, Any] = {"nav": "home"}
     context["my_tickets"] = list(tickets_of(user=user)[:5])
     context["my_counts"] = ticket_counts_of(user=user)
-    if role != Role.SUBMITTER:
+    # The inbox's size and the best-scored initiatives: the first figures of the insights.
+    if may_view_insights(user):
         context["waiting"] = waiting_for_triage_count()
         context["top_initiatives"] = initiatives_top(limit=5)
     return render(request, "home.html", context)

@@ -10,8 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import Capability, require
-from core.http import HtmxHttpRequest
+from core.http import HtmxHttpRequest, require
 from insights.charts import SEGMENT_COLORS, TEAM_COLORS, line_chart, share_bars, stacked_bars
 from insights.figures import (
     PERIODS,
@@ -23,6 +22,7 @@ from insights.figures import (
     tickets_per_week,
     top_initiatives_trend,
 )
+from insights.policies import ensure_may_view_insights
 from intake.models import ProductArea, SourceTeam
 
 TEAM_KEYS = [(value, str(label)) for value, label in SourceTeam.choices]
@@ -55,7 +55,7 @@ def _filters(request: HtmxHttpRequest) -> tuple[InsightFilterForm, InsightFilter
     return form, InsightFilters()
 
 
-@require(Capability.VIEW_INSIGHTS)
+@require(ensure_may_view_insights)
 @require_GET
 def insights(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
@@ -126,7 +126,7 @@ def _csv_rows(chart: str, filters: InsightFilters) -> list[list[Any]]:
     raise Http404("No such chart.")
 
 
-@require(Capability.VIEW_INSIGHTS)
+@require(ensure_may_view_insights)
 @require_GET
 def insights_csv(request: HtmxHttpRequest, chart: str) -> HttpResponse:
     _, filters = _filters(request)

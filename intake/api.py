@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import request_user
-from accounts.permissions import Capability, allows
-from core.api import JSONParser, request_data
+from core.api import JSONParser, permission_from, request_data
 from core.errors import DomainError
 from intake.models import Comment, Ticket
+from intake.policies import ensure_may_comment, ensure_may_file_ticket
 from intake.selectors import TicketFilters, ticket_get, ticket_list
 from intake.serializers import (
     CommentSerializer,
@@ -30,8 +30,8 @@ from intake.serializers import (
 from intake.services import comment_add, ticket_create
 from triage.services import initiative_customer_add
 
-MayFileTickets = allows(Capability.FILE_TICKET)
-MayComment = allows(Capability.COMMENT)
+MayFileTickets = permission_from(ensure_may_file_ticket)
+MayComment = permission_from(ensure_may_comment)
 
 # The service names the customer's fields as the form does; the API nests them under
 # "customer", so its errors point at the same place the caller put the value.

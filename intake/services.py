@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import Capability, can
 from core.errors import DomainError
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
@@ -26,6 +25,13 @@ from intake.models import (
     SourceTeam,
     Ticket,
     TicketStatus,
+)
+from intake.policies import (
+    ensure_may_answer,
+    ensure_may_ask,
+    ensure_may_comment,
+    ensure_may_edit_ticket,
+    ensure_may_file_ticket,
 )
 from notifications.models import NotificationKind
 from notifications.services import notifications_suppress, staff_notify
@@ -166,8 +172,7 @@ def ticket_create(
 ) -> Ticket:
     """File a ticket for a customer; it waits in the inbox. (Filing straight onto an initiative
     is triage's `initiative_customer_add`.)"""
-    if not can(submitted_by, Capability.FILE_TICKET):
-        raise DomainError("Your role may not file tickets.", code="forbidden")
+    ensure_may_file_ticket(submitted_by)
     fields = {
         "title": line_clean(
             title, field="title", label="The title", limit=TITLE_MAX, required=True
@@ -213,8 +218,7 @@ def ticket_update(
     tags: list[str] | tuple[str, ...] = (),
 ) -> Ticket:
     """The submitter corrects their ticket; only until a product manager has triaged it."""
-    if by.pk != ticket.submitted_by_id:
-        raise DomainError("Only the person who filed a ticket can edit it.", code="forbidden")
+    ensure_may_edit_ticket(by, ticket)
     if ticket.status not in TicketStatus.untriaged():
         raise DomainError(
             "This ticket has been triaged; add a comment instead of editing it.", code="conflict"
@@ -248,16 +252,12 @@ def comment_add(
     if kind not in CommentKind.values:
         raise DomainError(f"“{kind}” is not one of: {', '.join(CommentKind.values)}.", field="kind")
     body = text_clean(body, field="body", label="The message", limit=MESSAGE_MAX, required=True)
-    if not can(author, Capability.COMMENT):
-        raise DomainError("Your role may not comment on tickets.", code="forbidden")
+    ensure_may_comment(author)
     if kind == CommentKind.QUESTION:
-        if not can(author, Capability.TRIAGE):
-            raise DomainError("Only product managers ask questions on tickets.", code="forbidden")
+        ensure_may_ask(author, ticket)
         lifecycle.ticket_to_needs_info(ticket=ticket)
-    if kind == CommentKind.ANSWER and author.pk != ticket.submitted_by_id:
-        raise DomainError(
-            "Only the person who filed the ticket answers its questions.", code="forbidden"
-        )
+    if kind == CommentKind.ANSWER:
+        ensure_may_answer(author, ticket)
     answered = kind == CommentKind.ANSWER and lifecycle.ticket_answered(ticket=ticket)
     comment = Comment.objects.create(ticket=ticket, author=author, body=body, kind=kind)
     url = reverse("intake:detail", args=[ticket.pk])

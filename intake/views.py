@@ -14,11 +14,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.permissions import Capability, can, require
 from core.errors import DomainError
-from core.http import HtmxHttpRequest
+from core.http import HtmxHttpRequest, require
 from intake.forms import CommentForm, TicketEditForm, TicketFilterForm, TicketForm
 from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
+from intake.policies import (
+    ensure_may_comment,
+    ensure_may_edit_ticket,
+    ensure_may_file_ticket,
+    may_answer,
+    may_ask,
+    may_edit_ticket,
+)
 from intake.selectors import (
     TicketFilters,
     contact_for_unsubscribe_token,
@@ -48,7 +55,7 @@ def _default_source_team(user: User) -> str:
     return user.team if user.team in SourceTeam.values else SourceTeam.OTHER
 
 
-@require(Capability.FILE_TICKET)
+@require(ensure_may_file_ticket)
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
@@ -87,7 +94,7 @@ def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require(Capability.FILE_TICKET)
+@require(ensure_may_file_ticket)
 @require_GET
 def similar(request: HtmxHttpRequest) -> HttpResponse:
     """Fragment: initiatives and tickets like what is being typed."""
@@ -95,7 +102,7 @@ def similar(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "intake/partials/similar.html", {"similar": similar_feedback(text=text)})
 
 
-@require(Capability.FILE_TICKET)
+@require(ensure_may_file_ticket)
 @require_GET
 def companies(request: HtmxHttpRequest) -> HttpResponse:
     """Fragment: the <datalist> of companies starting with what is typed."""
@@ -143,18 +150,19 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
 
 def _comment_kinds(user: User, ticket: Ticket) -> list[tuple[str, str]]:
     kinds = [(CommentKind.COMMENT.value, "Comment")]
-    if can(user, Capability.TRIAGE) and ticket.is_untriaged:
+    if may_ask(user, ticket) and ticket.is_untriaged:
         kinds.append((CommentKind.QUESTION.value, "Ask the submitter a question"))
-    if user.pk == ticket.submitted_by_id:
+    if may_answer(user, ticket):
         kinds.append((CommentKind.ANSWER.value, "Answer a question"))
     return kinds
 
 
 def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None) -> dict[str, Any]:
     kinds = _comment_kinds(user, ticket)
+    answering = may_answer(user, ticket)
     initial_kind = (
         CommentKind.ANSWER
-        if ticket.status == TicketStatus.NEEDS_INFO and user.pk == ticket.submitted_by_id
+        if ticket.status == TicketStatus.NEEDS_INFO and answering
         else CommentKind.COMMENT
     )
     form = form or CommentForm(initial={"kind": initial_kind})
@@ -165,7 +173,8 @@ def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None)
             ticket_initiative_id=ticket.initiative_id, contact_id=ticket.contact_id
         ),
         "comment_form": form,
-        "can_edit": user.pk == ticket.submitted_by_id and ticket.is_untriaged,
+        "may_edit": may_edit_ticket(user, ticket) and ticket.is_untriaged,
+        "may_answer": answering,
         "nav": "mine" if user.pk == ticket.submitted_by_id else "tickets",
     }
 
@@ -176,7 +185,7 @@ def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     return render(request, "intake/ticket_detail.html", _detail_context(_user(request), ticket))
 
 
-@require(Capability.COMMENT)
+@require(ensure_may_comment)
 @require_POST
 def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     user = _user(request)
@@ -204,13 +213,15 @@ def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-@require(Capability.FILE_TICKET)
+@require(ensure_may_file_ticket)
 @require_http_methods(["GET", "POST"])
 def ticket_edit(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     user = _user(request)
     ticket = _ticket_or_404(ticket_id)
-    if user.pk != ticket.submitted_by_id:
-        raise PermissionDenied("Only the person who filed a ticket can edit it.")
+    try:
+        ensure_may_edit_ticket(user, ticket)
+    except DomainError as error:
+        raise PermissionDenied(error.message) from error
     if not ticket.is_untriaged:
         messages.warning(request, "This ticket has been triaged; add a comment instead.")
         return redirect("intake:detail", ticket.pk)

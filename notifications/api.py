@@ -13,8 +13,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.permissions import Capability, allows
+from core.api import permission_from
 from notifications.models import Notification
+from notifications.policies import ensure_may_view_deliveries
 from notifications.selectors import deliveries
 from notifications.serializers import DeliveryQuerySerializer, DeliverySerializer
 
@@ -23,7 +24,7 @@ class DeliveryList(generics.ListAPIView[Notification]):
     """A page of deliveries, newest first."""
 
     serializer_class = DeliverySerializer
-    permission_classes = [IsAuthenticated, allows(Capability.VIEW_DELIVERIES)]
+    permission_classes = [IsAuthenticated, permission_from(ensure_may_view_deliveries)]
     filter_backends: Sequence[Any] = []
 
     def get_queryset(self) -> QuerySet[Notification]:

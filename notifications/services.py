@@ -23,7 +23,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import Capability, can
 from core.errors import DomainError
 from notifications import registry, retry
 from notifications.models import (
@@ -33,6 +32,7 @@ from notifications.models import (
     Notification,
     NotificationKind,
 )
+from notifications.policies import ensure_may_retry_delivery
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +303,7 @@ def notifications_sweep(
 @transaction.atomic
 def notification_retry(*, notification: Notification, by: User) -> Notification:
     """Send a failed row again (a PM or admin pressed retry after fixing the cause)."""
-    if not can(by, Capability.VIEW_DELIVERIES):
-        raise DomainError("Only product managers and admins retry deliveries.", code="forbidden")
+    ensure_may_retry_delivery(by)
     if notification.status != DeliveryStatus.FAILED:
         raise DomainError(
             f"This email is {notification.get_status_display().lower()}, not failed.",

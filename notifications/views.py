@@ -13,10 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.permissions import Capability, require
 from core.errors import DomainError
+from core.http import require
 from notifications import registry
 from notifications.models import DeliveryStatus, Notification, NotificationKind
+from notifications.policies import ensure_may_retry_delivery, ensure_may_view_deliveries
 from notifications.selectors import (
     deliveries,
     delivery_counts,
@@ -53,7 +54,7 @@ class DeliveryFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "Any kind"), *NotificationKind.choices], required=False)
 
 
-@require(Capability.VIEW_DELIVERIES)
+@require(ensure_may_view_deliveries)
 @require_GET
 def delivery_log(request: HttpRequest) -> HttpResponse:
     """Who was told what and when: every email, its status, attempts and last error."""
@@ -82,7 +83,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/delivery_log.html", context)
 
 
-@require(Capability.VIEW_DELIVERIES)
+@require(ensure_may_retry_delivery)
 @require_POST
 def delivery_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
     notification = Notification.objects.filter(pk=notification_id).first()

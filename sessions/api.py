@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import request_user
-from accounts.permissions import Capability, allows
-from core.api import JSONParser, request_data
+from core.api import JSONParser, permission_from, request_data
 from core.errors import DomainError
 from sessions.models import Session, SessionKind
+from sessions.policies import ensure_may_run_sessions
 from sessions.selectors import session_get, session_list
 from sessions.serializers import (
     SessionCreateSerializer,
@@ -30,7 +30,7 @@ from sessions.serializers import (
 )
 from sessions.services import review_create, workshop_schedule
 
-MayRunSessions = allows(Capability.RUN_SESSIONS)
+MayRunSessions = permission_from(ensure_may_run_sessions)
 
 
 def _session(session_id: int) -> Session:

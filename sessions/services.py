@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import Capability, can
 from core.dates import (
     YEARS_AHEAD,
     horizon,
@@ -45,9 +44,16 @@ from sessions.models import (
     Topic,
     Vote,
 )
+from sessions.policies import (
+    decision_authority,
+    ensure_may_decide,
+    ensure_may_organize,
+    ensure_may_record_outcome,
+    ensure_may_rsvp,
+    ensure_may_take_part,
+)
 from triage.models import Initiative, InitiativeStatus
 from triage.services import (
-    decided_in_review,
     initiative_create,
     initiative_decline,
     initiative_move,
@@ -61,29 +67,6 @@ DURATION_MAX = 8 * 60
 VOTES_PER_PERSON = 5
 AGENDA_TICKETS = 10
 AGENDA_INITIATIVES = 5
-
-
-def _require_organizer(by: User) -> None:
-    if not can(by, Capability.RUN_SESSIONS):
-        raise DomainError(
-            "Only facilitators and product managers schedule and run sessions.", code="forbidden"
-        )
-
-
-def may_decide(session: Session, user: User) -> bool:
-    """The session's facilitator or a PM decides; a review the beat task made (no facilitator
-    yet) is run by any facilitator."""
-    if user.pk == session.facilitator_id or can(user, Capability.TRIAGE):
-        return True
-    return session.facilitator_id is None and can(user, Capability.RUN_SESSIONS)
-
-
-def _require_decider(session: Session, by: User) -> None:
-    if not may_decide(session, by):
-        raise DomainError(
-            "Only the session's facilitator or a product manager records decisions.",
-            code="forbidden",
-        )
 
 
 def _session_url(session: Session) -> str:
@@ -188,7 +171,7 @@ def workshop_schedule(
     tags: Sequence[str] = (),
 ) -> Session:
     """Schedule a workshop and send each invitee an email with a calendar invite."""
-    _require_organizer(by)
+    ensure_may_organize(by)
     if topic not in Topic.values:
         raise DomainError(f"Pick a topic: {', '.join(Topic.values)}.", field="topic")
     _when_clean(starts_at, duration_minutes)
@@ -222,7 +205,7 @@ def session_reschedule(
     *, session: Session, by: User, starts_at: datetime.datetime, duration_minutes: int
 ) -> Session:
     """Move a session; everyone invited gets an update (same UID, higher SEQUENCE)."""
-    _require_organizer(by)
+    ensure_may_organize(by)
     _open(session)
     _when_clean(starts_at, duration_minutes)
     if (starts_at, duration_minutes) == (session.starts_at, session.duration_minutes):
@@ -247,7 +230,7 @@ def session_reschedule(
 @transaction.atomic
 def session_invite(*, session: Session, by: User, users: Sequence[User]) -> list[User]:
     """Invite more people; only they get the invite."""
-    _require_organizer(by)
+    ensure_may_organize(by)
     _open(session)
     new = _add_participants(session, users)
     _tell_invitees(session, new, what="Invitation")
@@ -257,7 +240,7 @@ def session_invite(*, session: Session, by: User, users: Sequence[User]) -> list
 @transaction.atomic
 def session_cancel(*, session: Session, by: User) -> Session:
     """Call a session off; calendars remove it (METHOD:CANCEL)."""
-    _require_organizer(by)
+    ensure_may_organize(by)
     _open(session)
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
@@ -271,9 +254,8 @@ def rsvp_set(*, session: Session, user: User, answer: str) -> Participant:
     """An invitee answers yes, no or maybe."""
     if answer not in (Rsvp.YES, Rsvp.NO, Rsvp.MAYBE):
         raise DomainError("Answer yes, no or maybe.", field="rsvp")
-    participant = Participant.objects.filter(session=session, user=user).first()
-    if participant is None:
-        raise DomainError("You are not invited to this session.", code="forbidden")
+    ensure_may_rsvp(user, session)
+    participant = Participant.objects.get(session=session, user=user)
     _open(session)
     participant.rsvp = answer
     participant.save(update_fields=["rsvp"])
@@ -329,20 +311,19 @@ def outcome_add(
     """Record a workshop outcome; an action item can become a new initiative."""
     if kind not in Outcome.Kind.values:
         raise DomainError("Pick note, insight or action item.", field="kind")
-    if not session.participants.filter(user=by).exists() and not can(by, Capability.RUN_SESSIONS):
-        raise DomainError("Only people in the session record its outcomes.", code="forbidden")
+    ensure_may_record_outcome(by, session)
     body = text_clean(body, field="body", label="The outcome", limit=TEXT_MAX, required=True)
     if create_initiative:
         if kind != Outcome.Kind.ACTION:
             raise DomainError("Only an action item becomes an initiative.", field="kind")
-        _require_decider(session, by)
-        with decided_in_review():
-            initiative = initiative_create(
-                by=by,
-                title=body.splitlines()[0][:TITLE_MAX],
-                description=f"From the workshop “{session.title}”:\n\n{body}",
-                product_area=session.product_area,
-            )
+        authority = decision_authority(by, session)
+        initiative = initiative_create(
+            by=by,
+            title=body.splitlines()[0][:TITLE_MAX],
+            description=f"From the workshop “{session.title}”:\n\n{body}",
+            product_area=session.product_area,
+            authority=authority,
+        )
     return Outcome.objects.create(
         session=session, kind=kind, body=body, initiative=initiative, ticket=ticket, created_by=by
     )
@@ -412,7 +393,7 @@ def review_create(
     """The month's review with its agenda; creating it twice gives the one that exists.
     Blank text takes the month's defaults; organizers are always invited, `invitees` as well."""
     if by is not None:
-        _require_organizer(by)
+        ensure_may_organize(by)
     if starts_at is not None:
         _when_clean(starts_at, duration_minutes)
     title = line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=False)
@@ -465,7 +446,7 @@ def agenda_add(
     ticket: Ticket | None = None,
     initiative: Initiative | None = None,
 ) -> AgendaItem:
-    _require_organizer(by)
+    ensure_may_organize(by)
     _open(session)
     if (ticket is None) == (initiative is None):
         raise DomainError("Add a ticket or an initiative.", field="item")
@@ -479,7 +460,7 @@ def agenda_add(
 
 @transaction.atomic
 def agenda_remove(*, item: AgendaItem, by: User) -> None:
-    _require_organizer(by)
+    ensure_may_organize(by)
     _open(item.session)
     if item.decision:
         raise DomainError("A decided item stays on the record.", code="conflict")
@@ -489,7 +470,7 @@ def agenda_remove(*, item: AgendaItem, by: User) -> None:
 @transaction.atomic
 def agenda_move(*, item: AgendaItem, by: User, step: int) -> None:
     """Move an item up (-1) or down (+1) the agenda."""
-    _require_organizer(by)
+    ensure_may_organize(by)
     _open(item.session)
     items = list(item.session.agenda.select_for_update().order_by("position", "id"))
     at = next(i for i, other in enumerate(items) if other.pk == item.pk)
@@ -500,18 +481,12 @@ def agenda_move(*, item: AgendaItem, by: User, step: int) -> None:
     AgendaItem.objects.bulk_update(items, ["position"])
 
 
-def _may_take_part(session: Session, user: User) -> None:
-    invited = session.participants.filter(user=user).exists()
-    if not invited and not can(user, Capability.RUN_SESSIONS):
-        raise DomainError("Only people invited to this session take part.", code="forbidden")
-
-
 @transaction.atomic
 def item_comment_add(*, item: AgendaItem, by: User, body: str, kind: str) -> ItemComment:
     """Context, a question or an answer on an agenda item, from anyone invited."""
     if kind not in ItemComment.Kind.values:
         raise DomainError("Pick context, question or answer.", field="kind")
-    _may_take_part(item.session, by)
+    ensure_may_take_part(by, item.session)
     _open(item.session)
     body = text_clean(body, field="body", label="The message", limit=MESSAGE_MAX, required=True)
     return ItemComment.objects.create(item=item, author=by, kind=kind, body=body)
@@ -520,7 +495,7 @@ def item_comment_add(*, item: AgendaItem, by: User, body: str, kind: str) -> Ite
 @transaction.atomic
 def vote_add(*, item: AgendaItem, by: User) -> int:
     """Put one of your dots on an item; returns the dots you have left in this session."""
-    _may_take_part(item.session, by)
+    ensure_may_take_part(by, item.session)
     _open(item.session)
     # Lock this person's participation so two quick clicks cannot both take the fifth dot.
     Participant.objects.select_for_update().filter(session=item.session, user=by).first()
@@ -558,7 +533,7 @@ def decision_record(
 ) -> AgendaItem:
     """Decide an agenda item; the decision acts through triage, so inbox and board change now."""
     session = item.session
-    _require_decider(session, by)
+    authority = decision_authority(by, session)
     _open(session)
     if item.decision:
         raise DomainError(
@@ -581,47 +556,51 @@ def decision_record(
     )
     ticket = item.ticket
     result: Initiative | None = None
-    with decided_in_review():
-        if decision == Decision.CREATE_INITIATIVE:
-            if ticket is None:
-                raise DomainError("Only a ticket becomes a new initiative.", field="decision")
-            result = ticket_initiative_create(
-                ticket=ticket,
-                by=by,
-                title=line_clean(
-                    title or ticket.title,
-                    field="title",
-                    label="A title",
-                    limit=TITLE_MAX,
-                    required=True,
-                ),
-                description=ticket.description,
-                product_area=ticket.product_area,
+    if decision == Decision.CREATE_INITIATIVE:
+        if ticket is None:
+            raise DomainError("Only a ticket becomes a new initiative.", field="decision")
+        result = ticket_initiative_create(
+            ticket=ticket,
+            by=by,
+            title=line_clean(
+                title or ticket.title,
+                field="title",
+                label="A title",
+                limit=TITLE_MAX,
+                required=True,
+            ),
+            description=ticket.description,
+            product_area=ticket.product_area,
+            authority=authority,
+        )
+    elif decision == Decision.LINK:
+        if ticket is None:
+            raise DomainError("Only a ticket is linked to an initiative.", field="decision")
+        if initiative is None:
+            raise DomainError("Pick the initiative to link to.", field="initiative")
+        ticket_link(ticket=ticket, initiative=initiative, by=by, authority=authority)
+        result = initiative
+    elif decision == Decision.PLAN:
+        target = item.initiative or (ticket.initiative if ticket else None)
+        if target is None:
+            raise DomainError(
+                "Plan an initiative: create or link one for this ticket first.",
+                field="decision",
             )
-        elif decision == Decision.LINK:
-            if ticket is None:
-                raise DomainError("Only a ticket is linked to an initiative.", field="decision")
-            if initiative is None:
-                raise DomainError("Pick the initiative to link to.", field="initiative")
-            ticket_link(ticket=ticket, initiative=initiative, by=by)
-            result = initiative
-        elif decision == Decision.PLAN:
-            target = item.initiative or (ticket.initiative if ticket else None)
-            if target is None:
-                raise DomainError(
-                    "Plan an initiative: create or link one for this ticket first.",
-                    field="decision",
-                )
-            # Work already planned or under way stays where it is; "plan it" never moves it back.
-            if target.status not in (InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS):
-                initiative_move(initiative=target, by=by, status=InitiativeStatus.PLANNED)
-            result = target
-        elif decision == Decision.DECLINE:
-            if item.initiative is not None:
-                initiative_decline(initiative=item.initiative, by=by, reason=rationale)
-            else:
-                assert ticket is not None
-                ticket_decline(ticket=ticket, by=by, reason=rationale)
+        # Work already planned or under way stays where it is; "plan it" never moves it back.
+        if target.status not in (InitiativeStatus.PLANNED, InitiativeStatus.IN_PROGRESS):
+            initiative_move(
+                initiative=target, by=by, status=InitiativeStatus.PLANNED, authority=authority
+            )
+        result = target
+    elif decision == Decision.DECLINE:
+        if item.initiative is not None:
+            initiative_decline(
+                initiative=item.initiative, by=by, reason=rationale, authority=authority
+            )
+        else:
+            assert ticket is not None
+            ticket_decline(ticket=ticket, by=by, reason=rationale, authority=authority)
     item.decision = decision
     item.rationale = rationale
     item.decided_by = by
@@ -636,7 +615,7 @@ def session_notes_save(
     *, session: Session, by: User, notes: str, item: AgendaItem | None = None
 ) -> None:
     """Notes for the session, or for one agenda item."""
-    _may_take_part(session, by)
+    ensure_may_take_part(by, session)
     notes = text_clean(notes, field="notes", label="The notes", limit=TEXT_MAX * 5, required=False)
     if item is not None:
         item.notes = notes
@@ -668,7 +647,7 @@ def _summary(session: Session) -> str:
 def session_close(*, session: Session, by: User, attended: Sequence[int] = ()) -> Session:
     """Close with a summary on its page and by email to everyone invited; a review's deferred
     (and undecided) items move to the next review."""
-    _require_decider(session, by)
+    ensure_may_decide(by, session)
     _open(session)
     session.participants.update(attended=False)
     session.participants.filter(user_id__in=list(attended)).update(attended=True)

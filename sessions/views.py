@@ -22,10 +22,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.permissions import Capability, can, require
 from core.dates import month_next, month_previous, month_start
 from core.errors import DomainError
-from core.http import HtmxHttpRequest, form_errors_text
+from core.http import HtmxHttpRequest, form_errors_text, require
 from intake.selectors import ticket_get
 from sessions.forms import (
     AgendaAddForm,
@@ -40,6 +39,7 @@ from sessions.forms import (
     WorkshopForm,
 )
 from sessions.models import AgendaItem, Session, SessionStatus
+from sessions.policies import ensure_may_run_sessions, may_decide, may_run_sessions, may_take_part
 from sessions.selectors import (
     agenda_of,
     dots_left,
@@ -56,7 +56,6 @@ from sessions.services import (
     agenda_remove,
     decision_record,
     item_comment_add,
-    may_decide,
     outcome_add,
     review_create,
     rsvp_set,
@@ -157,7 +156,7 @@ def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
 # Scheduling
 
 
-@require(Capability.RUN_SESSIONS)
+@require(ensure_may_run_sessions)
 @require_http_methods(["GET", "POST"])
 def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
@@ -189,7 +188,7 @@ def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "sessions/workshop_form.html", {"form": form, "nav": "sessions"})
 
 
-@require(Capability.RUN_SESSIONS)
+@require(ensure_may_run_sessions)
 @require_http_methods(["GET", "POST"])
 def review_new(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
@@ -221,12 +220,13 @@ def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     by_votes = request.GET.get("sort") == "votes"
     me = invited(session=session, user=user)
-    organizer = can(user, Capability.RUN_SESSIONS)
+    organizer = may_run_sessions(user)
     context: dict[str, Any] = {
         "session": session,
         "me": me,
         "organizer": organizer,
-        "decider": may_decide(session, user),
+        "taking_part": may_take_part(user, session),
+        "decider": may_decide(user, session),
         "open": session.status == SessionStatus.SCHEDULED,
         "by_votes": by_votes,
         "rsvp_form": RsvpForm(),
@@ -373,7 +373,7 @@ def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     return _back(session, "agenda")
 
 
-@require(Capability.RUN_SESSIONS)
+@require(ensure_may_run_sessions)
 @require_POST
 def notes(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
@@ -404,7 +404,7 @@ def close(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     return _back(session)
 
 
-@require(Capability.RUN_SESSIONS)
+@require(ensure_may_run_sessions)
 @require_POST
 def reschedule(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
@@ -425,7 +425,7 @@ def reschedule(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     return _back(session)
 
 
-@require(Capability.RUN_SESSIONS)
+@require(ensure_may_run_sessions)
 @require_POST
 def cancel(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
@@ -437,7 +437,7 @@ def cancel(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     return _back(session)
 
 
-@require(Capability.RUN_SESSIONS)
+@require(ensure_may_run_sessions)
 @require_POST
 def invite(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)

@@ -16,12 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import request_user
-from accounts.permissions import Capability, allows
-from core.api import request_data
+from core.api import permission_from, request_data
 from intake.api import ticket_from_url
 from intake.models import Ticket
 from intake.serializers import TicketSerializer
 from triage.models import Initiative, InitiativeStatus
+from triage.policies import ensure_may_triage
 from triage.selectors import initiative_get, initiative_list
 from triage.serializers import (
     InitiativeChangeSerializer,
@@ -43,7 +43,7 @@ from triage.services import (
     ticket_mark_duplicate,
 )
 
-MayTriage = allows(Capability.TRIAGE)
+MayTriage = permission_from(ensure_may_triage)
 
 # What a PATCH edits through initiative_update; `status` goes through initiative_move,
 # initiative_ship or initiative_decline.

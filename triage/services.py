@@ -7,9 +7,6 @@ transaction; every change to an initiative is kept in its history (InitiativeEve
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.permissions import Capability, can
 from core.dates import month_start
 from core.errors import DomainError
 from core.text import TEXT_MAX, TITLE_MAX, line_clean, text_clean
@@ -28,6 +24,7 @@ from intake.services import ticket_create
 from notifications.models import NotificationKind
 from notifications.services import staff_notify
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
+from triage.policies import Authority, ensure_may_change_triage
 from triage.scoring import initiative_rescore
 from triage.shipping import initiative_shipped_notify
 
@@ -55,27 +52,6 @@ def allowed_moves(status: str) -> list[InitiativeStatus]:
         moves.append(FLOW[step + 1])
         moves.append(InitiativeStatus.DECLINED)
     return moves
-
-
-# A review's facilitator records decisions that act through these services; the sessions app
-# checks who may decide and then runs the service inside `decided_in_review()`.
-_IN_REVIEW: ContextVar[bool] = ContextVar("decided_in_review", default=False)
-
-
-@contextmanager
-def decided_in_review() -> Iterator[None]:
-    token = _IN_REVIEW.set(True)
-    try:
-        yield
-    finally:
-        _IN_REVIEW.reset(token)
-
-
-def _require_triage(by: User) -> None:
-    if not can(by, Capability.TRIAGE) and not _IN_REVIEW.get():
-        raise DomainError(
-            "Only product managers triage tickets and change initiatives.", code="forbidden"
-        )
 
 
 def _owner_clean(owner: User | None) -> User | None:
@@ -152,9 +128,10 @@ def initiative_create(
     product_area: ProductArea | None = None,
     owner: User | None = None,
     effort: str = "",
+    authority: Authority | None = None,
 ) -> Initiative:
     """A new proposed initiative, owned by its creator unless another PM is named."""
-    _require_triage(by)
+    ensure_may_change_triage(by, authority=authority)
     initiative = Initiative.objects.create(
         title=line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
         description=text_clean(
@@ -188,7 +165,7 @@ def initiative_update(
 ) -> Initiative:
     """Edit what an initiative is about; the history names the fields that changed. With
     `version`, an edit based on a stale view is refused instead of overwriting another's."""
-    _require_triage(by)
+    ensure_may_change_triage(by)
     if version is not None:
         initiative = _locked(initiative, version)
     values: dict[str, Any] = {
@@ -276,12 +253,17 @@ def _status_set(
 
 @transaction.atomic
 def initiative_move(
-    *, initiative: Initiative, by: User, status: str, version: int | None = None
+    *,
+    initiative: Initiative,
+    by: User,
+    status: str,
+    version: int | None = None,
+    authority: Authority | None = None,
 ) -> Initiative:
     """Move an initiative one step along proposed → planned → in progress (or back), or reopen
     a declined one. Shipping and declining are `initiative_ship` and `initiative_decline`.
     With `version`, a move based on a stale view is refused instead of overwriting another's."""
-    _require_triage(by)
+    ensure_may_change_triage(by, authority=authority)
     if status not in InitiativeStatus.values:
         raise DomainError(
             f"“{status}” is not a status; use one of {', '.join(InitiativeStatus.values)}.",
@@ -303,7 +285,7 @@ def initiative_ship(
 ) -> Initiative:
     """Ship an initiative with its release note; every customer who asked is emailed once
     (the outbox rows are written in this transaction)."""
-    _require_triage(by)
+    ensure_may_change_triage(by)
     current = _locked(initiative, version)
     _status_clean(current, InitiativeStatus.SHIPPED)
     current.release_note = text_clean(
@@ -318,10 +300,15 @@ def initiative_ship(
 
 @transaction.atomic
 def initiative_decline(
-    *, initiative: Initiative, by: User, reason: str, version: int | None = None
+    *,
+    initiative: Initiative,
+    by: User,
+    reason: str,
+    version: int | None = None,
+    authority: Authority | None = None,
 ) -> Initiative:
     """Decline an initiative that has not shipped, with the reason kept in its history."""
-    _require_triage(by)
+    ensure_may_change_triage(by, authority=authority)
     current = _locked(initiative, version)
     _status_clean(current, InitiativeStatus.DECLINED)
     current.decline_reason = text_clean(
@@ -339,7 +326,7 @@ def initiative_decline(
 @transaction.atomic
 def initiative_merge(*, initiative: Initiative, into: Initiative, by: User) -> Initiative:
     """Move every ticket of `initiative` onto `into` and close it as merged; both are rescored."""
-    _require_triage(by)
+    ensure_may_change_triage(by)
     if initiative.pk == into.pk:
         raise DomainError("Pick another initiative to merge into.", field="into")
     # Lock both rows in one order (by id), so two merges of the same pair, either way round,
@@ -431,9 +418,11 @@ def initiative_customer_add(*, initiative: Initiative, submitted_by: User, **fie
 
 
 @transaction.atomic
-def ticket_link(*, ticket: Ticket, initiative: Initiative, by: User) -> Ticket:
+def ticket_link(
+    *, ticket: Ticket, initiative: Initiative, by: User, authority: Authority | None = None
+) -> Ticket:
     """Link a ticket to an initiative (or move it to another one); the submitter is told."""
-    _require_triage(by)
+    ensure_may_change_triage(by, authority=authority)
     if ticket.initiative_id == initiative.pk and ticket.status == TicketStatus.LINKED:
         raise DomainError(
             f"“{ticket.title}” is already linked to “{initiative.title}”.",
@@ -468,12 +457,17 @@ def ticket_initiative_create(
     title: str,
     description: str = "",
     product_area: ProductArea | None = None,
+    authority: Authority | None = None,
 ) -> Initiative:
     """Turn a ticket into a new initiative it is linked to."""
     initiative = initiative_create(
-        by=by, title=title, description=description, product_area=product_area
+        by=by,
+        title=title,
+        description=description,
+        product_area=product_area,
+        authority=authority,
     )
-    ticket_link(ticket=ticket, initiative=initiative, by=by)
+    ticket_link(ticket=ticket, initiative=initiative, by=by, authority=authority)
     initiative.refresh_from_db()
     return initiative
 
@@ -481,7 +475,7 @@ def ticket_initiative_create(
 @transaction.atomic
 def ticket_unlink(*, ticket: Ticket, by: User) -> Ticket:
     """Take a ticket off its initiative: back to the inbox, and the initiative is rescored."""
-    _require_triage(by)
+    ensure_may_change_triage(by)
     initiative = ticket.initiative
     lifecycle.ticket_to_inbox(ticket=ticket)
     assert initiative is not None  # ticket_to_inbox refuses a ticket that is not linked
@@ -498,7 +492,7 @@ def ticket_unlink(*, ticket: Ticket, by: User) -> Ticket:
 @transaction.atomic
 def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
     """Mark a ticket a duplicate of another: its customer then counts wherever that one goes."""
-    _require_triage(by)
+    ensure_may_change_triage(by)
     original = of.duplicate_of if of.status == TicketStatus.DUPLICATE and of.duplicate_of else of
     if original.pk == ticket.pk:
         raise DomainError("A ticket cannot duplicate itself; pick another ticket.", field="of")
@@ -538,9 +532,11 @@ def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
 
 
 @transaction.atomic
-def ticket_decline(*, ticket: Ticket, by: User, reason: str) -> Ticket:
+def ticket_decline(
+    *, ticket: Ticket, by: User, reason: str, authority: Authority | None = None
+) -> Ticket:
     """Decline a ticket with a reason the submitter is told, so they can tell the customer."""
-    _require_triage(by)
+    ensure_may_change_triage(by, authority=authority)
     reason = text_clean(
         reason, field="reason", label="A reason for declining", limit=REASON_MAX, required=True
     )
@@ -569,7 +565,7 @@ def _a_year_after(day: datetime.date) -> datetime.date:
 @transaction.atomic
 def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
     """Put a waiting ticket aside until a date; it comes back to the inbox by itself."""
-    _require_triage(by)
+    ensure_may_change_triage(by)
     today = timezone.localdate()
     if until <= today:
         raise DomainError("Pick a day after today to bring the ticket back.", field="until")

@@ -19,9 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
-from accounts.permissions import Capability, require
 from core.errors import DomainError
-from core.http import HtmxHttpRequest, form_errors_text
+from core.http import HtmxHttpRequest, form_errors_text, require
 from core.text import TEXT_MAX
 from intake.models import CommentKind, Ticket
 from intake.selectors import ticket_get
@@ -40,6 +39,7 @@ from triage.forms import (
     SnoozeForm,
 )
 from triage.models import Initiative, InitiativeStatus
+from triage.policies import ensure_may_triage
 from triage.selectors import (
     INBOX_VIEWS,
     BoardFilters,
@@ -105,7 +105,7 @@ def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
     return [(key, label, counts[key]) for key, (_, label, _) in INBOX_VIEWS.items()]
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_GET
 def inbox(request: HtmxHttpRequest) -> HttpResponse:
     view = request.GET.get("view", "waiting")
@@ -197,7 +197,7 @@ def _initial(action: str, ticket: Ticket) -> dict[str, Any]:
     return {}
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_http_methods(["GET", "POST"])
 def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpResponse:
     """One triage action on one inbox ticket: GET shows its form, POST does it."""
@@ -262,7 +262,7 @@ def _board_context(filters: BoardFilters) -> dict[str, Any]:
     return {"columns": board(filters=filters), "needs_form": NEEDS_FORM}
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_GET
 def board_page(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = _board_filters(request.GET)
@@ -272,7 +272,7 @@ def board_page(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "triage/board.html", context)
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_POST
 def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
     """A card moved on the board (drag, keyboard or select) or a status button on its page."""
@@ -313,7 +313,7 @@ def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpRe
     return redirect(back or reverse("triage:initiative", args=[initiative.pk]))
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_http_methods(["GET", "POST"])
 def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
     """Ship (with a release note and who will be told) or decline (with a reason)."""
@@ -395,7 +395,7 @@ def _ship_preview_context(initiative: Initiative, release_note: str) -> dict[str
     return {"audience": audience, "preview": preview}
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_POST
 def ship_preview(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
     """Fragment: the customer email as it reads with the release note being typed."""
@@ -419,7 +419,7 @@ def _initiative_form_initial(initiative: Initiative) -> dict[str, Any]:
     }
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_http_methods(["GET", "POST"])
 def initiative_new(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
@@ -435,7 +435,7 @@ def initiative_new(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "triage/initiative_form.html", {"form": form, "nav": "board"})
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_http_methods(["GET", "POST"])
 def initiative_edit(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
     user = _user(request)
@@ -472,7 +472,7 @@ def initiative_detail(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
     return render(request, "triage/initiative_detail.html", context)
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_POST
 def initiative_merge_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
     user = _user(request)
@@ -490,7 +490,7 @@ def initiative_merge_view(request: HtmxHttpRequest, initiative_id: int) -> HttpR
     return redirect("triage:initiative", target.pk)
 
 
-@require(Capability.TRIAGE)
+@require(ensure_may_triage)
 @require_POST
 def ticket_unlink_view(
     request: HtmxHttpRequest, initiative_id: int, ticket_id: int
