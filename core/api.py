@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from rest_framework import parsers, serializers, status
+from rest_framework import parsers, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -24,19 +24,12 @@ if TYPE_CHECKING:
     # Only a name here: DRF imports this module (JSONParser) while rest_framework.views loads.
     from rest_framework.views import APIView
 
-_STATUS = {
-    "invalid": status.HTTP_400_BAD_REQUEST,
-    "forbidden": status.HTTP_403_FORBIDDEN,
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "conflict": status.HTTP_409_CONFLICT,
-}
-
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         if exc.code == "invalid":
-            return Response({exc.field or "non_field_errors": [exc.message]}, status=400)
-        return Response({"detail": exc.message}, status=_STATUS[exc.code])
+            return Response({exc.field or "non_field_errors": [exc.message]}, status=exc.status)
+        return Response({"detail": exc.message}, status=exc.status)
     return drf_exception_handler(exc, context)
 
 

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Answers a refusal no view caught (a policy's, before the view) as the API would.
+    "core.middleware.DomainErrorMiddleware",
     # Last, so it turns a login refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

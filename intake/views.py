@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from core.errors import DomainError
-from core.http import HtmxHttpRequest, require
+from core.http import HtmxHttpRequest, domain_error_response, require
 from intake.forms import CommentForm, TicketEditForm, TicketFilterForm, TicketForm
 from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
 from intake.policies import (
@@ -77,21 +76,24 @@ def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
                         initiative=initiative, submitted_by=user, **form.cleaned_data
                     )
             except DomainError as error:
-                form.add_domain_error(error)
+                return domain_error_response(
+                    request,
+                    error,
+                    form=form,
+                    template="intake/ticket_form.html",
+                    context=_ticket_form_context(form),
+                )
+            if initiative is not None:
+                messages.success(request, f"Added {ticket.customer.name} to “{initiative.title}”.")
             else:
-                if initiative is not None:
-                    messages.success(
-                        request, f"Added {ticket.customer.name} to “{initiative.title}”."
-                    )
-                else:
-                    messages.success(request, f"Filed “{ticket.title}” for {ticket.customer.name}.")
-                return redirect("intake:detail", ticket.pk)
-    similar = similar_feedback(
-        text=f"{form['title'].value() or ''} {form['description'].value() or ''}"
-    )
-    return render(
-        request, "intake/ticket_form.html", {"form": form, "similar": similar, "nav": "new"}
-    )
+                messages.success(request, f"Filed “{ticket.title}” for {ticket.customer.name}.")
+            return redirect("intake:detail", ticket.pk)
+    return render(request, "intake/ticket_form.html", _ticket_form_context(form))
+
+
+def _ticket_form_context(form: TicketForm) -> dict[str, Any]:
+    text = f"{form['title'].value() or ''} {form['description'].value() or ''}"
+    return {"form": form, "similar": similar_feedback(text=text), "nav": "new"}
 
 
 @require(ensure_may_file_ticket)
@@ -192,25 +194,20 @@ def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket_or_404(ticket_id)
     form = CommentForm(request.POST)
     form.fields["kind"].choices = _comment_kinds(user, ticket)  # type: ignore[attr-defined]
-    status = 200
-    if form.is_valid():
-        try:
-            comment_add(ticket=ticket, author=user, **form.cleaned_data)
-        except DomainError as error:
-            form.add_domain_error(error)
-            status = 403 if error.code == "forbidden" else 400
-        else:
-            if not request.htmx:
-                messages.success(request, "Added to the thread.")
-                return redirect("intake:detail", ticket.pk)
-            ticket = _ticket_or_404(ticket_id)
-            form = None  # type: ignore[assignment]
-    else:
-        status = 400
-    context = _detail_context(user, ticket, form)
     template = "intake/partials/thread.html" if request.htmx else "intake/ticket_detail.html"
-    # htmx swaps 4xx answers only when told to (see app.js); the page shows the errors.
-    return render(request, template, context, status=status)
+    # htmx swaps 4xx answers only when told to (see base.html); the page shows the errors.
+    if not form.is_valid():
+        return render(request, template, _detail_context(user, ticket, form), status=400)
+    try:
+        comment_add(ticket=ticket, author=user, **form.cleaned_data)
+    except DomainError as error:
+        context = _detail_context(user, ticket, form)
+        return domain_error_response(request, error, form=form, template=template, context=context)
+    if not request.htmx:
+        messages.success(request, "Added to the thread.")
+        return redirect("intake:detail", ticket.pk)
+    ticket = _ticket_or_404(ticket_id)
+    return render(request, template, _detail_context(user, ticket))
 
 
 @require(ensure_may_file_ticket)
@@ -218,10 +215,7 @@ def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
 def ticket_edit(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     user = _user(request)
     ticket = _ticket_or_404(ticket_id)
-    try:
-        ensure_may_edit_ticket(user, ticket)
-    except DomainError as error:
-        raise PermissionDenied(error.message) from error
+    ensure_may_edit_ticket(user, ticket)
     if not ticket.is_untriaged:
         messages.warning(request, "This ticket has been triaged; add a comment instead.")
         return redirect("intake:detail", ticket.pk)
@@ -240,10 +234,12 @@ def ticket_edit(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
         try:
             ticket_update(ticket=ticket, by=user, **form.cleaned_data)
         except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            messages.success(request, "Saved your changes.")
-            return redirect("intake:detail", ticket.pk)
+            context = {"form": form, "ticket": ticket, "nav": "mine"}
+            return domain_error_response(
+                request, error, form=form, template="intake/ticket_edit.html", context=context
+            )
+        messages.success(request, "Saved your changes.")
+        return redirect("intake:detail", ticket.pk)
     return render(
         request, "intake/ticket_edit.html", {"form": form, "ticket": ticket, "nav": "mine"}
     )

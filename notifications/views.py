@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from core.errors import DomainError
-from core.http import require
+from core.http import domain_error_response, require
 from notifications import registry
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.policies import ensure_may_retry_delivery, ensure_may_view_deliveries
@@ -89,16 +90,15 @@ def delivery_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:
         raise Http404("No such delivery.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("notifications:deliveries")
     try:
         notification_retry(notification=notification, by=_user(request))
     except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Sending to {notification.recipient_email} again.")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = ""
-    return redirect(back or "notifications:deliveries")
+        return domain_error_response(request, error, redirect_to=back)
+    messages.success(request, f"Sending to {notification.recipient_email} again.")
+    return redirect(back)
 
 
 @require_http_methods(["GET", "POST"])

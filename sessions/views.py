@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from core.dates import month_next, month_previous, month_start
 from core.errors import DomainError
-from core.http import HtmxHttpRequest, form_errors_text, require
+from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
 from intake.selectors import ticket_get
 from sessions.forms import (
     AgendaAddForm,
@@ -91,21 +91,26 @@ def _item_or_404(session: Session, item_id: int) -> AgendaItem:
     return item
 
 
-def _back(session: Session, anchor: str = "") -> HttpResponse:
+def _back_url(session: Session, anchor: str = "") -> str:
     url = reverse("sessions:detail", args=[session.pk])
-    return redirect(f"{url}#{anchor}" if anchor else url)
+    return f"{url}#{anchor}" if anchor else url
 
 
-def _attempt(request: HtmxHttpRequest, action: Callable[[], object], done: str) -> bool:
-    """Run one service call; say what happened, or why it was refused."""
+def _back(session: Session, anchor: str = "") -> HttpResponse:
+    return redirect(_back_url(session, anchor))
+
+
+def _attempt(
+    request: HtmxHttpRequest, action: Callable[[], object], done: str, *, back: str
+) -> HttpResponse:
+    """Run one service call and go `back`: say what happened, or why it was refused."""
     try:
         action()
     except DomainError as error:
-        messages.error(request, error.message)
-        return False
+        return domain_error_response(request, error, redirect_to=back)
     if done:
         messages.success(request, done)
-    return True
+    return redirect(back)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,14 +182,16 @@ def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
                 tags=data["tags"],
             )
         except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            count = session.participants.count() - 1
-            messages.success(
-                request,
-                f"Scheduled “{session.title}”; {count} invite{'s' if count != 1 else ''} sent.",
+            context = {"form": form, "nav": "sessions"}
+            return domain_error_response(
+                request, error, form=form, template="sessions/workshop_form.html", context=context
             )
-            return redirect("sessions:detail", session.pk)
+        count = session.participants.count() - 1
+        messages.success(
+            request,
+            f"Scheduled “{session.title}”; {count} invite{'s' if count != 1 else ''} sent.",
+        )
+        return redirect("sessions:detail", session.pk)
     return render(request, "sessions/workshop_form.html", {"form": form, "nav": "sessions"})
 
 
@@ -200,13 +207,15 @@ def review_new(request: HtmxHttpRequest) -> HttpResponse:
         try:
             session, created = review_create(month=month, by=user, starts_at=starts_at)
         except DomainError as error:
-            form.add_domain_error(error)
+            context = {"form": form, "nav": "sessions"}
+            return domain_error_response(
+                request, error, form=form, template="sessions/review_form.html", context=context
+            )
+        if created:
+            messages.success(request, f"Created “{session.title}” with its agenda.")
         else:
-            if created:
-                messages.success(request, f"Created “{session.title}” with its agenda.")
-            else:
-                messages.warning(request, f"{month:%B %Y} already has its review; here it is.")
-            return redirect("sessions:detail", session.pk)
+            messages.warning(request, f"{month:%B %Y} already has its review; here it is.")
+        return redirect("sessions:detail", session.pk)
     return render(request, "sessions/review_form.html", {"form": form, "nav": "sessions"})
 
 
@@ -267,14 +276,14 @@ def rsvp(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     form = RsvpForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Answer yes, no or maybe.")
-    else:
-        answer = form.cleaned_data["rsvp"]
-        _attempt(
-            request,
-            lambda: rsvp_set(session=session, user=_user(request), answer=answer),
-            f"You answered {answer}.",
-        )
-    return _back(session, "rsvp")
+        return _back(session, "rsvp")
+    answer = form.cleaned_data["rsvp"]
+    return _attempt(
+        request,
+        lambda: rsvp_set(session=session, user=_user(request), answer=answer),
+        f"You answered {answer}.",
+        back=_back_url(session, "rsvp"),
+    )
 
 
 @require_POST
@@ -282,11 +291,10 @@ def vote(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpRespons
     session = _session_or_404(session_id)
     item = _item_or_404(session, item_id)
     user = _user(request)
+    back = _back_url(session, f"item-{item.pk}")
     if request.POST.get("take_back"):
-        _attempt(request, lambda: vote_remove(item=item, by=user), "")
-    else:
-        _attempt(request, lambda: vote_add(item=item, by=user), "")
-    return _back(session, f"item-{item.pk}")
+        return _attempt(request, lambda: vote_remove(item=item, by=user), "", back=back)
+    return _attempt(request, lambda: vote_add(item=item, by=user), "", back=back)
 
 
 @require_POST
@@ -296,16 +304,16 @@ def comment(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpResp
     form = CommentForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Write something to add.")
-    else:
-        data = form.cleaned_data
-        _attempt(
-            request,
-            lambda: item_comment_add(
-                item=item, by=_user(request), body=data["body"], kind=data["kind"]
-            ),
-            "Added.",
-        )
-    return _back(session, f"item-{item.pk}")
+        return _back(session, f"item-{item.pk}")
+    data = form.cleaned_data
+    return _attempt(
+        request,
+        lambda: item_comment_add(
+            item=item, by=_user(request), body=data["body"], kind=data["kind"]
+        ),
+        "Added.",
+        back=_back_url(session, f"item-{item.pk}"),
+    )
 
 
 @require_POST
@@ -315,21 +323,21 @@ def decide(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpRespo
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
-    else:
-        data = form.cleaned_data
-        _attempt(
-            request,
-            lambda: decision_record(
-                item=item,
-                by=_user(request),
-                decision=data["decision"],
-                rationale=data["rationale"],
-                initiative=data["initiative"],
-                title=data["title"],
-            ),
-            "Decision recorded.",
-        )
-    return _back(session, f"item-{item.pk}")
+        return _back(session, f"item-{item.pk}")
+    data = form.cleaned_data
+    return _attempt(
+        request,
+        lambda: decision_record(
+            item=item,
+            by=_user(request),
+            decision=data["decision"],
+            rationale=data["rationale"],
+            initiative=data["initiative"],
+            title=data["title"],
+        ),
+        "Decision recorded.",
+        back=_back_url(session, f"item-{item.pk}"),
+    )
 
 
 @require_POST
@@ -337,40 +345,46 @@ def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """Add an item by number, or move one up or down, or take it off."""
     session = _session_or_404(session_id)
     user = _user(request)
+    back = _back_url(session, "agenda")
     if request.POST.get("item"):
         item = _item_or_404(
             session, int(request.POST["item"]) if request.POST["item"].isdigit() else 0
         )
         action = request.POST.get("action")
         if action == "remove":
-            _attempt(request, lambda: agenda_remove(item=item, by=user), "Taken off the agenda.")
-        elif action in ("up", "down"):
+            return _attempt(
+                request,
+                lambda: agenda_remove(item=item, by=user),
+                "Taken off the agenda.",
+                back=back,
+            )
+        if action in ("up", "down"):
             step = -1 if action == "up" else 1
-            _attempt(request, lambda: agenda_move(item=item, by=user, step=step), "")
-        return _back(session, "agenda")
+            return _attempt(
+                request, lambda: agenda_move(item=item, by=user, step=step), "", back=back
+            )
+        return redirect(back)
     form = AgendaAddForm(request.POST)
-    if form.is_valid() and (form.cleaned_data["ticket"] or form.cleaned_data["initiative"]):
-        ticket = initiative = None
-        if form.cleaned_data["ticket"]:
-            ticket = ticket_get(ticket_id=form.cleaned_data["ticket"])
-            if ticket is None:
-                messages.error(request, f"There is no ticket #{form.cleaned_data['ticket']}.")
-                return _back(session, "agenda")
-        else:
-            initiative = initiative_get(initiative_id=form.cleaned_data["initiative"])
-            if initiative is None:
-                messages.error(
-                    request, f"There is no initiative #{form.cleaned_data['initiative']}."
-                )
-                return _back(session, "agenda")
-        _attempt(
-            request,
-            lambda: agenda_add(session=session, by=user, ticket=ticket, initiative=initiative),
-            "Added to the agenda.",
-        )
-    else:
+    if not form.is_valid() or not (form.cleaned_data["ticket"] or form.cleaned_data["initiative"]):
         messages.error(request, "Give a ticket number or an initiative number to add.")
-    return _back(session, "agenda")
+        return redirect(back)
+    ticket = initiative = None
+    if form.cleaned_data["ticket"]:
+        ticket = ticket_get(ticket_id=form.cleaned_data["ticket"])
+        if ticket is None:
+            messages.error(request, f"There is no ticket #{form.cleaned_data['ticket']}.")
+            return redirect(back)
+    else:
+        initiative = initiative_get(initiative_id=form.cleaned_data["initiative"])
+        if initiative is None:
+            messages.error(request, f"There is no initiative #{form.cleaned_data['initiative']}.")
+            return redirect(back)
+    return _attempt(
+        request,
+        lambda: agenda_add(session=session, by=user, ticket=ticket, initiative=initiative),
+        "Added to the agenda.",
+        back=back,
+    )
 
 
 @require(ensure_may_run_sessions)
@@ -378,30 +392,32 @@ def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 def notes(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     form = NotesForm(request.POST)
-    if form.is_valid():
-        item = None
-        if request.POST.get("item", "").isdigit():
-            item = _item_or_404(session, int(request.POST["item"]))
-        _attempt(
-            request,
-            lambda: session_notes_save(
-                session=session, by=_user(request), notes=form.cleaned_data["notes"], item=item
-            ),
-            "Notes saved.",
-        )
-    return _back(session, f"item-{item.pk}" if item else "notes")
+    item = None
+    if request.POST.get("item", "").isdigit():
+        item = _item_or_404(session, int(request.POST["item"]))
+    back = _back_url(session, f"item-{item.pk}" if item else "notes")
+    if not form.is_valid():
+        return redirect(back)
+    return _attempt(
+        request,
+        lambda: session_notes_save(
+            session=session, by=_user(request), notes=form.cleaned_data["notes"], item=item
+        ),
+        "Notes saved.",
+        back=back,
+    )
 
 
 @require_POST
 def close(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     attended = [int(pk) for pk in request.POST.getlist("attended") if pk.isdigit()]
-    _attempt(
+    return _attempt(
         request,
         lambda: session_close(session=session, by=_user(request), attended=attended),
         "Closed; the summary went to everyone invited.",
+        back=_back_url(session),
     )
-    return _back(session)
 
 
 @require(ensure_may_run_sessions)
@@ -411,30 +427,30 @@ def reschedule(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     form = WhenForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors_text(form))
-    else:
-        _attempt(
-            request,
-            lambda: session_reschedule(
-                session=session,
-                by=_user(request),
-                starts_at=form.cleaned_data["starts_at"],
-                duration_minutes=form.cleaned_data["duration_minutes"],
-            ),
-            "Moved; everyone invited got the calendar update.",
-        )
-    return _back(session)
+        return _back(session)
+    return _attempt(
+        request,
+        lambda: session_reschedule(
+            session=session,
+            by=_user(request),
+            starts_at=form.cleaned_data["starts_at"],
+            duration_minutes=form.cleaned_data["duration_minutes"],
+        ),
+        "Moved; everyone invited got the calendar update.",
+        back=_back_url(session),
+    )
 
 
 @require(ensure_may_run_sessions)
 @require_POST
 def cancel(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
-    _attempt(
+    return _attempt(
         request,
         lambda: session_cancel(session=session, by=_user(request)),
         "Cancelled; calendars were told.",
+        back=_back_url(session),
     )
-    return _back(session)
 
 
 @require(ensure_may_run_sessions)
@@ -444,14 +460,14 @@ def invite(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     form = InviteForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["invitees"]:
         messages.error(request, "Pick who to invite.")
-    else:
-        users = list(form.cleaned_data["invitees"])
-        _attempt(
-            request,
-            lambda: session_invite(session=session, by=_user(request), users=users),
-            "Invited.",
-        )
-    return _back(session, "people")
+        return _back(session, "people")
+    users = list(form.cleaned_data["invitees"])
+    return _attempt(
+        request,
+        lambda: session_invite(session=session, by=_user(request), users=users),
+        "Invited.",
+        back=_back_url(session, "people"),
+    )
 
 
 @require_POST
@@ -460,17 +476,17 @@ def outcome(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     form = OutcomeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say what the outcome is.")
-    else:
-        data = form.cleaned_data
-        _attempt(
-            request,
-            lambda: outcome_add(
-                session=session,
-                by=_user(request),
-                kind=data["kind"],
-                body=data["body"],
-                create_initiative=data["create_initiative"],
-            ),
-            "Recorded.",
-        )
-    return _back(session, "outcomes")
+        return _back(session, "outcomes")
+    data = form.cleaned_data
+    return _attempt(
+        request,
+        lambda: outcome_add(
+            session=session,
+            by=_user(request),
+            kind=data["kind"],
+            body=data["body"],
+            create_initiative=data["create_initiative"],
+        ),
+        "Recorded.",
+        back=_back_url(session, "outcomes"),
+    )

@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
 from core.errors import DomainError
-from core.http import HtmxHttpRequest, form_errors_text, require
+from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
 from core.text import TEXT_MAX
 from intake.models import CommentKind, Ticket
 from intake.selectors import ticket_get
@@ -212,22 +212,6 @@ def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpR
         raise Http404("No such action.")
     label, form_class, do, extra = INBOX_ACTIONS[action]
     form = form_class(request.POST or None, initial=_initial(action, ticket))
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                done = do(ticket, user, form.cleaned_data)
-            except DomainError as error:
-                form.add_domain_error(error)  # type: ignore[attr-defined]
-                status = 403 if error.code == "forbidden" else 400
-            else:
-                if not request.htmx:
-                    messages.success(request, f"“{ticket.title}”: {done}")
-                    return redirect(reverse("triage:inbox") + "?" + request.GET.urlencode())
-                done_context = {"ticket": ticket, "done": done, "tabs": _tabs(inbox_counts())}
-                return render(request, "triage/partials/inbox_done.html", done_context)
-        else:
-            status = 400
     context: dict[str, Any] = {
         "ticket": ticket,
         "action": action,
@@ -237,7 +221,19 @@ def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpR
         **(extra(ticket) if extra else {}),
     }
     template = "triage/partials/inbox_item.html" if request.htmx else "triage/inbox_action.html"
-    return render(request, template, context, status=status)
+    if request.method != "POST":
+        return render(request, template, context)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+    try:
+        done = do(ticket, user, form.cleaned_data)
+    except DomainError as error:
+        return domain_error_response(request, error, form=form, template=template, context=context)
+    if not request.htmx:
+        messages.success(request, f"“{ticket.title}”: {done}")
+        return redirect(reverse("triage:inbox") + "?" + request.GET.urlencode())
+    done_context = {"ticket": ticket, "done": done, "tabs": _tabs(inbox_counts())}
+    return render(request, "triage/partials/inbox_done.html", done_context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,37 +276,40 @@ def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpRe
     initiative = _initiative_or_404(initiative_id)
     form = MoveForm(request.POST)
     status_url = reverse("triage:status", args=[initiative.pk])
-    error = ""
-    if not form.is_valid():
-        error = "Pick a status to move it to."
-    elif form.cleaned_data["status"] in NEEDS_FORM and not (
-        form.cleaned_data["release_note"] or form.cleaned_data["decline_reason"]
+    on_board = request.POST.get("from") == "board"
+    back = (
+        reverse("triage:board") if on_board else reverse("triage:initiative", args=[initiative.pk])
+    )
+    if form.is_valid() and (
+        form.cleaned_data["status"] in NEEDS_FORM
+        and not (form.cleaned_data["release_note"] or form.cleaned_data["decline_reason"])
     ):
         # Shipping needs a release note (and shows who will be told); declining needs a reason.
         url = f"{status_url}?to={form.cleaned_data['status']}"
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    else:
-        try:
-            initiative_move(
-                initiative=initiative,
-                by=user,
-                status=form.cleaned_data["status"],
-                version=form.cleaned_data["version"],
-            )
-        except DomainError as exc:
-            error = exc.message
-    if request.htmx and request.POST.get("from") == "board":
+    try:
+        if not form.is_valid():
+            raise DomainError("Pick a status to move it to.", field="status")
+        initiative_move(
+            initiative=initiative,
+            by=user,
+            status=form.cleaned_data["status"],
+            version=form.cleaned_data["version"],
+        )
+    except DomainError as error:
+        if not (request.htmx and on_board):
+            return domain_error_response(request, error, redirect_to=back)
         _, filters = _board_filters(request.POST)
-        context = {**_board_context(filters), "board_error": error}
-        return render(request, "triage/partials/board.html", context, status=409 if error else 200)
-    if error:
-        messages.error(request, error)
-    else:
-        moved = initiative_get(initiative_id=initiative.pk)
-        assert moved is not None
-        messages.success(request, f"“{moved.title}” is now {moved.get_status_display().lower()}.")
-    back = reverse("triage:board") if request.POST.get("from") == "board" else None
-    return redirect(back or reverse("triage:initiative", args=[initiative.pk]))
+        return domain_error_response(
+            request, error, template="triage/partials/board.html", context=_board_context(filters)
+        )
+    if request.htmx and on_board:
+        _, filters = _board_filters(request.POST)
+        return render(request, "triage/partials/board.html", _board_context(filters))
+    moved = initiative_get(initiative_id=initiative.pk)
+    assert moved is not None
+    messages.success(request, f"“{moved.title}” is now {moved.get_status_display().lower()}.")
+    return redirect(back)
 
 
 @require(ensure_may_triage)
@@ -334,6 +333,7 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         if target == InitiativeStatus.SHIPPED
         else "A reason for declining is required."
     )
+    refusal: DomainError | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -352,7 +352,7 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
                     version=data["version"],
                 )
         except DomainError as error:
-            form.add_domain_error(error)
+            refusal = error
         else:
             verb = "Shipped" if target == InitiativeStatus.SHIPPED else "Declined"
             messages.success(request, f"{verb} “{initiative.title}”.")
@@ -374,6 +374,10 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         )
         note = form["release_note"].value() or ""
         context.update(_ship_preview_context(initiative, note))
+    if refusal is not None:
+        return domain_error_response(
+            request, refusal, form=form, template="triage/initiative_status.html", context=context
+        )
     return render(
         request, "triage/initiative_status.html", context, status=400 if form.errors else 200
     )
@@ -428,10 +432,12 @@ def initiative_new(request: HtmxHttpRequest) -> HttpResponse:
         try:
             initiative = initiative_create(by=user, **form.cleaned_data)
         except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            messages.success(request, f"Proposed “{initiative.title}”.")
-            return redirect("triage:initiative", initiative.pk)
+            context = {"form": form, "nav": "board"}
+            return domain_error_response(
+                request, error, form=form, template="triage/initiative_form.html", context=context
+            )
+        messages.success(request, f"Proposed “{initiative.title}”.")
+        return redirect("triage:initiative", initiative.pk)
     return render(request, "triage/initiative_form.html", {"form": form, "nav": "board"})
 
 
@@ -441,15 +447,16 @@ def initiative_edit(request: HtmxHttpRequest, initiative_id: int) -> HttpRespons
     user = _user(request)
     initiative = _initiative_or_404(initiative_id)
     form = InitiativeForm(request.POST or None, initial=_initiative_form_initial(initiative))
+    context = {"form": form, "initiative": initiative, "nav": "board"}
     if request.method == "POST" and form.is_valid():
         try:
             initiative_update(initiative=initiative, by=user, **form.cleaned_data)
         except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            messages.success(request, "Saved.")
-            return redirect("triage:initiative", initiative.pk)
-    context = {"form": form, "initiative": initiative, "nav": "board"}
+            return domain_error_response(
+                request, error, form=form, template="triage/initiative_form.html", context=context
+            )
+        messages.success(request, "Saved.")
+        return redirect("triage:initiative", initiative.pk)
     return render(request, "triage/initiative_form.html", context)
 
 
@@ -484,8 +491,8 @@ def initiative_merge_view(request: HtmxHttpRequest, initiative_id: int) -> HttpR
     try:
         target = initiative_merge(initiative=initiative, into=form.cleaned_data["into"], by=user)
     except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("triage:initiative", initiative.pk)
+        back = reverse("triage:initiative", args=[initiative.pk])
+        return domain_error_response(request, error, redirect_to=back)
     messages.success(request, f"Merged “{initiative.title}” into “{target.title}”.")
     return redirect("triage:initiative", target.pk)
 
@@ -504,7 +511,7 @@ def ticket_unlink_view(
         try:
             ticket_unlink(ticket=ticket, by=user)
         except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"Unlinked “{ticket.title}”; it is back in the inbox.")
+            back = reverse("triage:initiative", args=[initiative.pk])
+            return domain_error_response(request, error, redirect_to=back)
+        messages.success(request, f"Unlinked “{ticket.title}”; it is back in the inbox.")
     return redirect("triage:initiative", initiative.pk)

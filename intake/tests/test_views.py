@@ -49,7 +49,6 @@ def test_filing_through_the_form(client, submitter) -> None:
         ("revenue_at_stake", "abc", "Enter a number."),
         ("importance", "urgent", "Select a valid choice."),
         ("source_team", "marketing", "Select a valid choice."),
-        ("tags", ", ".join(["x" * 41]), "at most 40 characters"),
     ],
 )
 def test_a_rejected_form_explains_keeps_input_and_stores_nothing(
@@ -61,6 +60,17 @@ def test_a_rejected_form_explains_keeps_input_and_stores_nothing(
     html = response.content.decode()
     assert message in html
     assert 'value="Export invoices as CSV"' in html  # what was typed is kept
+    assert Ticket.objects.count() == 0
+
+
+def test_a_refusal_by_the_service_is_a_400_beside_its_field(client, submitter) -> None:
+    """The form passes tags through; ticket_create refuses them, answered as the API does."""
+    client.force_login(submitter)
+    response = client.post("/intake/new/", {**FORM, "tags": "x" * 41})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<p class="error-text" id="id_tags_error">Tags are at most 40 characters' in html
+    assert 'value="Export invoices as CSV"' in html
     assert Ticket.objects.count() == 0
 
 
