@@ -16,12 +16,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
 
+# rest_framework.views reads DEFAULT_PARSER_CLASSES, which names JSONParser below, as it loads:
+# importing it at the top makes the two modules import each other, and whichever loads first
+# finds the other half-made. So it is imported where it is used.
 if TYPE_CHECKING:
-    # Only a name here: DRF imports this module (JSONParser) while rest_framework.views loads.
     from rest_framework.views import APIView
 
 
@@ -30,6 +31,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.code == "invalid":
             return Response({exc.field or "non_field_errors": [exc.message]}, status=exc.status)
         return Response({"detail": exc.message}, status=exc.status)
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)
 
 
