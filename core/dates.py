@@ -30,6 +30,21 @@ def month_in_window(month: datetime.date, *, field: str = "month") -> datetime.d
     return first
 
 
+def month_from_param(value: str) -> datetime.date | None:
+    """The month a `YYYY-MM` query parameter names, if it is one within the horizon either side
+    of today; None for anything else (so a page shows this month instead of failing)."""
+    if len(value) != 7 or not value.isascii():
+        return None
+    try:
+        month = datetime.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return None
+    today = timezone.localdate()
+    if not today.replace(year=today.year - YEARS_AHEAD, day=1) <= month <= horizon().date():
+        return None
+    return month
+
+
 def month_start(day: datetime.date) -> datetime.date:
     """The first day of the month `day` is in."""
     return day.replace(day=1)

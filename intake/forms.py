@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.urls import reverse
 
-from core.forms import DomainErrorMixin
+from core.forms import DomainErrorMixin, IdField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import CommentKind, Importance, Kind, ProductArea, SourceTeam, TicketStatus
 
@@ -127,3 +127,22 @@ class TicketFilterForm(forms.Form):
         empty_label="Any product area",
     )
     company = forms.CharField(required=False, max_length=200)
+
+
+class CompanyLookupForm(forms.Form):
+    """What is typed in the company box (a NUL or 10,000 characters find nothing)."""
+
+    company = forms.CharField(max_length=200, required=False, strip=True)
+
+
+class SimilarLookupForm(forms.Form):
+    """What is typed in the ticket form, while it is typed, to look for similar feedback."""
+
+    title = forms.CharField(max_length=TITLE_MAX, required=False)
+    description = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class OntoForm(forms.Form):
+    """ "Add my customer to this": the initiative picked in the similar-feedback panel."""
+
+    initiative = IdField(required=False)

@@ -15,7 +15,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from core.errors import DomainError
 from core.http import HtmxHttpRequest, domain_error_response, require
-from intake.forms import CommentForm, TicketEditForm, TicketFilterForm, TicketForm
+from intake.forms import (
+    CommentForm,
+    CompanyLookupForm,
+    OntoForm,
+    SimilarLookupForm,
+    TicketEditForm,
+    TicketFilterForm,
+    TicketForm,
+)
 from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
 from intake.policies import (
     ensure_may_comment,
@@ -61,8 +69,11 @@ def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
     form = TicketForm(request.POST or None, initial={"source_team": _default_source_team(user)})
     if request.method == "POST" and form.is_valid():
         initiative = None
-        if request.POST.get("initiative"):
-            initiative = initiative_get(initiative_id=request.POST["initiative"])
+        onto = OntoForm(request.POST)
+        if not onto.is_valid():
+            form.add_error(None, "That initiative no longer exists; file the ticket on its own.")
+        elif onto.cleaned_data["initiative"]:
+            initiative = initiative_get(initiative_id=onto.cleaned_data["initiative"])
             if initiative is None:
                 form.add_error(
                     None, "That initiative no longer exists; file the ticket on its own."
@@ -100,7 +111,10 @@ def _ticket_form_context(form: TicketForm) -> dict[str, Any]:
 @require_GET
 def similar(request: HtmxHttpRequest) -> HttpResponse:
     """Fragment: initiatives and tickets like what is being typed."""
-    text = f"{request.GET.get('title', '')} {request.GET.get('description', '')}"[:2000]
+    typed = SimilarLookupForm(request.GET)
+    text = ""
+    if typed.is_valid():
+        text = f"{typed.cleaned_data['title']} {typed.cleaned_data['description']}"[:2000]
     return render(request, "intake/partials/similar.html", {"similar": similar_feedback(text=text)})
 
 
@@ -108,7 +122,8 @@ def similar(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def companies(request: HtmxHttpRequest) -> HttpResponse:
     """Fragment: the <datalist> of companies starting with what is typed."""
-    found = customer_search(prefix=request.GET.get("company", "")[:200])
+    typed = CompanyLookupForm(request.GET)
+    found = customer_search(prefix=typed.cleaned_data["company"]) if typed.is_valid() else []
     return render(request, "intake/partials/company_options.html", {"companies": found})
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from core.forms import DomainErrorMixin
+from core.forms import DomainErrorMixin, IdField, IdListField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea
 from sessions.models import Decision, ItemComment, Outcome, Rsvp, Topic
@@ -115,6 +115,20 @@ class NotesForm(DomainErrorMixin, forms.Form):
     notes = forms.CharField(
         required=False, max_length=TEXT_MAX * 5, widget=forms.Textarea(attrs={"rows": 4})
     )
+    # Notes for one agenda item; without it, the session's own notes.
+    item = IdField(required=False)
+
+
+class AgendaItemForm(forms.Form):
+    """Move an agenda item up or down, or take it off."""
+
+    item = IdField()
+    action = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down"), ("remove", "Remove")])
+
+
+class CloseForm(forms.Form):
+    # Who came: the ids of the people invited (checkboxes on the page).
+    attended = IdListField(max_items=1_000)
 
 
 class OutcomeForm(DomainErrorMixin, forms.Form):

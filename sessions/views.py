@@ -22,12 +22,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from core.dates import month_next, month_previous, month_start
+from core.dates import month_from_param, month_next, month_previous, month_start
 from core.errors import DomainError
 from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
+from core.text import TITLE_MAX
 from intake.selectors import ticket_get
 from sessions.forms import (
     AgendaAddForm,
+    AgendaItemForm,
+    CloseForm,
     CommentForm,
     DecisionForm,
     InviteForm,
@@ -39,7 +42,13 @@ from sessions.forms import (
     WorkshopForm,
 )
 from sessions.models import AgendaItem, Session, SessionStatus
-from sessions.policies import ensure_may_run_sessions, may_decide, may_run_sessions, may_take_part
+from sessions.policies import (
+    ensure_may_decide,
+    ensure_may_run_sessions,
+    may_decide,
+    may_run_sessions,
+    may_take_part,
+)
 from sessions.selectors import (
     agenda_of,
     dots_left,
@@ -51,6 +60,7 @@ from sessions.selectors import (
     sessions_upcoming,
 )
 from sessions.services import (
+    VOTES_PER_PERSON,
     agenda_add,
     agenda_move,
     agenda_remove,
@@ -131,10 +141,7 @@ def session_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    try:
-        month = datetime.date.fromisoformat(request.GET.get("month", "") + "-01")
-    except ValueError:
-        month = month_start(today)
+    month = month_from_param(request.GET.get("month", "")) or month_start(today)
     sessions = sessions_in_month(month=month)
     by_day: dict[datetime.date, list[Session]] = {}
     for session in sessions:
@@ -245,6 +252,8 @@ def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
         context.update(
             agenda=agenda_of(session=session, user=user, by_votes=by_votes),
             dots_left=dots_left(session=session, user=user),
+            dots_per_person=VOTES_PER_PERSON,
+            title_max=TITLE_MAX,
             comment_form=CommentForm(),
             decision_form=DecisionForm(),
             initiative_options=initiative_menu(),
@@ -346,11 +355,13 @@ def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     user = _user(request)
     back = _back_url(session, "agenda")
-    if request.POST.get("item"):
-        item = _item_or_404(
-            session, int(request.POST["item"]) if request.POST["item"].isdigit() else 0
-        )
-        action = request.POST.get("action")
+    if "item" in request.POST:
+        change = AgendaItemForm(request.POST)
+        if not change.is_valid():
+            messages.error(request, form_errors_text(change))
+            return redirect(back)
+        item = _item_or_404(session, change.cleaned_data["item"])
+        action = change.cleaned_data["action"]
         if action == "remove":
             return _attempt(
                 request,
@@ -358,12 +369,8 @@ def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
                 "Taken off the agenda.",
                 back=back,
             )
-        if action in ("up", "down"):
-            step = -1 if action == "up" else 1
-            return _attempt(
-                request, lambda: agenda_move(item=item, by=user, step=step), "", back=back
-            )
-        return redirect(back)
+        step = -1 if action == "up" else 1
+        return _attempt(request, lambda: agenda_move(item=item, by=user, step=step), "", back=back)
     form = AgendaAddForm(request.POST)
     if not form.is_valid() or not (form.cleaned_data["ticket"] or form.cleaned_data["initiative"]):
         messages.error(request, "Give a ticket number or an initiative number to add.")
@@ -392,12 +399,11 @@ def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 def notes(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     form = NotesForm(request.POST)
-    item = None
-    if request.POST.get("item", "").isdigit():
-        item = _item_or_404(session, int(request.POST["item"]))
-    back = _back_url(session, f"item-{item.pk}" if item else "notes")
     if not form.is_valid():
-        return redirect(back)
+        messages.error(request, form_errors_text(form))
+        return redirect(_back_url(session, "notes"))
+    item = _item_or_404(session, form.cleaned_data["item"]) if form.cleaned_data["item"] else None
+    back = _back_url(session, f"item-{item.pk}" if item else "notes")
     return _attempt(
         request,
         lambda: session_notes_save(
@@ -411,10 +417,19 @@ def notes(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 @require_POST
 def close(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
-    attended = [int(pk) for pk in request.POST.getlist("attended") if pk.isdigit()]
+    user = _user(request)
+    try:
+        ensure_may_decide(user, session)  # before anything of the request is read
+    except DomainError as error:
+        return domain_error_response(request, error, redirect_to=_back_url(session))
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect(_back_url(session))
+    attended = form.cleaned_data["attended"]
     return _attempt(
         request,
-        lambda: session_close(session=session, by=_user(request), attended=attended),
+        lambda: session_close(session=session, by=user, attended=attended),
         "Closed; the summary went to everyone invited.",
         back=_back_url(session),
     )

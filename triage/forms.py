@@ -12,7 +12,7 @@ from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea, Segment, SourceTeam
 from triage.models import Initiative, InitiativeStatus
 from triage.selectors import PERIODS, initiative_choices, initiative_menu
-from triage.services import REASON_MAX
+from triage.services import REASON_MAX, snooze_latest
 
 
 def _area_field(empty_label: str = "— none —") -> forms.ModelChoiceField[ProductArea]:
@@ -111,6 +111,7 @@ class SnoozeForm(DomainErrorMixin, forms.Form):
         today = timezone.localdate()
         self.fields["until"].initial = today + datetime.timedelta(days=14)
         self.fields["until"].widget.attrs["min"] = (today + datetime.timedelta(days=1)).isoformat()
+        self.fields["until"].widget.attrs["max"] = snooze_latest(today).isoformat()
 
 
 class MoveForm(DomainErrorMixin, forms.Form):

@@ -554,12 +554,13 @@ def ticket_decline(
     return ticket
 
 
-def _a_year_after(day: datetime.date) -> datetime.date:
-    """The same date next year; 28 February when `day` is 29 February."""
+def snooze_latest(today: datetime.date) -> datetime.date:
+    """The latest day a ticket may be snoozed until: the same date next year (28 February when
+    today is 29 February)."""
     try:
-        return day.replace(year=day.year + 1)
+        return today.replace(year=today.year + 1)
     except ValueError:
-        return day.replace(year=day.year + 1, day=28)
+        return today.replace(year=today.year + 1, day=28)
 
 
 @transaction.atomic
@@ -569,7 +570,7 @@ def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
     today = timezone.localdate()
     if until <= today:
         raise DomainError("Pick a day after today to bring the ticket back.", field="until")
-    if until > _a_year_after(today):
+    if until > snooze_latest(today):
         raise DomainError("Snooze for at most a year.", field="until")
     lifecycle.ticket_to_snoozed(ticket=ticket, until=until)
     return ticket
