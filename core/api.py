@@ -69,6 +69,7 @@ def request_data(request: Request) -> Any:
 JSON_DEPTH_MAX = 32
 _JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class JSONParser(parsers.JSONParser):
@@ -90,4 +91,18 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(
                 f"The JSON is nested {deepest} levels deep; at most {JSON_DEPTH_MAX} are accepted."
             )
-        return super().parse(io.BytesIO(raw), media_type, parser_context)
+        data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        if _has_surrogate(data):
+            # "\ud800" is valid JSON but not text: it could be neither stored nor echoed back.
+            raise ParseError("The JSON contains a lone surrogate (\\ud800 to \\udfff); send text.")
+        return data
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(item) for item in value)
+    return False

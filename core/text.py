@@ -13,7 +13,7 @@ MESSAGE_MAX = 5_000  # a comment, a question, a note in a thread
 
 # C0 and C1 control characters, DEL, and lone surrogates: nothing a person types on purpose.
 # Line breaks and tabs are kept in multi-line text; single-line text folds them into a space.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
@@ -30,7 +30,7 @@ def line_clean(value: str | None, *, field: str, label: str, limit: int, require
 
 
 def _refuse_control(value: str, field: str, label: str) -> None:
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise DomainError(
             f"{label} contains a control character (such as NUL); remove it and try again.",
             field=field,

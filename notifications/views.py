@@ -91,7 +91,10 @@ def delivery_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
     if notification is None:
         raise Http404("No such delivery.")
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # Only a path on this site: "0" or "deliveries" would be taken for a view's name.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = reverse("notifications:deliveries")
     try:
         notification_retry(notification=notification, by=_user(request))

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
+from core.dates import YEARS_AHEAD, horizon
 from core.forms import DomainErrorMixin, IdField, IdListField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea
@@ -49,6 +50,8 @@ class WhenForm(DomainErrorMixin, forms.Form):
         value = self.cleaned_data["starts_at"]
         if value <= timezone.now():
             raise forms.ValidationError("That time has passed; pick a time in the future.")
+        if value > horizon():
+            raise forms.ValidationError(f"Pick a time within the next {YEARS_AHEAD} years.")
         return value
 
 

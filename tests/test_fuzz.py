@@ -735,67 +735,8 @@ CASES = cases()
 # Known failures: the cases a fix will turn green. strict: once fixed, the xfail itself fails,
 # to be removed. Keep each to one case.
 
-NUL_IN_ADMIN_FILTER = "NUL in a changelist's list_filter value reaches PostgreSQL: DataError"
-SURROGATE_ECHOED = (
-    'a lone surrogate ("\\ud800") in a choice field is echoed in the 400 message, which '
-    "DRF's JSONRenderer cannot encode: UnicodeEncodeError"
-)
-AXES_USERNAME = (
-    "a username of 256+ characters reaches django-axes' AccessAttempt.username (varchar 255): "
-    "DataError"
-)
-INT_OF_ITEM = "² or 4,301+ digits pass str.isdigit() and break int(): ValueError"
-XFAILS: dict[str, str] = {
-    "POST /login/ [username]": AXES_USERNAME,
-    "POST /api/auth/token/ [username]": AXES_USERNAME,
-    "GET /intake/new/companies/?company=com [company]": (
-        "NUL in company reaches PostgreSQL in customer_search: DataError"
-    ),
-    "POST /notices/deliveries/{delivery}/retry/ [next]": (
-        "next=0 (any bare word) is taken for a view name by redirect(): NoReverseMatch, after "
-        "the retry was made"
-    ),
-    "POST /notices/deliveries/{delivery}/retry/ [*body*]": (
-        "over 1,000 fields: request.POST is first read after notification_retry, so the 400 "
-        "(TooManyFieldsSent) comes after the retry was made (without CSRF enforcement)"
-    ),
-    "GET /sessions/calendar/ [month]": "month=9999-12 or 0001-01: OverflowError in core.dates",
-    "POST /sessions/new/review/ [starts_at]": (
-        "9999-12-31T23:59-00:01 (past year 9999 in the company's zone): OverflowError in "
-        "timezone.localtime before the horizon check"
-    ),
-    "POST /sessions/{review}/agenda/ [item]": f"item: {INT_OF_ITEM}",
-    "POST /sessions/{review}/notes/ [notes]": (
-        "notes with NUL or over 50,000 characters: invalid form leaves item unbound: "
-        "UnboundLocalError"
-    ),
-    "POST /sessions/{review}/notes/ [item]": f"item: {INT_OF_ITEM}",
-    "POST /sessions/{review}/close/ [attended]": f"attended: {INT_OF_ITEM}",
-    "POST /api/tickets/ [source_team]": SURROGATE_ECHOED,
-    "POST /api/tickets/ [kind]": SURROGATE_ECHOED,
-    "POST /api/tickets/ [importance]": SURROGATE_ECHOED,
-    "POST /api/tickets/{ticket}/comments/ [kind]": SURROGATE_ECHOED,
-    "PATCH /api/initiatives/{initiative}/ [status]": SURROGATE_ECHOED,
-    "POST /api/sessions/ [kind]": SURROGATE_ECHOED,
-    "POST /api/sessions/ [topic]": SURROGATE_ECHOED,
-    **{
-        f"GET /admin/{model}/ [{name}__exact]": NUL_IN_ADMIN_FILTER
-        for model, name in [
-            ("accounts/user", "role"),
-            ("accounts/user", "team"),
-            ("axes/accessattempt", "path_info"),
-            ("axes/accesslog", "path_info"),
-            ("axes/accessfailurelog", "path_info"),
-            ("intake/customer", "segment"),
-            ("intake/ticket", "status"),
-            ("intake/ticket", "importance"),
-            ("intake/ticket", "source_team"),
-            ("intake/ticket", "kind"),
-            ("triage/initiative", "status"),
-            ("triage/initiativeevent", "kind"),
-        ]
-    },
-}
+# None now: the cases issue 13 listed, and those this harness found, are fixed.
+XFAILS: dict[str, str] = {}
 
 
 def _params() -> Iterator[Any]:
