@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -64,3 +66,16 @@ class CommentFactory(DjangoModelFactory[Comment]):
     ticket = factory.SubFactory(TicketFactory)
     author = factory.SubFactory(UserFactory)
     body = "Some context."
+
+
+# What a rep types to file a ticket (the keyword arguments of ticket_create).
+FILED: dict[str, Any] = {
+    "title": "Export invoices as CSV",
+    "description": "Finance needs every invoice as CSV.",
+    "company": "Acme Corp",
+    "email": "Jane.Doe@ACME.example",
+    "contact_name": "Jane Doe",
+    "source_team": "sales",
+    "kind": "feature_request",
+    "importance": "critical",
+}

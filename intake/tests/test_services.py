@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.core import mail
@@ -11,26 +10,15 @@ from django.core import mail
 from core.errors import DomainError
 from intake.models import CommentKind, Contact, Customer, Ticket, TicketStatus
 from intake.services import comment_add, ticket_create, ticket_update
-from intake.tests.factories import TicketFactory
+from intake.tests.factories import FILED, TicketFactory
 from notifications.models import Notice, Notification
 
 pytestmark = pytest.mark.django_db
 
-GOOD: dict[str, Any] = {
-    "title": "Export invoices as CSV",
-    "description": "Finance needs every invoice as CSV.",
-    "company": "Acme Corp",
-    "email": "Jane.Doe@ACME.example",
-    "contact_name": "Jane Doe",
-    "source_team": "sales",
-    "kind": "feature_request",
-    "importance": "critical",
-}
-
 
 def test_filing_creates_customer_contact_and_ticket(submitter) -> None:
     ticket = ticket_create(
-        submitted_by=submitter, revenue_at_stake="25000", tags=["Billing"], **GOOD
+        submitted_by=submitter, revenue_at_stake="25000", tags=["Billing"], **FILED
     )
     assert ticket.status == TicketStatus.NEW
     assert ticket.customer.name == "Acme Corp"
@@ -41,24 +29,24 @@ def test_filing_creates_customer_contact_and_ticket(submitter) -> None:
 
 
 def test_one_company_whatever_the_spelling(submitter) -> None:
-    ticket_create(submitted_by=submitter, **GOOD)
+    ticket_create(submitted_by=submitter, **FILED)
     ticket_create(
-        submitted_by=submitter, **{**GOOD, "company": "  acme   CORP ", "email": "b@acme.example"}
+        submitted_by=submitter, **{**FILED, "company": "  acme   CORP ", "email": "b@acme.example"}
     )
     assert Customer.objects.count() == 1
     assert Contact.objects.count() == 2
 
 
 def test_one_contact_per_email(submitter) -> None:
-    ticket_create(submitted_by=submitter, **GOOD)
-    ticket_create(submitted_by=submitter, **{**GOOD, "email": " jane.doe@acme.EXAMPLE "})
+    ticket_create(submitted_by=submitter, **FILED)
+    ticket_create(submitted_by=submitter, **{**FILED, "email": " jane.doe@acme.EXAMPLE "})
     assert Contact.objects.count() == 1
 
 
 def test_an_email_of_another_company_is_refused(submitter) -> None:
-    ticket_create(submitted_by=submitter, **GOOD)
+    ticket_create(submitted_by=submitter, **FILED)
     with pytest.raises(DomainError) as error:
-        ticket_create(submitted_by=submitter, **{**GOOD, "company": "Globex"})
+        ticket_create(submitted_by=submitter, **{**FILED, "company": "Globex"})
     assert error.value.field == "email"
     assert "already a contact at Acme Corp" in error.value.message
     assert Ticket.objects.count() == 1
@@ -85,14 +73,16 @@ def test_an_email_of_another_company_is_refused(submitter) -> None:
 )
 def test_bad_input_names_the_field_and_stores_nothing(submitter, change, field) -> None:
     with pytest.raises(DomainError) as error:
-        ticket_create(submitted_by=submitter, **{**GOOD, **change})
+        ticket_create(submitted_by=submitter, **{**FILED, **change})
     assert error.value.field == field
     assert error.value.message
     assert Ticket.objects.count() == Customer.objects.count() == Contact.objects.count() == 0
 
 
 def test_html_is_stored_as_typed(submitter) -> None:
-    ticket = ticket_create(submitted_by=submitter, **{**GOOD, "title": "<script>alert(1)</script>"})
+    ticket = ticket_create(
+        submitted_by=submitter, **{**FILED, "title": "<script>alert(1)</script>"}
+    )
     assert Ticket.objects.get(pk=ticket.pk).title == "<script>alert(1)</script>"
 
 
@@ -135,7 +125,7 @@ def test_only_product_managers_ask_and_only_the_submitter_answers(
 
 def test_the_submitter_edits_until_triaged(submitter, other_submitter) -> None:
     ticket = TicketFactory.create(submitted_by=submitter)
-    fields = {k: GOOD[k] for k in ("description", "source_team", "kind", "importance")}
+    fields = {k: FILED[k] for k in ("description", "source_team", "kind", "importance")}
     ticket_update(ticket=ticket, by=submitter, title="Better title", **fields)
     assert Ticket.objects.get(pk=ticket.pk).title == "Better title"
     with pytest.raises(DomainError):

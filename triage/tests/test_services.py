@@ -17,7 +17,7 @@ from accounts.models import User
 from core.errors import DomainError
 from intake.lifecycle import tickets_wake
 from intake.models import Importance, Ticket, TicketStatus
-from intake.tests.factories import ProductAreaFactory, TicketFactory
+from intake.tests.factories import FILED, ProductAreaFactory, TicketFactory
 from notifications.models import Notice, Notification, NotificationKind
 from triage.models import (
     Initiative,
@@ -599,17 +599,6 @@ def test_each_submitter_hears_about_their_own_ticket_only(pm, submitter, other_s
 
 # ---------------------------------------------------------------------------------------------
 # "Add my customer to this": filing straight onto an initiative
-
-FILED: dict[str, Any] = {
-    "title": "Export invoices as CSV",
-    "description": "Finance needs every invoice as CSV.",
-    "company": "Acme Corp",
-    "email": "Jane.Doe@ACME.example",
-    "contact_name": "Jane Doe",
-    "source_team": "sales",
-    "kind": "feature_request",
-    "importance": "critical",
-}
 
 
 def test_filing_onto_an_initiative_links_scores_and_records_who_added_the_customer(
