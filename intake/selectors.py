@@ -93,6 +93,16 @@ def ticket_get(*, ticket_id: int) -> Ticket | None:
     )
 
 
+def tickets_by_id(*, ticket_ids: list[int]) -> list[Ticket]:
+    """The tickets with these ids that exist, with their customers, in id order (one query)."""
+    return list(
+        Ticket.objects.filter(pk__in=ticket_ids)
+        .select_related("customer")
+        .defer("search_vector", "customer__name_key")
+        .order_by("pk")
+    )
+
+
 def customer_search(*, prefix: str, limit: int = 8) -> list[Customer]:
     """Companies whose name starts with what was typed, ignoring case and extra spaces."""
     key = " ".join(prefix.split()).casefold()

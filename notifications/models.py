@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     STAFF_DECLINED = "staff_declined", "Your ticket was declined"
     STAFF_LINKED = "staff_linked", "Your ticket was linked to an initiative"
     STAFF_DUPLICATE = "staff_duplicate", "Your ticket was marked a duplicate"
+    STAFF_SAME_ASK = "staff_same_ask", "Tickets called the same ask made an initiative you own"
     SESSION_INVITE = "session_invite", "An invite to a session (or its change)"
     SESSION_REMINDER = "session_reminder", "A reminder the day before a session"
     SESSION_SUMMARY = "session_summary", "The summary of a session you were in"

@@ -111,6 +111,7 @@ class Participant(models.Model):
 class Decision(models.TextChoices):
     CREATE_INITIATIVE = "create_initiative", "Create an initiative"
     LINK = "link", "Link to an initiative"
+    SAME_ASK = "same_ask", "Same ask as a waiting ticket"
     PLAN = "plan", "Plan it"
     DECLINE = "decline", "Decline"
     DEFER = "defer", "Defer to the next review"

@@ -60,6 +60,7 @@ from triage.services import (
     ticket_decline,
     ticket_initiative_create,
     ticket_link,
+    tickets_same_ask,
 )
 
 DURATION_MIN = 5
@@ -530,8 +531,11 @@ def decision_record(
     rationale: str = "",
     initiative: Initiative | None = None,
     title: str = "",
+    same_as: Ticket | None = None,
 ) -> AgendaItem:
-    """Decide an agenda item; the decision acts through triage, so inbox and board change now."""
+    """Decide an agenda item; the decision acts through triage, so inbox and board change now.
+    Linking to a shipped initiative tells the ticket's customer at once; "same ask" makes an
+    initiative of the item's ticket and the waiting ticket `same_as`."""
     session = item.session
     authority = decision_authority(by, session)
     _open(session)
@@ -580,6 +584,14 @@ def decision_record(
             raise DomainError("Pick the initiative to link to.", field="initiative")
         ticket_link(ticket=ticket, initiative=initiative, by=by, authority=authority)
         result = initiative
+    elif decision == Decision.SAME_ASK:
+        if ticket is None:
+            raise DomainError("Only a ticket is the same ask as another.", field="decision")
+        if same_as is None:
+            raise DomainError("Pick the waiting ticket it is the same ask as.", field="same_as")
+        result = tickets_same_ask(
+            waiting=same_as, ticket=ticket, by=by, authority=authority
+        ).initiative
     elif decision == Decision.PLAN:
         target = item.initiative or (ticket.initiative if ticket else None)
         if target is None:

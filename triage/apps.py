@@ -16,3 +16,4 @@ class TriageConfig(AppConfig):
         registry.register_staff_notice(NotificationKind.STAFF_DECLINED)
         registry.register_staff_notice(NotificationKind.STAFF_LINKED)
         registry.register_staff_notice(NotificationKind.STAFF_DUPLICATE)
+        registry.register_staff_notice(NotificationKind.STAFF_SAME_ASK)

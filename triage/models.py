@@ -169,3 +169,19 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative_id} @ {self.month}: {self.priority_score}"
+
+
+class ThemeExclusion(models.Model):
+    """A product manager took a waiting ticket out of the inbox's themes: it is not grouped
+    with others again (it stays in the inbox, to be triaged on its own)."""
+
+    ticket = models.OneToOneField(
+        "intake.Ticket", on_delete=models.CASCADE, related_name="theme_exclusion"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} out of themes"

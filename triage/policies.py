@@ -4,6 +4,10 @@ The inbox, the board and their API calls are for product managers (`may_triage`)
 services also act for someone a meeting gave the authority to decide: a review's facilitator
 recording its decisions. That leave is an explicit `Authority` argument, granted by
 sessions.policies.decision_authority after it checked who decides there.
+
+Saying a ticket is the same ask as a match (an initiative, or another waiting ticket) is filing:
+the person who filed a waiting ticket may do it for that ticket (`may_match`), from the ticket
+form or the ticket's page; product managers, and a meeting's decider, for any ticket.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from accounts.models import User
+    from intake.models import Ticket
 
 
 @dataclass(frozen=True)
@@ -53,4 +58,30 @@ def ensure_may_change_triage(
     if not may_change_triage(user, authority=authority):
         raise DomainError(
             "Only product managers triage tickets and change initiatives.", code="forbidden"
+        )
+
+
+def may_match(
+    user: User | AnonymousUser, ticket: Ticket, *, authority: Authority | None = None
+) -> bool:
+    """Whether this person may say `ticket` is the same ask as a match: its submitter while it
+    waits (filing is for everyone on staff), or whoever may change triage."""
+    if may_change_triage(user, authority=authority):
+        return True
+    return (
+        can(user, Capability.FILE_TICKET)
+        and user.pk == ticket.submitted_by_id
+        and ticket.is_untriaged
+    )
+
+
+def ensure_may_match(
+    user: User | AnonymousUser, ticket: Ticket, *, authority: Authority | None = None
+) -> None:
+    """What the same-ask services check before they write."""
+    if not may_match(user, ticket, authority=authority):
+        raise DomainError(
+            "Only the person who filed this ticket (while it waits) or a product manager says "
+            "it is the same ask as another.",
+            code="forbidden",
         )

@@ -88,11 +88,13 @@ def initiative_menu(*, exclude: int | None = None) -> list[tuple[int, str]]:
     return list(initiative_choices(exclude=exclude).values_list("pk", "title")[:MENU_SIZE])
 
 
-def initiative_choices(*, exclude: int | None = None) -> QuerySet[Initiative]:
-    """Open initiatives to link or merge into, best scored first."""
-    rows = Initiative.objects.filter(status__in=InitiativeStatus.open()).only(
-        "pk", "title", "status"
-    )
+def initiative_choices(
+    *, exclude: int | None = None, shipped: bool = False
+) -> QuerySet[Initiative]:
+    """Open initiatives to link or merge into, best scored first; with `shipped`, shipped ones
+    too (a ticket linked to one tells its customer at once)."""
+    statuses = [*InitiativeStatus.open(), *([InitiativeStatus.SHIPPED] if shipped else [])]
+    rows = Initiative.objects.filter(status__in=statuses).only("pk", "title", "status")
     if exclude:
         rows = rows.exclude(pk=exclude)
     return rows.order_by("-priority_score", "title")

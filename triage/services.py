@@ -1,16 +1,20 @@
 """Writes on initiatives and on the triage of tickets.
 
 Every write that changes which tickets count for an initiative rescores it in the same
-transaction; every change to an initiative is kept in its history (InitiativeEvent).
+transaction; every change to an initiative is kept in its history (InitiativeEvent). A ticket
+may join an open initiative, or one that shipped (its customer is then told at once, through
+triage.shipping); never a declined one.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,10 +27,17 @@ from intake.models import ProductArea, Ticket, TicketStatus
 from intake.services import ticket_create
 from notifications.models import NotificationKind
 from notifications.services import staff_notify
-from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
-from triage.policies import Authority, ensure_may_change_triage
+from triage.models import (
+    Initiative,
+    InitiativeEvent,
+    InitiativeStatus,
+    ScoreSnapshot,
+    ThemeExclusion,
+)
+from triage.policies import Authority, ensure_may_change_triage, ensure_may_match
 from triage.scoring import initiative_rescore
-from triage.shipping import initiative_shipped_notify
+from triage.shipping import initiative_shipped_notify, ticket_shipped_notify
+from triage.themes import THEME_SIZE_MAX
 
 REASON_MAX = 2_000
 
@@ -52,6 +63,23 @@ def allowed_moves(status: str) -> list[InitiativeStatus]:
         moves.append(FLOW[step + 1])
         moves.append(InitiativeStatus.DECLINED)
     return moves
+
+
+def initiative_default_owner(*, by: User, product_area: ProductArea | None = None) -> User | None:
+    """Who owns a new initiative when nobody is named: its creator, when a product manager;
+    otherwise (a rep's "same ask", a review's facilitator) the product manager who owns the most
+    open initiatives in its product area (or anywhere, without one); nobody when there is none."""
+    if by.effective_role == Role.PRODUCT_MANAGER:
+        return by
+    owned = Q(owned_initiatives__status__in=InitiativeStatus.open())
+    if product_area is not None:
+        owned &= Q(owned_initiatives__product_area=product_area)
+    return (
+        User.objects.filter(role=Role.PRODUCT_MANAGER, is_active=True, is_superuser=False)
+        .annotate(owned=Count("owned_initiatives", filter=owned))
+        .order_by("-owned", "pk")
+        .first()
+    )
 
 
 def _owner_clean(owner: User | None) -> User | None:
@@ -130,8 +158,29 @@ def initiative_create(
     effort: str = "",
     authority: Authority | None = None,
 ) -> Initiative:
-    """A new proposed initiative, owned by its creator unless another PM is named."""
+    """A new proposed initiative, owned by the PM named, else by `initiative_default_owner`."""
     ensure_may_change_triage(by, authority=authority)
+    return _initiative_new(
+        by=by,
+        title=title,
+        description=description,
+        product_area=product_area,
+        owner=owner,
+        effort=effort,
+    )
+
+
+def _initiative_new(
+    *,
+    by: User,
+    title: str,
+    description: str = "",
+    product_area: ProductArea | None = None,
+    owner: User | None = None,
+    effort: str = "",
+    note: str = "",
+) -> Initiative:
+    """Create a proposed initiative and its first history entry; the caller checked who may."""
     initiative = Initiative.objects.create(
         title=line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
         description=text_clean(
@@ -144,10 +193,10 @@ def initiative_create(
         product_area=product_area,
         owner=_owner_clean(owner)
         if owner
-        else (by if by.effective_role == Role.PRODUCT_MANAGER else None),
+        else initiative_default_owner(by=by, product_area=product_area),
         effort=line_clean(effort, field="effort", label="The effort", limit=40, required=False),
     )
-    _event(initiative, by, InitiativeEvent.Kind.CREATED, to_value=initiative.title)
+    _event(initiative, by, InitiativeEvent.Kind.CREATED, to_value=initiative.title, note=note)
     return initiative
 
 
@@ -389,22 +438,34 @@ def scores_snapshot(*, today: datetime.date | None = None) -> int:
 
 
 def _onto(ticket: Ticket, initiative: Initiative) -> int | None:
-    """Count a ticket for an open initiative and rescore both ends; returns the one it left."""
-    if initiative.status in InitiativeStatus.closed():
+    """Count a ticket for an open or shipped initiative and rescore both ends; returns the one
+    it left. Onto a shipped one, the ticket's contact is emailed that it shipped, at once and
+    once (triage.shipping: the same key the ship used)."""
+    if initiative.status == InitiativeStatus.DECLINED:
+        reason = f" ({initiative.decline_reason})" if initiative.decline_reason else ""
         raise DomainError(
-            f"“{initiative.title}” is {initiative.get_status_display().lower()}; "
-            "file the ticket on its own or pick an open initiative.",
+            f"“{initiative.title}” was declined{reason}; tell the customer why, or file the "
+            "ticket on its own.",
             field="initiative",
         )
     previous_id = lifecycle.ticket_to_initiative(ticket=ticket, initiative_id=initiative.pk)
     _rescore(initiative.pk, previous_id)
+    if initiative.status == InitiativeStatus.SHIPPED:
+        ticket_shipped_notify(initiative=initiative, ticket=ticket)
     return previous_id
+
+
+def _shipped_note(initiative: Initiative) -> str:
+    if initiative.status != InitiativeStatus.SHIPPED:
+        return ""
+    return "; it had already shipped, so the customer was told at once"
 
 
 @transaction.atomic
 def initiative_customer_add(*, initiative: Initiative, submitted_by: User, **fields: Any) -> Ticket:
-    """“Add my customer to this”: file a ticket straight onto an open initiative. The
-    initiative's history records who added which customer; `fields` are `ticket_create`'s."""
+    """“Same ask — add my customer”: file a ticket straight onto an open initiative, or onto a
+    shipped one (its customer is emailed that it shipped, once). The initiative's history
+    records who added which customer; `fields` are `ticket_create`'s."""
     ticket = ticket_create(submitted_by=submitted_by, **fields)
     _onto(ticket, initiative)
     _event(
@@ -412,8 +473,122 @@ def initiative_customer_add(*, initiative: Initiative, submitted_by: User, **fie
         submitted_by,
         InitiativeEvent.Kind.TICKET_LINKED,
         to_value=f"{ticket.customer.name}: {ticket.title}",
-        note="filed onto it by the submitter",
+        note="filed onto it by the submitter" + _shipped_note(initiative),
     )
+    return ticket
+
+
+def _waiting_clean(ticket: Ticket, field: str) -> None:
+    if not ticket.is_untriaged:
+        raise DomainError(
+            f"#{ticket.pk} “{ticket.title}” is already {ticket.get_status_display().lower()}; "
+            "only a ticket still waiting in the inbox is matched this way.",
+            field=field,
+            code="conflict",
+        )
+
+
+@transaction.atomic
+def initiative_ticket_add(
+    *, initiative: Initiative, ticket: Ticket, by: User, authority: Authority | None = None
+) -> Ticket:
+    """A waiting ticket is the same ask as an open or shipped initiative: it counts for it (a
+    shipped one tells its customer at once). Its submitter may say so, or a product manager."""
+    ensure_may_match(by, ticket, authority=authority)
+    _waiting_clean(ticket, "ticket")
+    _onto(ticket, initiative)
+    _event(
+        initiative,
+        by,
+        InitiativeEvent.Kind.TICKET_LINKED,
+        to_value=f"{ticket.customer.name}: {ticket.title}",
+        note="called the same ask from the ticket" + _shipped_note(initiative),
+    )
+    _tell_submitter(
+        ticket,
+        by,
+        NotificationKind.STAFF_LINKED,
+        f"Your ticket “{ticket.title}” for {ticket.customer.name} now counts for "
+        f"“{initiative.title}”",
+        f"same-ask-onto:{ticket.pk}:{initiative.pk}:{timezone.now().timestamp()}",
+    )
+    return ticket
+
+
+@transaction.atomic
+def tickets_same_ask(
+    *,
+    waiting: Ticket,
+    by: User,
+    ticket: Ticket | None = None,
+    authority: Authority | None = None,
+    **fields: Any,
+) -> Ticket:
+    """“Same ask” on a waiting ticket: a proposed initiative is made from it (its title, problem
+    and product area) and both tickets count for it; its owner (initiative_default_owner) and the
+    waiting ticket's submitter are told, and a product manager undoes it by unlinking or declining.
+    Without `ticket`, the new ticket is filed from `fields` (ticket_create's) in this transaction.
+    Returns the other ticket, now on the new initiative."""
+    if ticket is None:
+        ticket = ticket_create(submitted_by=by, **fields)
+    ensure_may_match(by, ticket, authority=authority)
+    if waiting.pk == ticket.pk:
+        raise DomainError(
+            "Pick another ticket: this one is the same ask as itself.", field="same_as"
+        )
+    # Lock both in id order, so two people matching the same pair wait for each other.
+    locked = {
+        row.pk: row
+        for row in Ticket.objects.select_related(
+            "customer", "contact", "submitted_by", "product_area"
+        )
+        .select_for_update(of=("self",))
+        .filter(pk__in=[waiting.pk, ticket.pk])
+        .order_by("pk")
+    }
+    waiting, ticket = locked[waiting.pk], locked[ticket.pk]
+    _waiting_clean(waiting, "same_as")
+    _waiting_clean(ticket, "ticket")
+    initiative = _initiative_new(
+        by=by,
+        title=waiting.title,
+        description=waiting.description,
+        product_area=waiting.product_area or ticket.product_area,
+        note=f"#{waiting.pk} and #{ticket.pk} called the same ask by {by.display_name}",
+    )
+    for joined, other in ((waiting, ticket), (ticket, waiting)):
+        _onto(joined, initiative)
+        _event(
+            initiative,
+            by,
+            InitiativeEvent.Kind.TICKET_LINKED,
+            to_value=f"{joined.customer.name}: {joined.title}",
+            note=f"the same ask as #{other.pk}",
+        )
+    url = reverse("triage:initiative", args=[initiative.pk])
+    owner = initiative.owner
+    if owner is not None and owner.pk != by.pk:
+        staff_notify(
+            user=owner,
+            kind=NotificationKind.STAFF_SAME_ASK,
+            text=f"{by.display_name} called two tickets the same ask: “{initiative.title}” is "
+            f"proposed, with {waiting.customer.name} and {ticket.customer.name}",
+            details="If they are not the same ask, unlink a ticket (it goes back to the inbox) "
+            "or decline the initiative.",
+            url=url,
+            idempotency_key=f"same-ask:{initiative.pk}",
+        )
+    for joined in (waiting, ticket):
+        if joined.submitted_by_id != (owner.pk if owner else None):
+            _tell_submitter(
+                joined,
+                by,
+                NotificationKind.STAFF_LINKED,
+                f"Your ticket “{joined.title}” for {joined.customer.name} was called the same "
+                f"ask as another: both count for “{initiative.title}”",
+                f"same-ask:{initiative.pk}:{joined.pk}",
+            )
+    ticket.initiative = initiative
     return ticket
 
 
@@ -421,7 +596,8 @@ def initiative_customer_add(*, initiative: Initiative, submitted_by: User, **fie
 def ticket_link(
     *, ticket: Ticket, initiative: Initiative, by: User, authority: Authority | None = None
 ) -> Ticket:
-    """Link a ticket to an initiative (or move it to another one); the submitter is told."""
+    """Link a ticket to an initiative (or move it to another one); the submitter is told. Onto
+    a shipped initiative, the ticket's customer is told at once that it shipped."""
     ensure_may_change_triage(by, authority=authority)
     if ticket.initiative_id == initiative.pk and ticket.status == TicketStatus.LINKED:
         raise DomainError(
@@ -437,13 +613,19 @@ def ticket_link(
         by,
         InitiativeEvent.Kind.TICKET_LINKED,
         to_value=f"{ticket.customer.name}: {ticket.title}",
+        note=_shipped_note(initiative).removeprefix("; "),
+    )
+    shipped = (
+        f", which shipped: {ticket.customer.name} is being told"
+        if initiative.status == InitiativeStatus.SHIPPED
+        else ""
     )
     _tell_submitter(
         ticket,
         by,
         NotificationKind.STAFF_LINKED,
         f"Your ticket “{ticket.title}” for {ticket.customer.name} now counts for "
-        f"“{initiative.title}”",
+        f"“{initiative.title}”{shipped}",
         f"linked:{event.pk}",
     )
     return ticket
@@ -574,3 +756,81 @@ def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
         raise DomainError("Snooze for at most a year.", field="until")
     lifecycle.ticket_to_snoozed(ticket=ticket, until=until)
     return ticket
+
+
+# ---------------------------------------------------------------------------------------------
+# Themes in the inbox (triage.themes finds them)
+
+
+def _theme_tickets_locked(tickets: Sequence[Ticket]) -> list[Ticket]:
+    """The theme's tickets, locked in id order; refused unless every one still waits."""
+    ids = sorted({ticket.pk for ticket in tickets})
+    if len(ids) < 2:
+        raise DomainError("A theme needs at least two waiting tickets.", field="tickets")
+    if len(ids) > THEME_SIZE_MAX:
+        raise DomainError(f"A theme holds at most {THEME_SIZE_MAX} tickets.", field="tickets")
+    locked = list(
+        Ticket.objects.select_related("customer", "submitted_by", "product_area")
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if len(locked) != len(ids):
+        raise DomainError("A ticket of this theme no longer exists; reload the inbox.")
+    for ticket in locked:
+        _waiting_clean(ticket, "tickets")
+    return locked
+
+
+@transaction.atomic
+def theme_merge(
+    *,
+    tickets: Sequence[Ticket],
+    by: User,
+    title: str = "",
+    initiative: Initiative | None = None,
+) -> Initiative:
+    """One action on a theme of waiting tickets: link them all to the open `initiative`, or make
+    them one new proposed initiative titled `title` (the problem statement and product area of
+    the ticket it is named after). Each link is `ticket_link`'s: history, score, submitter told."""
+    ensure_may_change_triage(by)
+    locked = _theme_tickets_locked(tickets)
+    if initiative is None:
+        title = line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True)
+        lead = next((t for t in locked if t.title == title), locked[0])
+        areas = Counter(t.product_area_id for t in locked if t.product_area_id)
+        area = next(
+            (
+                t.product_area
+                for t in locked
+                if areas and t.product_area_id == areas.most_common(1)[0][0]
+            ),
+            None,
+        )
+        initiative = _initiative_new(
+            by=by,
+            title=title,
+            description=lead.description,
+            product_area=area,
+            note=f"from a theme of {len(locked)} waiting tickets",
+        )
+    elif initiative.status not in InitiativeStatus.open():
+        raise DomainError(
+            f"“{initiative.title}” is {initiative.get_status_display().lower()}; link the theme "
+            "to an open initiative or make it a new one.",
+            field="initiative",
+            code="conflict",
+        )
+    for ticket in locked:
+        ticket_link(ticket=ticket, initiative=initiative, by=by)
+    initiative.refresh_from_db()
+    return initiative
+
+
+@transaction.atomic
+def theme_ticket_exclude(*, ticket: Ticket, by: User) -> ThemeExclusion:
+    """Take a waiting ticket out of the inbox's themes, for good; it stays in the inbox."""
+    ensure_may_change_triage(by)
+    _waiting_clean(ticket, "ticket")
+    exclusion, _ = ThemeExclusion.objects.get_or_create(ticket=ticket, defaults={"by": by})
+    return exclusion

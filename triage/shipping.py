@@ -1,9 +1,10 @@
 """Telling customers that what they asked for shipped.
 
 Shipping an initiative records, in the ship's transaction, one outbox row per contact who asked
-(suppressed for those who may not be emailed) and a notice for each submitter. The email itself
-is rendered when a worker sends it (`customer_shipped_email`, registered for its kind in
-triage.apps), from the tickets as they are then.
+(suppressed for those who may not be emailed) and a notice for each submitter; a ticket filed
+onto an initiative that already shipped records its contact's row at once, under the same key.
+The email itself is rendered when a worker sends it (`customer_shipped_email`, registered for
+its kind in triage.apps), from the tickets as they are then.
 """
 
 from __future__ import annotations
@@ -127,28 +128,38 @@ def ship_audience(*, initiative: Initiative) -> ShipAudience:
     return ShipAudience(told=told, suppressed=suppressed, companies=len(companies), sample=sample)
 
 
+def _customer_row(initiative: Initiative, contact: Contact, ticket: Ticket) -> Notification:
+    """The unsaved outbox row telling one contact the initiative shipped. Its key is one per
+    contact per initiative, whoever records it first (the ship, or a ticket filed onto the
+    shipped initiative): that contact is emailed once, however often either runs."""
+    may_email = contact_may_be_emailed(contact)
+    return Notification(
+        kind=NotificationKind.CUSTOMER_SHIPPED,
+        idempotency_key=f"shipped:{initiative.pk}:{contact.pk}",
+        recipient_email=contact.email[:254],
+        contact=contact,
+        ticket=ticket,
+        initiative=initiative,
+        subject=customer_email_subject(initiative),
+        body_text="",  # rendered at send time (customer_shipped_email)
+        status=DeliveryStatus.PENDING if may_email else DeliveryStatus.SUPPRESSED,
+        last_error="" if may_email else "unsubscribed or bouncing",
+    )
+
+
+def ticket_shipped_notify(*, initiative: Initiative, ticket: Ticket) -> bool:
+    """A ticket joined an initiative that already shipped: record the shipped email to its
+    contact now (once: nothing if that contact was told already). Whether a row is new."""
+    return (
+        notifications_record(notifications=[_customer_row(initiative, ticket.contact, ticket)]) > 0
+    )
+
+
 def initiative_shipped_notify(*, initiative: Initiative) -> int:
     """Record one email per contact who asked (suppressed rows for those who may not be
     emailed) and a notice for each submitter; safe to run twice. Returns how many rows are new."""
     asks = _asks_of(initiative)
-    rows = []
-    for contact_id, tickets in asks.items():
-        contact = tickets[0].contact
-        may_email = contact_may_be_emailed(contact)
-        rows.append(
-            Notification(
-                kind=NotificationKind.CUSTOMER_SHIPPED,
-                idempotency_key=f"shipped:{initiative.pk}:{contact_id}",
-                recipient_email=contact.email[:254],
-                contact=contact,
-                ticket=tickets[0],
-                initiative=initiative,
-                subject=customer_email_subject(initiative),
-                body_text="",  # rendered at send time (customer_shipped_email)
-                status=DeliveryStatus.PENDING if may_email else DeliveryStatus.SUPPRESSED,
-                last_error="" if may_email else "unsubscribed or bouncing",
-            )
-        )
+    rows = [_customer_row(initiative, tickets[0].contact, tickets[0]) for tickets in asks.values()]
     new = notifications_record(notifications=rows)
 
     by_submitter: dict[int, tuple[User, set[str]]] = {}

@@ -694,7 +694,7 @@ def test_bad_decisions_are_refused(facilitator) -> None:
     initiative_item = AgendaItemFactory.create(
         session=session, ticket=None, initiative=InitiativeFactory.create()
     )
-    shipped = InitiativeFactory.create(status=InitiativeStatus.SHIPPED, release_note="Out.")
+    declined = InitiativeFactory.create(status=InitiativeStatus.DECLINED, decline_reason="No.")
 
     refused(
         lambda: decision_record(item=ticket_item, by=facilitator, decision="maybe"),
@@ -710,7 +710,7 @@ def test_bad_decisions_are_refused(facilitator) -> None:
     )
     refused(
         lambda: decision_record(
-            item=ticket_item, by=facilitator, decision="link", initiative=shipped
+            item=ticket_item, by=facilitator, decision="link", initiative=declined
         ),
         field="initiative",
     )

@@ -145,16 +145,35 @@ def test_linking_without_a_known_initiative_is_400(pm, body: dict[str, Any], mes
     assert _ticket_row(ticket) == before
 
 
-@pytest.mark.parametrize("closed", [InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED])
-def test_linking_to_a_closed_initiative_is_400(pm, closed: InitiativeStatus) -> None:
-    initiative = InitiativeFactory.create(title="Dark mode", status=closed)
+def test_linking_to_a_declined_initiative_is_400_with_its_reason(pm) -> None:
+    initiative = InitiativeFactory.create(
+        title="Dark mode", status=InitiativeStatus.DECLINED, decline_reason="Not this year."
+    )
     ticket = TicketFactory.create()
     before = _ticket_row(ticket)
     response = api_as(pm).post(
         f"{TICKETS}{ticket.pk}/link/", {"initiative": initiative.pk}, format="json"
     )
-    assert "Dark mode" in _messages(response, "initiative")[0]
+    message = _messages(response, "initiative")[0]
+    assert "Dark mode" in message
+    assert "Not this year." in message
     assert _ticket_row(ticket) == before
+
+
+def test_linking_to_a_shipped_initiative_links_and_tells_the_customer(pm) -> None:
+    from notifications.models import Notification, NotificationKind
+
+    initiative = InitiativeFactory.create(
+        title="Dark mode", status=InitiativeStatus.SHIPPED, release_note="Out."
+    )
+    ticket = TicketFactory.create()
+    response = api_as(pm).post(
+        f"{TICKETS}{ticket.pk}/link/", {"initiative": initiative.pk}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "linked"
+    row = Notification.objects.get(kind=NotificationKind.CUSTOMER_SHIPPED)
+    assert (row.initiative_id, row.contact_id) == (initiative.pk, ticket.contact_id)
 
 
 def test_linking_a_ticket_twice_is_a_conflict(pm) -> None:

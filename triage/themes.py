@@ -1,0 +1,299 @@
+"""Themes in the inbox: waiting tickets that look like the same ask, grouped by what their words
+mean ("5 tickets from 4 companies look like SSO with Okta"), so a product manager makes them one
+initiative, or links them all to the initiative suggested, in one action.
+
+How: the first THEME_WINDOW tickets of the waiting inbox (its own order), less those a product
+manager took out (ThemeExclusion), are embedded (core.embeddings; a ticket's stored vector when
+it has one) and grouped by average-linkage agglomerative clustering on cosine similarity, merging
+while two groups are, on average, at least THEME_THRESHOLD alike. A theme holds at least two
+tickets from at least two companies; it is named after its most central ticket and suggests the
+best similar open initiative (triage.selectors.similar_feedback).
+
+Cost: a request reads the window's ids and versions (one query) and looks the themes up in the
+cache under a digest of them, so any change to a waiting ticket, or a ticket in or out, makes a
+new key; then two queries load the shown themes' tickets and suggested initiatives. A miss embeds
+only the ticket versions not embedded before (each vector is cached too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+
+from core.embeddings import DIMENSIONS, embed
+from intake.models import Ticket, TicketStatus
+from triage.models import Initiative, InitiativeStatus
+from triage.selectors import similar_feedback
+
+THEME_WINDOW = 2_000
+# Average cosine two groups need to be one theme. Measured with wordllama's 256-dimension model
+# on the dedupe dev set (../shared/dedupe/dev.json): above 0.5 three in four pairs it groups are
+# the same ask; below it, unrelated asks start to join.
+THEME_THRESHOLD = 0.5
+THEMES_SHOWN = 5
+# A theme keeps its most central tickets up to this many; one action links them all.
+THEME_SIZE_MAX = 100
+THEME_CACHE_SECONDS = 15 * 60
+VECTOR_CACHE_SECONDS = 24 * 60 * 60
+# Part of every cache key: a change to how themes are found must not read old answers.
+ALGORITHM = f"average-linkage:{THEME_THRESHOLD}:{THEME_WINDOW}:{THEMES_SHOWN}:v1"
+TEXT_LIMIT = 2_000
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Waiting tickets that look like one ask, the most central first."""
+
+    tickets: Sequence[Ticket]
+    label: str
+    companies: int
+    initiative: Initiative | None
+
+    @property
+    def ticket_ids(self) -> list[int]:
+        return [ticket.pk for ticket in self.tickets]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A theme as cached: ids only, so the page shows the tickets as they are now."""
+
+    ticket_ids: tuple[int, ...]
+    label: str
+    companies: int
+    initiative_id: int | None
+
+
+def _waiting_window() -> list[tuple[int, Any]]:
+    """(id, updated_at) of the tickets themes are found among (one query, on the inbox index)."""
+    return list(
+        Ticket.objects.filter(status=TicketStatus.NEW, theme_exclusion__isnull=True)
+        .order_by("-importance_rank", "created_at", "id")
+        .values_list("pk", "updated_at")[:THEME_WINDOW]
+    )
+
+
+def _digest(window: Iterable[tuple[int, Any]]) -> str:
+    versions = ",".join(f"{pk}:{updated.timestamp()}" for pk, updated in window)
+    return hashlib.sha256(f"{ALGORITHM}|{versions}".encode()).hexdigest()
+
+
+def inbox_themes() -> list[Theme]:
+    """The inbox's themes, most companies first (one query when there are none, three else)."""
+    window = _waiting_window()
+    if len(window) < 2:
+        return []
+    key = f"triage:themes:{_digest(window)}"
+    found: list[_Found] | None = cache.get(key)
+    if found is None:
+        found = _themes_find(window)
+        cache.set(key, found, THEME_CACHE_SECONDS)
+    if not found:
+        return []
+    ids = [pk for theme in found for pk in theme.ticket_ids]
+    tickets = {
+        ticket.pk: ticket
+        for ticket in Ticket.objects.filter(pk__in=ids, status=TicketStatus.NEW)
+        .select_related("customer")
+        .defer("search_vector", "customer__name_key")
+    }
+    suggested = {theme.initiative_id for theme in found if theme.initiative_id}
+    initiatives = {
+        initiative.pk: initiative
+        for initiative in Initiative.objects.filter(
+            pk__in=suggested, status__in=InitiativeStatus.open()
+        ).defer("search_vector")
+    }
+    themes = []
+    for theme in found:
+        members = [tickets[pk] for pk in theme.ticket_ids if pk in tickets]
+        if len(members) < 2 or len({t.customer_id for t in members}) < 2:
+            continue
+        themes.append(
+            Theme(
+                tickets=members,
+                label=theme.label,
+                companies=len({t.customer_id for t in members}),
+                initiative=initiatives.get(theme.initiative_id or 0),
+            )
+        )
+    return themes
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding them (on a cache miss)
+
+
+def _stored_vector_field() -> str | None:
+    """The ticket field holding its stored embedding, once tickets have one."""
+    names = {field.name for field in Ticket._meta.concrete_fields}
+    return next((name for name in ("embedding", "vector") if name in names), None)
+
+
+def _as_vector(value: object) -> np.ndarray | None:
+    """A stored vector (real[] or float32 bytes) as a unit row, or None if it is not one."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        vector = np.frombuffer(bytes(value), dtype=np.float32)
+    else:
+        try:
+            vector = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            return None
+    if vector.shape != (DIMENSIONS,):
+        return None
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else None
+
+
+def _vector_key(pk: int, updated: Any) -> str:
+    return f"triage:vector:{pk}:{updated.timestamp()}"
+
+
+def _vectors(window: Sequence[tuple[int, Any]]) -> np.ndarray:
+    """One unit row per window ticket: stored, cached, or embedded now (and cached)."""
+    keys = {pk: _vector_key(pk, updated) for pk, updated in window}
+    cached = cache.get_many(list(keys.values()))
+    rows: dict[int, np.ndarray] = {}
+    for pk, key in keys.items():
+        if key in cached:
+            rows[pk] = np.frombuffer(cached[key], dtype=np.float32)
+    missing = [pk for pk in keys if pk not in rows]
+    if missing:
+        stored = _stored_vector_field()
+        fields = ["pk", "title", "description", *([stored] if stored else [])]
+        texts: dict[int, str] = {}
+        for row in Ticket.objects.filter(pk__in=missing).values(*fields):
+            vector = _as_vector(row[stored]) if stored else None
+            if vector is not None:
+                rows[row["pk"]] = vector
+            else:
+                texts[row["pk"]] = f"{row['title']}. {row['description']}"[:TEXT_LIMIT]
+        if texts:
+            embedded = embed(list(texts.values()))
+            for pk, vector in zip(texts, embedded, strict=True):
+                rows[pk] = vector
+        cache.set_many(
+            {keys[pk]: rows[pk].astype(np.float32).tobytes() for pk in missing if pk in rows},
+            VECTOR_CACHE_SECONDS,
+        )
+    empty = np.zeros(DIMENSIONS, dtype=np.float32)
+    return np.vstack([rows.get(pk, empty) for pk, _ in window]).astype(np.float32)
+
+
+def _components(linked: np.ndarray) -> list[np.ndarray]:
+    """The connected groups of a boolean adjacency matrix, leaving out lone rows."""
+    seen = np.zeros(len(linked), dtype=bool)
+    seen[~linked.any(axis=1)] = True
+    groups = []
+    for start in range(len(linked)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        members, frontier = [start], [start]
+        while frontier:
+            reached = np.flatnonzero(linked[frontier].any(axis=0) & ~seen)
+            seen[reached] = True
+            members += reached.tolist()
+            frontier = reached.tolist()
+        groups.append(np.array(sorted(members)))
+    return groups
+
+
+def average_linkage(similarity: np.ndarray, threshold: float) -> list[list[int]]:
+    """Agglomerative clustering (average linkage, UPGMA) of rows whose pairwise `similarity` is
+    given, merging the most alike pair of groups while they are at least `threshold` alike on
+    average; the groups of two or more, as row indices."""
+    n = len(similarity)
+    alike = similarity.astype(np.float64)
+    np.fill_diagonal(alike, -np.inf)
+    size = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    members: list[list[int]] = [[i] for i in range(n)]
+    best = alike.max(axis=1)
+    partner = alike.argmax(axis=1)
+    while n > 1:
+        a = int(np.argmax(best))
+        if best[a] < threshold:
+            break
+        b = int(partner[a])
+        merged = (alike[a] * size[a] + alike[b] * size[b]) / (size[a] + size[b])
+        alike[a], alike[:, a] = merged, merged
+        alike[a, a] = -np.inf
+        alike[b], alike[:, b] = -np.inf, -np.inf
+        alive[b], best[b] = False, -np.inf
+        size[a] += size[b]
+        members[a] += members[b]
+        members[b] = []
+        stale = np.flatnonzero(alive & ((partner == a) | (partner == b))).tolist()
+        for row in [*stale, a]:
+            best[row], partner[row] = alike[row].max(), alike[row].argmax()
+        closer = alive & (alike[:, a] > best)
+        best[closer], partner[closer] = alike[closer, a], a
+    return [group for group in members if len(group) >= 2]
+
+
+def clusters(vectors: np.ndarray, threshold: float = THEME_THRESHOLD) -> list[list[int]]:
+    """Groups of row indices of unit `vectors` that are alike, per average_linkage: found within
+    each connected group of pairs at least `threshold` alike (a merge never crosses them)."""
+    similarity = vectors @ vectors.T
+    linked = similarity >= threshold
+    np.fill_diagonal(linked, False)
+    found = []
+    for component in _components(linked):
+        inner = similarity[np.ix_(component, component)]
+        found += [component[group].tolist() for group in average_linkage(inner, threshold)]
+    return found
+
+
+def _themes_find(window: Sequence[tuple[int, Any]]) -> list[_Found]:
+    vectors = _vectors(window)
+    groups = clusters(vectors)
+    if not groups:
+        return []
+    ids = [window[i][0] for group in groups for i in group]
+    facts = {
+        pk: (title, customer_id)
+        for pk, title, customer_id in Ticket.objects.filter(pk__in=ids).values_list(
+            "pk", "title", "customer_id"
+        )
+    }
+    themes = []
+    for group in groups:
+        rows = [i for i in group if window[i][0] in facts]
+        companies = len({facts[window[i][0]][1] for i in rows})
+        if len(rows) < 2 or companies < 2:
+            continue
+        # The most central ticket first: the one most alike to the rest names the theme.
+        centrality = (vectors[rows] @ vectors[rows].T).sum(axis=1)
+        ordered = [rows[i] for i in np.argsort(-centrality, kind="stable")][:THEME_SIZE_MAX]
+        pks = tuple(window[i][0] for i in ordered)
+        themes.append((companies, len(pks), pks))
+    themes.sort(key=lambda theme: (-theme[0], -theme[1], theme[2][0]))
+    found = []
+    for companies, _, pks in themes[:THEMES_SHOWN]:
+        titles = [facts[pk][0] for pk in pks]
+        found.append(
+            _Found(
+                ticket_ids=pks,
+                label=titles[0],
+                companies=companies,
+                initiative_id=_suggestion(titles),
+            )
+        )
+    return found
+
+
+def _suggestion(titles: Sequence[str]) -> int | None:
+    """The best similar open initiative for a theme's tickets, by their titles."""
+    similar = similar_feedback(text=" ".join(titles)[:TEXT_LIMIT], limit=5)
+    return next(
+        (i.pk for i in similar.initiatives if i.status in InitiativeStatus.open()),
+        None,
+    )
