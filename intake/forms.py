@@ -143,6 +143,8 @@ class SimilarLookupForm(forms.Form):
 
 
 class OntoForm(forms.Form):
-    """ "Add my customer to this": the initiative picked in the similar-feedback panel."""
+    """ "Same ask": the match picked in the similar-feedback panel, an initiative to file onto
+    or a waiting ticket to make an initiative with."""
 
     initiative = IdField(required=False)
+    same_as = IdField(required=False)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="detail"),
     path("tickets/<int:ticket_id>/edit/", views.ticket_edit, name="edit"),
     path("tickets/<int:ticket_id>/comments/", views.ticket_comment, name="comment"),
+    path("tickets/<int:ticket_id>/same-ask/", views.ticket_same_ask, name="same-ask"),
 ]

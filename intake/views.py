@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -43,8 +44,11 @@ from intake.selectors import (
 )
 from intake.services import comment_add, contact_unsubscribe, ticket_create, ticket_update
 from notifications.selectors import customer_email_for
-from triage.selectors import initiative_get, similar_feedback
-from triage.services import initiative_customer_add
+from triage.matches import same_ask_matches
+from triage.models import Initiative, InitiativeStatus
+from triage.policies import may_match
+from triage.selectors import initiative_get
+from triage.services import initiative_customer_add, initiative_ticket_add, tickets_same_ask
 
 PAGE_SIZE = 25
 
@@ -68,24 +72,31 @@ def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
     form = TicketForm(request.POST or None, initial={"source_team": _default_source_team(user)})
     if request.method == "POST" and form.is_valid():
-        initiative = None
+        initiative = waiting = None
         onto = OntoForm(request.POST)
+        gone = "That {} no longer exists; file the ticket on its own."
         if not onto.is_valid():
-            form.add_error(None, "That initiative no longer exists; file the ticket on its own.")
+            form.add_error(
+                None, gone.format("ticket" if "same_as" in onto.errors else "initiative")
+            )
         elif onto.cleaned_data["initiative"]:
             initiative = initiative_get(initiative_id=onto.cleaned_data["initiative"])
             if initiative is None:
-                form.add_error(
-                    None, "That initiative no longer exists; file the ticket on its own."
-                )
+                form.add_error(None, gone.format("initiative"))
+        elif onto.cleaned_data["same_as"]:
+            waiting = ticket_get(ticket_id=onto.cleaned_data["same_as"])
+            if waiting is None:
+                form.add_error(None, gone.format("ticket"))
         if not form.errors:
             try:
-                if initiative is None:
-                    ticket = ticket_create(submitted_by=user, **form.cleaned_data)
-                else:
+                if initiative is not None:
                     ticket = initiative_customer_add(
                         initiative=initiative, submitted_by=user, **form.cleaned_data
                     )
+                elif waiting is not None:
+                    ticket = tickets_same_ask(waiting=waiting, by=user, **form.cleaned_data)
+                else:
+                    ticket = ticket_create(submitted_by=user, **form.cleaned_data)
             except DomainError as error:
                 return domain_error_response(
                     request,
@@ -94,17 +105,40 @@ def ticket_new(request: HtmxHttpRequest) -> HttpResponse:
                     template="intake/ticket_form.html",
                     context=_ticket_form_context(form),
                 )
-            if initiative is not None:
-                messages.success(request, f"Added {ticket.customer.name} to “{initiative.title}”.")
-            else:
-                messages.success(request, f"Filed “{ticket.title}” for {ticket.customer.name}.")
+            messages.success(request, _filed_message(ticket, initiative, waiting))
             return redirect("intake:detail", ticket.pk)
     return render(request, "intake/ticket_form.html", _ticket_form_context(form))
 
 
+def _filed_message(
+    ticket: Ticket, initiative: Initiative | None, waiting: Ticket | None, *, filed: bool = True
+) -> str:
+    """What the rep reads after filing (or, from a ticket's page, matching) a ticket."""
+    if waiting is not None:
+        assert ticket.initiative is not None
+        said = "Filed as the same ask" if filed else "The same ask"
+        return (
+            f"{said} as #{waiting.pk}: both count for the new proposed "
+            f"“{ticket.initiative.title}”, and its product manager was told."
+        )
+    if initiative is None:
+        return f"Filed “{ticket.title}” for {ticket.customer.name}."
+    added = f"Added {ticket.customer.name} to" if filed else "Now counts for"
+    if initiative.status == InitiativeStatus.SHIPPED:
+        return (
+            f"{added} “{initiative.title}”, which already shipped: "
+            f"{ticket.contact.email} is being emailed the news now."
+        )
+    return f"{added} “{initiative.title}”."
+
+
+def _typed(title: object, description: object) -> str:
+    return f"{title or ''} {description or ''}"[:2000]
+
+
 def _ticket_form_context(form: TicketForm) -> dict[str, Any]:
-    text = f"{form['title'].value() or ''} {form['description'].value() or ''}"
-    return {"form": form, "similar": similar_feedback(text=text), "nav": "new"}
+    text = _typed(form["title"].value(), form["description"].value())
+    return {"form": form, "similar": same_ask_matches(text=text), "nav": "new"}
 
 
 @require(ensure_may_file_ticket)
@@ -114,8 +148,8 @@ def similar(request: HtmxHttpRequest) -> HttpResponse:
     typed = SimilarLookupForm(request.GET)
     text = ""
     if typed.is_valid():
-        text = f"{typed.cleaned_data['title']} {typed.cleaned_data['description']}"[:2000]
-    return render(request, "intake/partials/similar.html", {"similar": similar_feedback(text=text)})
+        text = _typed(typed.cleaned_data["title"], typed.cleaned_data["description"])
+    return render(request, "intake/partials/similar.html", {"similar": same_ask_matches(text=text)})
 
 
 @require(ensure_may_file_ticket)
@@ -184,8 +218,15 @@ def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None)
     )
     form = form or CommentForm(initial={"kind": initial_kind})
     form.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+    matches = None
+    if ticket.is_untriaged:
+        matches = same_ask_matches(
+            text=_typed(ticket.title, ticket.description), limit=4, exclude_ticket=ticket.pk
+        )
     return {
         "ticket": ticket,
+        "matches": matches,
+        "may_match": may_match(user, ticket),
         "customer_email": customer_email_for(
             ticket_initiative_id=ticket.initiative_id, contact_id=ticket.contact_id
         ),
@@ -223,6 +264,37 @@ def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
         return redirect("intake:detail", ticket.pk)
     ticket = _ticket_or_404(ticket_id)
     return render(request, template, _detail_context(user, ticket))
+
+
+@require(ensure_may_file_ticket)
+@require_POST
+def ticket_same_ask(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    """From a waiting ticket's page: it is the same ask as an initiative (open or shipped) or as
+    another waiting ticket (an initiative is made of both)."""
+    user = _user(request)
+    ticket = _ticket_or_404(ticket_id)
+    back = reverse("intake:detail", args=[ticket.pk])
+    onto = OntoForm(request.POST)
+    if not onto.is_valid() or not (onto.cleaned_data["initiative"] or onto.cleaned_data["same_as"]):
+        messages.error(request, "Pick the initiative or ticket this is the same ask as.")
+        return redirect(back)
+    try:
+        if onto.cleaned_data["initiative"]:
+            initiative = initiative_get(initiative_id=onto.cleaned_data["initiative"])
+            if initiative is None:
+                raise Http404("No such initiative.")
+            initiative_ticket_add(initiative=initiative, ticket=ticket, by=user)
+            done = _filed_message(ticket, initiative, None, filed=False)
+        else:
+            waiting = ticket_get(ticket_id=onto.cleaned_data["same_as"])
+            if waiting is None:
+                raise Http404("No such ticket.")
+            matched = tickets_same_ask(waiting=waiting, ticket=ticket, by=user)
+            done = _filed_message(matched, None, waiting, filed=False)
+    except DomainError as error:
+        return domain_error_response(request, error, redirect_to=back)
+    messages.success(request, done)
+    return redirect(back)
 
 
 @require(ensure_may_file_ticket)

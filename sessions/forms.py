@@ -108,10 +108,16 @@ class DecisionForm(DomainErrorMixin, forms.Form):
     rationale = forms.CharField(
         required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # Open or shipped: "already shipped" links there and tells the customer at once.
     initiative = forms.ModelChoiceField(
-        queryset=initiative_choices(), required=False, empty_label="— for “link” —"
+        queryset=initiative_choices(shipped=True),
+        required=False,
+        empty_label="— for “link” —",
+        error_messages={"invalid_choice": "That initiative does not exist or was declined."},
     )
     title = forms.CharField(label="New initiative's title", required=False, max_length=TITLE_MAX)
+    # For "same ask": the waiting ticket the item's ticket asks the same as.
+    same_as = IdField(required=False)
 
 
 class NotesForm(DomainErrorMixin, forms.Form):

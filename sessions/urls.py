@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:session_id>/items/<int:item_id>/vote/", views.vote, name="vote"),
     path("<int:session_id>/items/<int:item_id>/comment/", views.comment, name="comment"),
     path("<int:session_id>/items/<int:item_id>/decide/", views.decide, name="decide"),
+    path("<int:session_id>/items/<int:item_id>/matches/", views.item_matches, name="matches"),
     path("<int:session_id>/notes/", views.notes, name="notes"),
     path("<int:session_id>/close/", views.close, name="close"),
     path("<int:session_id>/reschedule/", views.reschedule, name="reschedule"),

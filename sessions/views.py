@@ -78,6 +78,7 @@ from sessions.services import (
     vote_remove,
     workshop_schedule,
 )
+from triage.matches import same_ask_matches
 from triage.selectors import initiative_get, initiative_menu
 
 
@@ -334,6 +335,12 @@ def decide(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpRespo
         messages.error(request, form_errors_text(form))
         return _back(session, f"item-{item.pk}")
     data = form.cleaned_data
+    same_as = None
+    if data["same_as"]:
+        same_as = ticket_get(ticket_id=data["same_as"])
+        if same_as is None:
+            messages.error(request, f"There is no ticket #{data['same_as']}.")
+            return _back(session, f"item-{item.pk}")
     return _attempt(
         request,
         lambda: decision_record(
@@ -343,10 +350,38 @@ def decide(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpRespo
             rationale=data["rationale"],
             initiative=data["initiative"],
             title=data["title"],
+            same_as=same_as,
         ),
         "Decision recorded.",
         back=_back_url(session, f"item-{item.pk}"),
     )
+
+
+@require_GET
+def item_matches(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpResponse:
+    """What an agenda ticket could be the same ask as, each with the decision it takes (for the
+    session's deciders): the fragment for htmx, else a page of its own."""
+    user = _user(request)
+    session = _session_or_404(session_id)
+    item = _item_or_404(session, item_id)
+    matches = None
+    if item.ticket is not None and item.ticket.is_untriaged:
+        ticket = item.ticket
+        matches = same_ask_matches(
+            text=f"{ticket.title} {ticket.description}"[:2000], limit=4, exclude_ticket=ticket.pk
+        )
+    context = {
+        "session": session,
+        "item": item,
+        "matches": matches,
+        "decider": may_decide(user, session)
+        and session.status == SessionStatus.SCHEDULED
+        and not item.decision,
+        "nav": "sessions",
+    }
+    if request.htmx:
+        return render(request, "sessions/partials/item_matches.html", context)
+    return render(request, "sessions/item_matches.html", context)
 
 
 @require_POST

@@ -119,6 +119,9 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /intake/tickets/{ticket}/edit/",                            LOGIN,   DONE,    403,     403,     403),
     ("GET /intake/tickets/{ticket}/comments/",                         LOGIN,   405,     405,     405,     405),
     ("POST /intake/tickets/{ticket}/comments/",                        LOGIN,   DONE,    DONE,    DONE,    DONE),
+    # "Same ask" from a waiting ticket's page: the person who filed it, or a product manager
+    ("GET /intake/tickets/{ticket}/same-ask/",                         LOGIN,   405,     405,     405,     405),
+    ("POST /intake/tickets/{ticket}/same-ask/",                        LOGIN,   DONE,    DONE,    REFUSED, REFUSED),
     # Triage: product managers only
     ("GET /triage/",                                                   LOGIN,   403,     200,     403,     403),
     ("GET /triage/inbox/",                                             LOGIN,   403,     200,     403,     403),
@@ -135,7 +138,13 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /triage/inbox/{ticket}/ask/",                               LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/{ticket}/snooze/",                             LOGIN,   403,     200,     403,     403),
     ("POST /triage/inbox/{ticket}/snooze/",                            LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/inbox/{ticket}/same/",                               LOGIN,   403,     200,     403,     403),
+    ("POST /triage/inbox/{ticket}/same/",                              LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/{ticket}/nonsense/",                           LOGIN,   403,     404,     403,     403),
+    ("GET /triage/inbox/themes/",                                      LOGIN,   403,     405,     403,     403),
+    ("POST /triage/inbox/themes/",                                     LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/inbox/themes/exclude/",                              LOGIN,   403,     405,     403,     403),
+    ("POST /triage/inbox/themes/exclude/",                             LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/new/",                                   LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/new/",                                  LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/{initiative}/",                          LOGIN,   200,     200,     200,     200),
@@ -184,6 +193,7 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /sessions/{review}/items/{item}/comment/",                  LOGIN,   DONE,    DONE,    DONE,    REFUSED),
     ("GET /sessions/{review}/items/{item}/decide/",                    LOGIN,   405,     405,     405,     405),
     ("POST /sessions/{review}/items/{item}/decide/",                   LOGIN,   REFUSED, DONE,    DONE,    REFUSED),
+    ("GET /sessions/{review}/items/{item}/matches/",                   LOGIN,   200,     200,     200,     200),
     ("GET /sessions/{review}/notes/",                                  LOGIN,   403,     405,     405,     403),
     ("POST /sessions/{review}/notes/",                                 LOGIN,   403,     DONE,    DONE,    403),
     ("GET /sessions/{review}/close/",                                  LOGIN,   405,     405,     405,     405),
@@ -328,12 +338,16 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /intake/new/": NEW_TICKET_FORM,
     "POST /intake/tickets/{ticket}/edit/": TICKET_EDIT_FORM,
     "POST /intake/tickets/{ticket}/comments/": {"body": "Hi", "kind": "comment"},
+    "POST /intake/tickets/{ticket}/same-ask/": {"same_as": "{other}"},
     "POST /triage/inbox/{ticket}/link/": {"initiative": "{initiative}"},
     "POST /triage/inbox/{ticket}/create/": {"title": "CSV export"},
     "POST /triage/inbox/{ticket}/duplicate/": {"of": "{other}"},
     "POST /triage/inbox/{ticket}/decline/": {"reason": "Not for us."},
     "POST /triage/inbox/{ticket}/ask/": {"body": "Which format?"},
     "POST /triage/inbox/{ticket}/snooze/": {"until": SNOOZE_UNTIL},
+    "POST /triage/inbox/{ticket}/same/": {"same_as": "{other}"},
+    "POST /triage/inbox/themes/": {"tickets": ["{ticket}", "{other}"], "title": "Invoices"},
+    "POST /triage/inbox/themes/exclude/": {"ticket": "{ticket}"},
     "POST /triage/initiatives/new/": {"title": "Dark mode"},
     "POST /triage/initiatives/{initiative}/edit/": {"title": "Renamed"},
     "POST /triage/initiatives/{initiative}/move/": {"status": "planned"},
@@ -539,6 +553,8 @@ def fill(value: Any, world: dict[str, str]) -> Any:
         return re.sub(r"\{\w+\}", lambda m: world[m.group(0)], value)
     if isinstance(value, dict):
         return {key: fill(item, world) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, world) for item in value]
     return value
 
 

@@ -7,12 +7,13 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Role, User
-from core.forms import DomainErrorMixin
+from core.forms import ID_MAX, DomainErrorMixin, IdField, IdListField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea, Segment, SourceTeam
 from triage.models import Initiative, InitiativeStatus
 from triage.selectors import PERIODS, initiative_choices, initiative_menu
 from triage.services import REASON_MAX, snooze_latest
+from triage.themes import THEME_SIZE_MAX
 
 
 def _area_field(empty_label: str = "— none —") -> forms.ModelChoiceField[ProductArea]:
@@ -65,13 +66,43 @@ class LinkForm(DomainErrorMixin, forms.Form):
         empty_label="— pick an open initiative —",
         error_messages={
             "required": "Pick the initiative to link to.",
-            "invalid_choice": "That initiative does not exist or is no longer open; pick another.",
+            "invalid_choice": "That initiative does not exist or was declined; pick another.",
         },
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["initiative"].queryset = initiative_choices()  # type: ignore[attr-defined]
+        # A shipped initiative is accepted (its "Already shipped" suggestion links there and
+        # tells the customer); the select offers open ones only, read when it is drawn.
+        field = self.fields["initiative"]
+        field.queryset = initiative_choices(shipped=True)  # type: ignore[attr-defined]
+        menu = forms.ModelChoiceField(
+            queryset=initiative_choices(), empty_label="— pick an open initiative —"
+        )
+        field.widget.choices = menu.choices
+
+
+class SameAskForm(DomainErrorMixin, forms.Form):
+    same_as = forms.IntegerField(
+        label="Same ask as ticket #",
+        min_value=1,
+        max_value=ID_MAX,
+        help_text="A proposed initiative is made from that ticket, and both count for it.",
+        error_messages={"required": "Enter the number of the waiting ticket that asks the same."},
+    )
+
+
+class ThemeForm(DomainErrorMixin, forms.Form):
+    """One action on a theme: make its tickets one initiative (`title`) or link them all to the
+    suggested one (`initiative`)."""
+
+    tickets = IdListField(max_items=THEME_SIZE_MAX)
+    title = forms.CharField(label="New initiative's title", max_length=TITLE_MAX, required=False)
+    initiative = IdField(required=False)
+
+
+class ThemeExcludeForm(forms.Form):
+    ticket = IdField()
 
 
 class DuplicateForm(DomainErrorMixin, forms.Form):

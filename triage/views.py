@@ -23,7 +23,7 @@ from core.errors import DomainError
 from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
 from core.text import TEXT_MAX
 from intake.models import CommentKind, Ticket
-from intake.selectors import ticket_get
+from intake.selectors import ticket_get, tickets_by_id
 from intake.services import comment_add
 from notifications.selectors import delivery_counts
 from triage.forms import (
@@ -36,8 +36,12 @@ from triage.forms import (
     LinkForm,
     MergeForm,
     MoveForm,
+    SameAskForm,
     SnoozeForm,
+    ThemeExcludeForm,
+    ThemeForm,
 )
+from triage.matches import same_ask_matches
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import ensure_may_triage
 from triage.selectors import (
@@ -59,12 +63,15 @@ from triage.services import (
     initiative_move,
     initiative_ship,
     initiative_update,
+    theme_merge,
+    theme_ticket_exclude,
     ticket_decline,
     ticket_initiative_create,
     ticket_link,
     ticket_mark_duplicate,
     ticket_snooze,
     ticket_unlink,
+    tickets_same_ask,
 )
 from triage.shipping import (
     customer_email_context,
@@ -72,6 +79,7 @@ from triage.shipping import (
     customer_email_subject,
     ship_audience,
 )
+from triage.themes import Theme, inbox_themes
 
 INBOX_PAGE_SIZE = 20
 # Moves that need more than a click: a release note to ship, a reason to decline.
@@ -113,33 +121,51 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
         view = "waiting"
     page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = inbox_counts()
+    themes: list[Theme] = []
+    if view == "waiting" and page.number == 1:
+        themes = inbox_themes()
     context = {
         "page": page,
         "view": view,
         "view_help": INBOX_VIEWS[view][2],
         "tabs": _tabs(counts),
         "counts": counts,
+        "themes": themes,
         "nav": "inbox",
         "query": f"view={view}",
     }
     return render(request, "triage/inbox.html", context)
 
 
+def _text(ticket: Ticket) -> str:
+    return f"{ticket.title} {ticket.description}"[:2000]
+
+
 def _link_context(ticket: Ticket) -> dict[str, Any]:
-    similar = similar_feedback(text=f"{ticket.title} {ticket.description}", limit=4)
-    return {"suggestions": similar.initiatives}
+    matches = same_ask_matches(text=_text(ticket), limit=4, exclude_ticket=ticket.pk)
+    return {"suggestions": matches.initiatives, "same_asks": matches.tickets}
 
 
 def _duplicate_context(ticket: Ticket) -> dict[str, Any]:
-    similar = similar_feedback(
-        text=f"{ticket.title} {ticket.description}", limit=4, exclude_ticket=ticket.pk
-    )
+    similar = similar_feedback(text=_text(ticket), limit=4, exclude_ticket=ticket.pk)
     return {"suggestions": similar.tickets}
 
 
 def _do_link(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
-    ticket_link(ticket=ticket, initiative=data["initiative"], by=by)
-    return f"Linked to “{data['initiative'].title}”."
+    initiative = data["initiative"]
+    ticket_link(ticket=ticket, initiative=initiative, by=by)
+    if initiative.status == InitiativeStatus.SHIPPED:
+        return f"Linked to “{initiative.title}”, which shipped: {ticket.customer.name} is told now."
+    return f"Linked to “{initiative.title}”."
+
+
+def _do_same(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
+    waiting = ticket_get(ticket_id=data["same_as"])
+    if waiting is None:
+        raise DomainError(f"There is no ticket #{data['same_as']}.", field="same_as")
+    initiative = tickets_same_ask(waiting=waiting, ticket=ticket, by=by).initiative
+    assert initiative is not None
+    return f"The same ask as #{waiting.pk}: both count for the new proposed “{initiative.title}”."
 
 
 def _do_create(ticket: Ticket, by: User, data: dict[str, Any]) -> str:
@@ -181,6 +207,7 @@ INBOX_ACTIONS: dict[str, InboxAction] = {
     "link": ("Link to an initiative", LinkForm, _do_link, _link_context),
     "create": ("New initiative", InitiativeFromTicketForm, _do_create, None),
     "duplicate": ("Mark duplicate", DuplicateForm, _do_duplicate, _duplicate_context),
+    "same": ("Same ask as a waiting ticket", SameAskForm, _do_same, _duplicate_context),
     "decline": ("Decline", DeclineForm, _do_decline, None),
     "ask": ("Ask the submitter", AskForm, _do_ask, None),
     "snooze": ("Snooze", SnoozeForm, _do_snooze, None),
@@ -234,6 +261,79 @@ def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpR
         return redirect(reverse("triage:inbox") + "?" + request.GET.urlencode())
     done_context = {"ticket": ticket, "done": done, "tabs": _tabs(inbox_counts())}
     return render(request, "triage/partials/inbox_done.html", done_context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Themes in the inbox
+
+
+def _themes_answer(
+    request: HtmxHttpRequest, done: str, merged: list[Ticket] | None = None
+) -> HttpResponse:
+    """After a theme action: htmx gets the themes as they are now (and the merged tickets'
+    rows done, and fresh counts); a plain post goes back to the inbox."""
+    if not request.htmx:
+        messages.success(request, done)
+        return redirect("triage:inbox")
+    context = {
+        "themes": inbox_themes(),
+        "done": done,
+        "merged": merged or [],
+        "tabs": _tabs(inbox_counts()),
+    }
+    return render(request, "triage/partials/themes_done.html", context)
+
+
+def _themes_refused(request: HtmxHttpRequest, error: DomainError) -> HttpResponse:
+    context = {"themes": inbox_themes()}
+    return domain_error_response(
+        request,
+        error,
+        template="triage/partials/themes.html",
+        context=context,
+        redirect_to=reverse("triage:inbox"),
+    )
+
+
+@require(ensure_may_triage)
+@require_POST
+def theme_merge_view(request: HtmxHttpRequest) -> HttpResponse:
+    """A theme's one action: its tickets become one new initiative, or all join the one
+    suggested for them."""
+    user = _user(request)
+    form = ThemeForm(request.POST)
+    if not form.is_valid():
+        return _themes_refused(request, DomainError(form_errors_text(form), field="tickets"))
+    data = form.cleaned_data
+    tickets = tickets_by_id(ticket_ids=data["tickets"])
+    if len(tickets) != len(data["tickets"]):
+        raise Http404("No such ticket.")
+    initiative = None
+    if data["initiative"]:
+        initiative = _initiative_or_404(data["initiative"])
+    try:
+        target = theme_merge(tickets=tickets, by=user, title=data["title"], initiative=initiative)
+    except DomainError as error:
+        return _themes_refused(request, error)
+    verb = "Linked" if initiative is not None else "Made one initiative of"
+    done = f"{verb} {len(tickets)} tickets: “{target.title}” ({target.score_explanation})."
+    return _themes_answer(request, done, tickets)
+
+
+@require(ensure_may_triage)
+@require_POST
+def theme_exclude_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Take a ticket out of the themes: it is not grouped again and stays in the inbox."""
+    user = _user(request)
+    form = ThemeExcludeForm(request.POST)
+    if not form.is_valid():
+        return _themes_refused(request, DomainError("Pick the ticket to take out.", field="ticket"))
+    ticket = _ticket_or_404(form.cleaned_data["ticket"])
+    try:
+        theme_ticket_exclude(ticket=ticket, by=user)
+    except DomainError as error:
+        return _themes_refused(request, error)
+    return _themes_answer(request, f"Took #{ticket.pk} “{ticket.title}” out of the themes.")
 
 
 # ---------------------------------------------------------------------------------------------

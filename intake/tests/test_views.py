@@ -92,7 +92,7 @@ def test_similar_fragment_offers_the_initiative(client, submitter) -> None:
     )
     html = response.content.decode()
     assert "CSV export for invoices" in html
-    assert "Add my customer to this" in html
+    assert "Same ask — add my customer" in html
 
 
 def test_stored_html_is_shown_escaped(client, submitter) -> None:

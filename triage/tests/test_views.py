@@ -81,7 +81,7 @@ def test_linking_to_a_missing_initiative_is_explained(client, pm) -> None:
     url = reverse("triage:inbox-action", args=[ticket.pk, "link"])
     response = client.post(url, {"initiative": "99999"}, **HTMX)
     assert response.status_code == 400
-    assert "That initiative does not exist or is no longer open" in response.content.decode()
+    assert "That initiative does not exist or was declined" in response.content.decode()
     ticket.refresh_from_db()
     assert (ticket.status, ticket.initiative_id) == (TicketStatus.NEW, None)
 
