@@ -114,6 +114,7 @@ def scripted(
         ticket_decline,
         ticket_link,
         ticket_mark_duplicate,
+        tickets_same_ask,
     )
 
     for user in (submitter, pm, facilitator):
@@ -172,6 +173,9 @@ def scripted(
             by=pm, title=stored("initiative title"), description=stored("initiative description")
         )
         ticket_link(ticket=ticket(), initiative=proposed, by=pm)
+        # The rep calls two waiting tickets the same ask: the product manager who owns the
+        # initiative it makes is told.
+        tickets_same_ask(waiting=ticket(), ticket=ticket(), by=submitter)
         declined_initiative = initiative_create(by=pm, title=stored("initiative title"))
         initiative_decline(
             initiative=declined_initiative,
@@ -227,6 +231,7 @@ def scripted(
         "declined_initiative": declined_initiative,
         "workshop": workshop,
         "review": review,
+        "item": item,
         "month": f"{timezone.localtime(starts):%Y-%m}",
     }
 
@@ -285,6 +290,8 @@ def _pages(objects: dict[str, Any]) -> list[tuple[str, str]]:
         ("submitter", f"/sessions/{review}/"),
         ("facilitator", f"/sessions/{review}/"),
         ("pm", f"/sessions/{review}/"),
+        ("pm", f"/sessions/{review}/items/{objects['item'].pk}/matches/"),
+        ("pm", f"/triage/inbox/{t}/same/"),
         ("admin_user", "/admin/intake/ticket/"),
         ("admin_user", f"/admin/intake/ticket/{t}/change/"),
         ("admin_user", f"/admin/triage/initiative/{shipped}/change/"),
