@@ -268,7 +268,10 @@ def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpR
 
 
 def _themes_answer(
-    request: HtmxHttpRequest, done: str, merged: list[Ticket] | None = None
+    request: HtmxHttpRequest,
+    done: str,
+    merged: list[Ticket] | None = None,
+    made: Initiative | None = None,
 ) -> HttpResponse:
     """After a theme action: htmx gets the themes as they are now (and the merged tickets'
     rows done, and fresh counts); a plain post goes back to the inbox."""
@@ -279,6 +282,7 @@ def _themes_answer(
         "themes": inbox_themes(),
         "done": done,
         "merged": merged or [],
+        "made": made,
         "tabs": _tabs(inbox_counts()),
     }
     return render(request, "triage/partials/themes_done.html", context)
@@ -317,7 +321,7 @@ def theme_merge_view(request: HtmxHttpRequest) -> HttpResponse:
         return _themes_refused(request, error)
     verb = "Linked" if initiative is not None else "Made one initiative of"
     done = f"{verb} {len(tickets)} tickets: “{target.title}” ({target.score_explanation})."
-    return _themes_answer(request, done, tickets)
+    return _themes_answer(request, done, tickets, target)
 
 
 @require(ensure_may_triage)
