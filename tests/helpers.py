@@ -30,3 +30,18 @@ def screenshot(page: Any, name: str) -> None:
     if folder:
         os.makedirs(folder, exist_ok=True)
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+SIZES = ((1366, 900), (390, 844))  # a laptop and a phone
+
+
+def screenshots(page: Any, name: str) -> None:
+    """screenshot() at each of SIZES (name-1366x900.png, name-390x844.png), then the page goes
+    back to its size; nothing when SCREENSHOTS is not set."""
+    if not os.environ.get("SCREENSHOTS"):
+        return
+    size = page.viewport_size
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"{name}-{width}x{height}")
+    page.set_viewport_size(size)

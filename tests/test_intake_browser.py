@@ -26,7 +26,7 @@ def test_file_a_ticket_for_a_new_customer(page, submitter) -> None:
     # htmx offers the similar initiative while the title is typed.
     suggestion = page.locator("#similar").get_by_text("CSV export for invoices")
     expect(suggestion).to_be_visible()
-    expect(page.get_by_role("button", name="Add my customer to this")).to_be_visible()
+    expect(page.get_by_role("button", name="Same ask — add my customer")).to_be_visible()
     page.get_by_label("What the customer said").fill("Our accountant wants a CSV of all invoices.")
     page.get_by_label("Importance").select_option("critical")
     screenshot(page, "intake-new-with-suggestion")
@@ -39,7 +39,7 @@ def test_file_a_ticket_for_a_new_customer(page, submitter) -> None:
     assert Ticket.objects.count() == 0
 
     page.get_by_label("Contact email").fill("nancy@northwind.example")
-    page.get_by_role("button", name="Add my customer to this").click()
+    page.get_by_role("button", name="Same ask — add my customer").click()
     expect(
         page.get_by_text("Added Northwind Traders to “CSV export for invoices”.")
     ).to_be_visible()

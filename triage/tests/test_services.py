@@ -600,7 +600,7 @@ def test_each_submitter_hears_about_their_own_ticket_only(pm, submitter, other_s
 
 
 # ---------------------------------------------------------------------------------------------
-# "Add my customer to this": filing straight onto an initiative
+# "Same ask — add my customer": filing straight onto an initiative
 
 
 def test_filing_onto_an_initiative_links_scores_and_records_who_added_the_customer(
