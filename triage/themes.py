@@ -9,25 +9,27 @@ while two groups are, on average, at least THEME_THRESHOLD alike. A theme holds 
 tickets from at least two companies; it is named after its most central ticket and suggests the
 best similar open initiative (triage.selectors.similar_feedback).
 
-Cost: a request reads the window's ids and versions (one query) and looks the themes up in the
-cache under a digest of them, so any change to a waiting ticket, or a ticket in or out, makes a
-new key; then two queries load the shown themes' tickets and suggested initiatives. A miss embeds
-only the ticket versions not embedded before (each vector is cached too).
+Cost: a request asks the database for a digest of the window's ids and versions (one aggregate
+query) and looks the themes up in the cache under it, so any change to a waiting ticket, or a
+ticket in or out, makes a new key; one more query re-reads the suggested initiatives. A miss
+embeds only the ticket versions not embedded before (each vector is cached too).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
+from django.db.models import CharField, Count, Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import MD5, Cast, Concat
 
 from core.embeddings import DIMENSIONS, embed
 from intake.models import Ticket, TicketStatus
-from triage.models import Initiative, InitiativeStatus
+from triage.models import Initiative, InitiativeStatus, ThemeExclusion
 from triage.selectors import similar_feedback
 
 THEME_WINDOW = 2_000
@@ -41,15 +43,24 @@ THEME_SIZE_MAX = 100
 THEME_CACHE_SECONDS = 15 * 60
 VECTOR_CACHE_SECONDS = 24 * 60 * 60
 # Part of every cache key: a change to how themes are found must not read old answers.
-ALGORITHM = f"average-linkage:{THEME_THRESHOLD}:{THEME_WINDOW}:{THEMES_SHOWN}:v1"
+ALGORITHM = f"average-linkage-{THEME_THRESHOLD}-{THEME_WINDOW}-{THEMES_SHOWN}-{THEME_SIZE_MAX}-v2"
 TEXT_LIMIT = 2_000
+
+
+@dataclass(frozen=True)
+class ThemeTicket:
+    """A ticket of a theme, as the inbox lists it."""
+
+    pk: int
+    title: str
+    customer_name: str
 
 
 @dataclass(frozen=True)
 class Theme:
     """Waiting tickets that look like one ask, the most central first."""
 
-    tickets: Sequence[Ticket]
+    tickets: Sequence[ThemeTicket]
     label: str
     companies: int
     initiative: Initiative | None
@@ -61,47 +72,54 @@ class Theme:
 
 @dataclass(frozen=True)
 class _Found:
-    """A theme as cached: ids only, so the page shows the tickets as they are now."""
+    """A theme as cached. Its tickets' titles are as current as the key: the key changes with
+    any change to a waiting ticket."""
 
-    ticket_ids: tuple[int, ...]
+    tickets: tuple[ThemeTicket, ...]
     label: str
     companies: int
     initiative_id: int | None
 
 
-def _waiting_window() -> list[tuple[int, Any]]:
-    """(id, updated_at) of the tickets themes are found among (one query, on the inbox index)."""
-    return list(
-        Ticket.objects.filter(status=TicketStatus.NEW, theme_exclusion__isnull=True)
-        .order_by("-importance_rank", "created_at", "id")
-        .values_list("pk", "updated_at")[:THEME_WINDOW]
+def _window() -> QuerySet[Ticket]:
+    """The tickets themes are found among: the first THEME_WINDOW of the waiting inbox, in its
+    order (read on its index), but for those a product manager took out of themes."""
+    taken_out = ThemeExclusion.objects.filter(ticket=OuterRef("pk"))
+    return (
+        Ticket.objects.filter(status=TicketStatus.NEW)
+        .filter(~Exists(taken_out))
+        .order_by("-importance_rank", "created_at", "id")[:THEME_WINDOW]
     )
 
 
-def _digest(window: Iterable[tuple[int, Any]]) -> str:
-    versions = ",".join(f"{pk}:{updated.timestamp()}" for pk, updated in window)
-    return hashlib.sha256(f"{ALGORITHM}|{versions}".encode()).hexdigest()
+def _window_key() -> tuple[int, str]:
+    """How many tickets the window holds, and a digest of their ids and versions (one
+    aggregate query: the rows stay in the database)."""
+    version = Concat(
+        Cast("pk", output_field=CharField()),
+        Value(":"),
+        Cast("updated_at", output_field=CharField()),
+    )
+    row = _window().aggregate(
+        size=Count("pk"),
+        digest=MD5(StringAgg(version, delimiter=",", order_by="pk", default=Value(""))),
+    )
+    return row["size"], row["digest"] or ""
 
 
 def inbox_themes() -> list[Theme]:
-    """The inbox's themes, most companies first (one query when there are none, three else)."""
-    window = _waiting_window()
-    if len(window) < 2:
+    """The inbox's themes, most companies first: one query when nothing changed since they were
+    found (two with suggested initiatives, re-read so a suggestion is open now)."""
+    size, digest = _window_key()
+    if size < 2:
         return []
-    key = f"triage:themes:{_digest(window)}"
+    key = f"triage:themes:{ALGORITHM}:{digest}"
     found: list[_Found] | None = cache.get(key)
     if found is None:
-        found = _themes_find(window)
+        found = _themes_find()
         cache.set(key, found, THEME_CACHE_SECONDS)
     if not found:
         return []
-    ids = [pk for theme in found for pk in theme.ticket_ids]
-    tickets = {
-        ticket.pk: ticket
-        for ticket in Ticket.objects.filter(pk__in=ids, status=TicketStatus.NEW)
-        .select_related("customer")
-        .defer("search_vector", "customer__name_key")
-    }
     suggested = {theme.initiative_id for theme in found if theme.initiative_id}
     initiatives = {
         initiative.pk: initiative
@@ -109,20 +127,15 @@ def inbox_themes() -> list[Theme]:
             pk__in=suggested, status__in=InitiativeStatus.open()
         ).defer("search_vector")
     }
-    themes = []
-    for theme in found:
-        members = [tickets[pk] for pk in theme.ticket_ids if pk in tickets]
-        if len(members) < 2 or len({t.customer_id for t in members}) < 2:
-            continue
-        themes.append(
-            Theme(
-                tickets=members,
-                label=theme.label,
-                companies=len({t.customer_id for t in members}),
-                initiative=initiatives.get(theme.initiative_id or 0),
-            )
+    return [
+        Theme(
+            tickets=theme.tickets,
+            label=theme.label,
+            companies=theme.companies,
+            initiative=initiatives.get(theme.initiative_id or 0),
         )
-    return themes
+        for theme in found
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,39 +265,43 @@ def clusters(vectors: np.ndarray, threshold: float = THEME_THRESHOLD) -> list[li
     return found
 
 
-def _themes_find(window: Sequence[tuple[int, Any]]) -> list[_Found]:
+def _themes_find() -> list[_Found]:
+    window = sorted(_window().values_list("pk", "updated_at"))
+    if len(window) < 2:
+        return []
     vectors = _vectors(window)
     groups = clusters(vectors)
     if not groups:
         return []
     ids = [window[i][0] for group in groups for i in group]
     facts = {
-        pk: (title, customer_id)
-        for pk, title, customer_id in Ticket.objects.filter(pk__in=ids).values_list(
-            "pk", "title", "customer_id"
+        pk: (title, customer_id, customer_name)
+        for pk, title, customer_id, customer_name in Ticket.objects.filter(pk__in=ids).values_list(
+            "pk", "title", "customer_id", "customer__name"
         )
     }
     themes = []
     for group in groups:
         rows = [i for i in group if window[i][0] in facts]
-        companies = len({facts[window[i][0]][1] for i in rows})
-        if len(rows) < 2 or companies < 2:
+        if len(rows) < 2:
             continue
         # The most central ticket first: the one most alike to the rest names the theme.
         centrality = (vectors[rows] @ vectors[rows].T).sum(axis=1)
         ordered = [rows[i] for i in np.argsort(-centrality, kind="stable")][:THEME_SIZE_MAX]
         pks = tuple(window[i][0] for i in ordered)
-        themes.append((companies, len(pks), pks))
+        companies = len({facts[pk][1] for pk in pks})
+        if companies >= 2:
+            themes.append((companies, len(pks), pks))
     themes.sort(key=lambda theme: (-theme[0], -theme[1], theme[2][0]))
     found = []
     for companies, _, pks in themes[:THEMES_SHOWN]:
-        titles = [facts[pk][0] for pk in pks]
+        tickets = tuple(ThemeTicket(pk, facts[pk][0], facts[pk][2]) for pk in pks)
         found.append(
             _Found(
-                ticket_ids=pks,
-                label=titles[0],
+                tickets=tickets,
+                label=tickets[0].title,
                 companies=companies,
-                initiative_id=_suggestion(titles),
+                initiative_id=_suggestion([t.title for t in tickets]),
             )
         )
     return found

@@ -162,16 +162,16 @@ def test_themes_cost_a_fixed_number_of_queries_and_are_cached(
 ) -> None:
     """However many waiting tickets and themes (at most THEMES_SHOWN are kept)."""
     inbox()
-    with django_assert_max_num_queries(8):  # a miss: window, texts, facts, suggestion, load
+    with django_assert_max_num_queries(8):  # a miss: digest, window, facts, suggestion, ...
         assert len(inbox_themes()) == 1
-    # A hit: the window, the themes' tickets, their suggested initiatives (none to load: 2).
-    with django_assert_num_queries(2):
+    # A hit: the window's digest, and the suggested initiatives (none here: nothing to read).
+    with django_assert_num_queries(1):
         assert len(inbox_themes()) == 1
     InitiativeFactory.create(title="Dark mode")
     for n in range(20):
         waiting(f"Dark mode {n}", "The screen is too bright at night.", f"Night {n}")
     inbox_themes()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert len(inbox_themes()) == 2
 
 
