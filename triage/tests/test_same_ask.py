@@ -17,6 +17,7 @@ from accounts.tests.factories import UserFactory
 from core.errors import DomainError
 from intake.models import Ticket, TicketStatus
 from intake.services import contact_unsubscribe
+from intake.tests.factories import FILED as SHARED_FILED
 from intake.tests.factories import ContactFactory, CustomerFactory, ProductAreaFactory
 from notifications.models import DeliveryStatus, Notice, Notification, NotificationKind
 from triage.models import InitiativeEvent, InitiativeStatus, ThemeExclusion
@@ -46,14 +47,14 @@ from triage.tests.test_services import (
 
 pytestmark = pytest.mark.django_db
 
+# The shared ticket fields, for another ask and another customer.
 FILED: dict[str, Any] = {
+    **SHARED_FILED,
     "title": "Single sign-on with Okta",
     "description": "Their IT wants everyone to log in through Okta.",
     "company": "Initech",
     "email": "it@initech.example",
-    "source_team": "sales",
-    "kind": "feature_request",
-    "importance": "critical",
+    "contact_name": "",
 }
 
 
