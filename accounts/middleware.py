@@ -36,4 +36,9 @@ class UserTimeZoneMiddleware:
             timezone.activate(ZoneInfo(zone))
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The zone is this request's: nothing else run later on this thread (a test's code
+            # after a request, a task run eagerly) may inherit it.
+            timezone.deactivate()

@@ -59,7 +59,7 @@ def test_pm_works_the_inbox(page, pm, submitter) -> None:
     form = _item(page, csv).locator(".inbox-form")
     expect(form).to_be_visible()
     # The similar initiative is suggested; the select is the other way to pick one.
-    expect(form.locator(".suggestion")).to_contain_text("CSV export for invoices")
+    expect(form.locator(".suggestion").first).to_contain_text("CSV export for invoices")
     form.get_by_role("button", name="Link to an initiative").click()
     expect(form.get_by_text("Pick the initiative to link to.")).to_be_visible()
     form.get_by_label("Initiative").select_option(label="CSV export for invoices")
