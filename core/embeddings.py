@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from wordllama.inference import WordLlamaInference
 
 DIMENSIONS = 256
+# Only the start of a long text is embedded: an average over thousands of words says little
+# more, and a batch is padded to its longest text. The similar-feedback API takes this much too.
+EMBEDDED_CHARS = 2_000
+VECTOR_BYTES = DIMENSIONS * 4
+_FLOAT32 = np.dtype("<f4")  # how a vector is stored: 256 little-endian float32, 1 KB
 
 
 class ModelUnavailable(RuntimeError):
@@ -36,10 +41,47 @@ def model() -> WordLlamaInference:
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    """One unit-length float32 row per text (an empty text gives a zero row)."""
+    """One unit-length float32 row per text (an empty text gives a zero row).
+
+    Texts are lower-cased first: the model's vocabulary splits "Invoices" and "invoices"
+    differently, and on the dev set (bench/dedupe.py) lower case finds the right ask first
+    more often (recall@1 0.59 -> 0.63)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    texts = [text[:EMBEDDED_CHARS].lower() for text in texts]
     # wordllama divides by the norm, which is 0 for a text with no known word: a zero row.
     with np.errstate(invalid="ignore", divide="ignore"):
         vectors = np.asarray(model().embed(texts, norm=True), dtype=np.float32)
     return np.nan_to_num(vectors)
+
+
+def item_text(title: str, description: str) -> str:
+    """What is embedded for a ticket or an initiative."""
+    return f"{title}. {description}"
+
+
+def item_embeddings(items: list[tuple[str, str]]) -> list[bytes]:
+    """The stored form (`vector_bytes`) of each (title, description)."""
+    return [vector_bytes(row) for row in embed([item_text(t, d) for t, d in items])]
+
+
+def item_embedding(title: str, description: str) -> bytes:
+    """The stored vector of one ticket or initiative."""
+    return item_embeddings([(title, description)])[0]
+
+
+def vector_bytes(vector: np.ndarray) -> bytes:
+    """A vector as stored in a bytea column."""
+    return np.asarray(vector, dtype=_FLOAT32).tobytes()
+
+
+def vector_from_bytes(data: bytes | memoryview) -> np.ndarray:
+    """A stored vector back as float32 (a view on `data`, read-only)."""
+    return np.frombuffer(data, dtype=_FLOAT32)
+
+
+def vectors_from_bytes(rows: list[bytes | memoryview], dimensions: int = DIMENSIONS) -> np.ndarray:
+    """Stored vectors (or their first `dimensions`, see core.vectors) as one float32 matrix."""
+    if not rows:
+        return np.zeros((0, dimensions), dtype=np.float32)
+    return np.frombuffer(b"".join(rows), dtype=_FLOAT32).reshape(len(rows), dimensions).copy()

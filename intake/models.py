@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -10,6 +11,8 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Cast
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 def title_description_search_vector() -> models.GeneratedField:
@@ -142,6 +145,21 @@ class Contact(models.Model):
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
+class WithoutEmbedding(models.Manager[_M]):
+    """Rows without their `embedding` (1 KB each) unless asked for: only similar-feedback
+    search reads it, and every list would otherwise carry it."""
+
+    def get_queryset(self) -> models.QuerySet[_M]:
+        return super().get_queryset().defer("embedding")
+
+
+def embedding_field() -> models.BinaryField[bytes | None, bytes | memoryview | None]:
+    """A ticket's or initiative's sentence vector: 256 float32 (core.embeddings), written with
+    its title and description in the same transaction; null until `embed_backfill` for rows
+    written another way."""
+    return models.BinaryField(null=True, blank=True, editable=False)
+
+
 class Ticket(models.Model):
     """One ask from one customer, filed by a member of staff."""
 
@@ -185,11 +203,22 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_vector = title_description_search_vector()
+    embedding = embedding_field()
+
+    objects = WithoutEmbedding["Ticket"]()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="ticket_search"),
+            # Similar-feedback search keeps its copy of the vectors in step by what changed,
+            # and finds rows without a vector yet by their words (empty once backfilled).
+            models.Index(fields=["updated_at"], name="ticket_changed"),
+            GinIndex(
+                fields=["search_vector"],
+                condition=Q(embedding__isnull=True),
+                name="ticket_search_unembedded",
+            ),
             models.Index(fields=["-created_at", "-id"], name="ticket_newest"),
             models.Index(fields=["submitted_by", "-created_at"], name="ticket_by_submitter"),
             models.Index(fields=["status", "-importance_rank", "created_at"], name="ticket_inbox"),

@@ -6,11 +6,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.embeddings import item_embedding, item_embeddings
 from core.errors import DomainError
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
@@ -198,6 +199,7 @@ def ticket_create(
         customer=customer,
         contact=contact,
         product_area=product_area,
+        embedding=item_embedding(str(fields["title"]), str(fields["description"])),
         **fields,
     )
     return ticket
@@ -239,6 +241,8 @@ def ticket_update(
     ticket.revenue_at_stake = revenue_clean(revenue_at_stake)
     ticket.product_area = product_area
     ticket.tags = tags_clean(tags)
+    # Always written, so an edit also fills in a vector the ticket was filed without.
+    ticket.embedding = item_embedding(ticket.title, ticket.description)
     ticket.save()
     return ticket
 
@@ -296,3 +300,33 @@ def contact_unsubscribe(*, contact: Contact) -> Contact:
         contact.save(update_fields=["unsubscribed_at"])
     notifications_suppress(contact_id=contact.pk, reason="contact unsubscribed")
     return contact
+
+
+@transaction.atomic
+def embeddings_fill(
+    *, model: type[models.Model], after: int = 0, batch: int = 500
+) -> tuple[int, int] | None:
+    """Store the vector of up to `batch` rows of `model` (tickets, initiatives: anything with
+    a title, a description and an embedding) that have none, from id `after` on. Their
+    `updated_at` moves too, so similar-feedback search picks them up. Returns the last id
+    looked at and how many rows were written, or None when no row was left; safe to run
+    again (rows with a vector are skipped)."""
+    rows = list(
+        model._default_manager.filter(pk__gt=after, embedding__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "title", "description")[:batch]
+    )
+    if not rows:
+        return None
+    vectors = item_embeddings([(title, description) for _, title, description in rows])
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement for the batch (an UPDATE per row would be a round trip each).
+        cursor.execute(
+            f"UPDATE {table} AS t SET embedding = v.embedding, updated_at = %s "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::bytea[]) AS v(id, embedding) "
+            "WHERE t.id = v.id AND t.embedding IS NULL",
+            [timezone.now(), [pk for pk, _, _ in rows], vectors],
+        )
+        written = cursor.rowcount
+    return int(rows[-1][0]), written

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
-from intake.models import title_description_search_vector
+from intake.models import WithoutEmbedding, embedding_field, title_description_search_vector
 
 
 class InitiativeStatus(models.TextChoices):
@@ -93,11 +93,22 @@ class Initiative(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged"
     )
     search_vector = title_description_search_vector()
+    embedding = embedding_field()
+
+    objects = WithoutEmbedding["Initiative"]()
 
     class Meta:
         ordering = ["-priority_score", "-id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="initiative_search"),
+            # Similar-feedback search keeps its copy of the vectors in step by what changed,
+            # and finds rows without a vector yet by their words (empty once backfilled).
+            models.Index(fields=["updated_at"], name="initiative_changed"),
+            GinIndex(
+                fields=["search_vector"],
+                condition=models.Q(embedding__isnull=True),
+                name="initiative_search_unembedded",
+            ),
             models.Index(fields=["status", "-priority_score"], name="initiative_board"),
         ]
 

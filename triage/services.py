@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.dates import month_start
+from core.embeddings import item_embedding
 from core.errors import DomainError
 from core.text import TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
@@ -181,15 +182,18 @@ def _initiative_new(
     note: str = "",
 ) -> Initiative:
     """Create a proposed initiative and its first history entry; the caller checked who may."""
+    title = line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True)
+    description = text_clean(
+        description,
+        field="description",
+        label="The problem statement",
+        limit=TEXT_MAX,
+        required=False,
+    )
     initiative = Initiative.objects.create(
-        title=line_clean(title, field="title", label="A title", limit=TITLE_MAX, required=True),
-        description=text_clean(
-            description,
-            field="description",
-            label="The problem statement",
-            limit=TEXT_MAX,
-            required=False,
-        ),
+        title=title,
+        description=description,
+        embedding=item_embedding(title, description),
         product_area=product_area,
         owner=_owner_clean(owner)
         if owner
@@ -236,8 +240,12 @@ def initiative_update(
         return initiative
     for name, value in values.items():
         setattr(initiative, name, value)
+    fields = [*values, "version", "updated_at"]
+    if "title" in changed or "description" in changed:
+        initiative.embedding = item_embedding(initiative.title, initiative.description)
+        fields.append("embedding")
     initiative.version = F("version") + 1
-    initiative.save(update_fields=[*values, "version", "updated_at"])
+    initiative.save(update_fields=fields)
     initiative.refresh_from_db(fields=["version"])
     labels = {"description": "problem statement"}
     _event(

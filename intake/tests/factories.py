@@ -6,6 +6,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import UserFactory
+from core.embeddings import item_embedding
 from intake.models import (
     Comment,
     Contact,
@@ -57,6 +58,8 @@ class TicketFactory(DjangoModelFactory[Ticket]):
     source_team = SourceTeam.SALES
     kind = Kind.FEATURE_REQUEST
     importance = Importance.IMPORTANT
+    # As ticket_create stores it, so similar-feedback search finds factory rows by meaning.
+    embedding = factory.LazyAttribute(lambda t: item_embedding(t.title, t.description))
 
 
 class CommentFactory(DjangoModelFactory[Comment]):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
+from core.embeddings import item_embedding
 from triage.models import Initiative
 
 
@@ -12,3 +13,5 @@ class InitiativeFactory(DjangoModelFactory[Initiative]):
 
     title = factory.Sequence(lambda n: f"Initiative {n}")
     description = "What the customers are missing."
+    # As initiative_create stores it, so similar-feedback search finds factory rows by meaning.
+    embedding = factory.LazyAttribute(lambda i: item_embedding(i.title, i.description))
