@@ -27,6 +27,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _similarity_forgets() -> Iterator[None]:
+    """Similar-feedback search keeps a per-process copy of the vectors; each test's database
+    starts again, so its copy does too."""
+    from triage import similarity
+
+    similarity.forget()
+    yield
+    similarity.forget()
+
+
 @pytest.fixture
 def submitter(db: None) -> User:
     return UserFactory.create(username="sales", role=Role.SUBMITTER, team=Team.SALES)

@@ -37,15 +37,21 @@ class TicketFilters:
     search: str = ""
 
 
+def query_words(text: str) -> list[str]:
+    """The words a full-text search looks for: lower case, two letters or more, the first 30."""
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 1][:30]
+
+
 def any_words_query(text: str) -> SearchQuery | None:
     """A full-text query matching any of the words (stemmed, stop words dropped), or None."""
-    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1][:30]
+    words = query_words(text)
     if not words:
         return None
-    query = SearchQuery(words[0], config="english")
-    for word in words[1:]:
-        query |= SearchQuery(word, config="english")
-    return query
+    # One to_tsquery of quoted words joined by | : the same as an OR of one query per word,
+    # but a single expression, which Django compiles in microseconds instead of milliseconds.
+    # \w+ words hold no quote or backslash, so quoting them is enough.
+    raw = " | ".join(f"'{word}'" for word in dict.fromkeys(words))
+    return SearchQuery(raw, config="english", search_type="raw")
 
 
 def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:

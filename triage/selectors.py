@@ -6,9 +6,8 @@ import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import Any, TypeVar
 
-from django.contrib.postgres.search import SearchRank
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
@@ -28,7 +27,7 @@ from django.utils import timezone
 
 from core.dates import month_previous, month_start, review_day
 from intake.models import Customer, Ticket, TicketStatus
-from intake.selectors import any_words_query
+from triage import similarity
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
 
 BOARD_CARDS_PER_COLUMN = 30
@@ -323,11 +322,12 @@ def initiative_history(*, initiative: Initiative, limit: int = 100) -> list[Init
 # ---------------------------------------------------------------------------------------------
 # Similar feedback, while a ticket is typed or triaged
 
-SIMILAR_MIN_RANK = 0.05
-
 
 @dataclass(frozen=True)
 class SimilarFeedback:
+    """Initiatives (any status) and waiting tickets, best first; each carries `.score` (0..1)
+    and `.why` ("shared words: csv, invoices" or "similar meaning")."""
+
     initiatives: Sequence[Initiative]
     tickets: Sequence[Ticket]
 
@@ -338,27 +338,20 @@ class SimilarFeedback:
 def similar_feedback(
     *, text: str, limit: int = 5, exclude_ticket: int | None = None
 ) -> SimilarFeedback:
-    """The open initiatives and untriaged tickets closest to what is being typed (two queries)."""
-    query = any_words_query(text)
-    if query is None:
-        return SimilarFeedback([], [])
-    rank = SearchRank(F("search_vector"), query)
-    initiatives = list(
-        Initiative.objects.filter(search_vector=query)
-        .exclude(status__in=InitiativeStatus.closed())
-        .annotate(rank=rank)
-        .filter(rank__gte=SIMILAR_MIN_RANK)
-        .order_by("-rank", "-priority_score")
-        .defer("search_vector")[:limit]
+    """The initiatives and untriaged tickets that look like the same ask as `text`, by meaning
+    and by shared words (triage.similarity; four queries, two of them usually empty)."""
+    initiatives, tickets = similarity.similar(text=text, limit=limit, exclude_ticket=exclude_ticket)
+    return SimilarFeedback(
+        [_with_score(c.item, score, c.why) for c, score in initiatives],
+        [_with_score(c.item, score, c.why) for c, score in tickets],
     )
-    tickets_qs = (
-        Ticket.objects.filter(search_vector=query, status__in=TicketStatus.untriaged())
-        .select_related("customer")
-        .annotate(rank=rank)
-        .filter(rank__gte=SIMILAR_MIN_RANK)
-        .order_by("-rank", "-created_at")
-        .defer("search_vector")
-    )
-    if exclude_ticket:
-        tickets_qs = tickets_qs.exclude(pk=exclude_ticket)
-    return SimilarFeedback(initiatives, list(tickets_qs[:limit]))
+
+
+_Found = TypeVar("_Found", Initiative, Ticket)
+
+
+def _with_score(item: _Found, score: float, why: str) -> _Found:
+    # Plain attributes, read by the templates and the API like the model's own fields.
+    item.score = round(min(1.0, max(0.0, score)), 2)  # type: ignore[attr-defined]
+    item.why = why  # type: ignore[attr-defined]
+    return item

@@ -7,17 +7,18 @@ import pytest
 from intake.models import TicketStatus
 from intake.selectors import customer_search
 from intake.tests.factories import CustomerFactory, TicketFactory
-from triage.models import Initiative, InitiativeStatus
+from triage.models import InitiativeStatus
 from triage.selectors import similar_feedback
+from triage.tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_similar_finds_the_same_ask_worded_differently() -> None:
-    initiative = Initiative.objects.create(
+    initiative = InitiativeFactory.create(
         title="CSV export for invoices", description="Download invoices as a spreadsheet."
     )
-    Initiative.objects.create(title="Dark mode", description="A dark theme for the app.")
+    InitiativeFactory.create(title="Dark mode", description="A dark theme for the app.")
     ticket = TicketFactory.create(title="Export invoices as CSV", description="For the audit.")
     TicketFactory.create(title="Slack alerts", description="Approvals in Slack.")
 
@@ -27,10 +28,15 @@ def test_similar_finds_the_same_ask_worded_differently() -> None:
     assert [t.pk for t in found.tickets] == [ticket.pk]
 
 
-def test_similar_leaves_out_shipped_initiatives_and_triaged_tickets() -> None:
-    Initiative.objects.create(title="CSV export", status=InitiativeStatus.SHIPPED)
+def test_similar_offers_shipped_and_declined_initiatives_but_only_waiting_tickets() -> None:
+    shipped = InitiativeFactory.create(title="CSV export", status=InitiativeStatus.SHIPPED)
+    declined = InitiativeFactory.create(title="CSV export", status=InitiativeStatus.DECLINED)
     TicketFactory.create(title="CSV export please", status=TicketStatus.DECLINED)
-    assert not similar_feedback(text="csv export")
+    TicketFactory.create(title="CSV export now", status=TicketStatus.LINKED)
+    waiting = TicketFactory.create(title="CSV export soon", status=TicketStatus.SNOOZED)
+    found = similar_feedback(text="csv export")
+    assert {i.pk for i in found.initiatives} == {shipped.pk, declined.pk}
+    assert [t.pk for t in found.tickets] == [waiting.pk]
 
 
 def test_similar_ignores_punctuation_and_stop_words() -> None:
@@ -39,10 +45,12 @@ def test_similar_ignores_punctuation_and_stop_words() -> None:
 
 
 def test_similar_ranks_the_closest_first() -> None:
-    far = Initiative.objects.create(title="Invoices", description="Invoices overview page.")
-    near = Initiative.objects.create(title="CSV export of invoices", description="CSV export.")
+    far = InitiativeFactory.create(title="Invoices", description="Invoices overview page.")
+    near = InitiativeFactory.create(title="CSV export of invoices", description="CSV export.")
     found = similar_feedback(text="csv export invoices")
-    assert [i.pk for i in found.initiatives][:2] == [near.pk, far.pk]
+    assert found.initiatives[0] == near
+    # One that shares a single word, next to a clear match, is not worth the rep's time.
+    assert far not in found.initiatives
 
 
 def test_company_lookup_by_prefix_ignores_case_and_spaces() -> None:
