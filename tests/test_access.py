@@ -227,6 +227,7 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /api/initiatives/{initiative}/",                             401,     200,     200,     200,     200),
     ("PATCH /api/initiatives/{initiative}/",                           401,     403,     200,     403,     403),
     ("GET /api/notifications/",                                        401,     403,     200,     403,     200),
+    ("GET /api/similar/?text=export+invoices",                         401,     200,     200,     200,     200),
     ("GET /api/sessions/",                                             401,     200,     200,     200,     200),
     ("POST /api/sessions/",                                            401,     403,     201,     201,     403),
     ("GET /api/sessions/{review}/",                                    401,     200,     200,     200,     200),

@@ -315,6 +315,7 @@ PARAMS: dict[str, dict[str, str]] = {
         "effort": "text",
     },
     "GET /api/initiatives/{initiative}/": {},
+    "GET /api/similar/?text=export+invoices": {"text": "text", "limit": "int"},
     "PATCH /api/initiatives/{initiative}/": {
         "status": "choice",
         "release_note": "text",

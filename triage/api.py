@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.api import request_user
 from core.api import permission_from, request_data
@@ -22,12 +23,14 @@ from intake.models import Ticket
 from intake.serializers import TicketSerializer
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import ensure_may_triage
-from triage.selectors import initiative_get, initiative_list
+from triage.selectors import initiative_get, initiative_list, similar_feedback
 from triage.serializers import (
     InitiativeChangeSerializer,
     InitiativeCreateSerializer,
     InitiativeQuerySerializer,
     InitiativeSerializer,
+    SimilarQuerySerializer,
+    SimilarSerializer,
     TicketDeclineSerializer,
     TicketDuplicateSerializer,
     TicketLinkSerializer,
@@ -251,7 +254,47 @@ class InitiativeDetail(generics.GenericAPIView[Initiative]):
         return Response(InitiativeSerializer(_initiative(initiative.pk)).data)
 
 
+# Similar feedback
+
+
+class Similar(APIView):
+    """The initiatives and waiting tickets that look like the same ask as a text."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Initiatives (any status) and waiting tickets that look like the same ask, "
+        "closest first, by meaning and by shared words",
+        parameters=[SimilarQuerySerializer],
+        responses={200: SimilarSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        found = similar_feedback(text=query.validated_data["text"], limit=limit)
+        kinds: list[tuple[str, Sequence[Initiative | Ticket]]] = [
+            ("initiative", found.initiatives),
+            ("ticket", found.tickets),
+        ]
+        results = [
+            {
+                "type": kind,
+                "id": item.pk,
+                "title": item.title,
+                "status": item.status,
+                "score": getattr(item, "score", 0.0),
+                "why": getattr(item, "why", ""),
+            }
+            for kind, items in kinds
+            for item in items
+        ]
+        results.sort(key=lambda row: -float(row["score"]))
+        return Response(SimilarSerializer({"results": results[:limit]}).data)
+
+
 urlpatterns: list[URLPattern] = [
+    path("similar/", Similar.as_view(), name="api-similar"),
     path("tickets/<int:ticket_id>/link/", TicketLink.as_view(), name="api-ticket-link"),
     path("tickets/<int:ticket_id>/decline/", TicketDecline.as_view(), name="api-ticket-decline"),
     path(

@@ -176,3 +176,46 @@ class TicketDuplicateSerializer(serializers.Serializer[dict[str, Any]]):
         if ticket is None:
             raise serializers.ValidationError(f"There is no ticket #{value}.")
         return ticket
+
+
+# Similar feedback
+
+SIMILAR_TEXT_MAX = 1_999  # "2,000 characters or more" is refused
+SIMILAR_LIMIT_MAX = 20
+
+
+class SimilarQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    text = serializers.CharField(
+        max_length=SIMILAR_TEXT_MAX,
+        help_text="What the customer asks, in any words (a ticket's title and description)",
+        error_messages={
+            "max_length": f"Send at most {SIMILAR_TEXT_MAX:,} characters; the start of the "
+            "ask is enough to find it.",
+            "blank": "Send the text to look for.",
+        },
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        default=5,
+        min_value=1,
+        max_value=SIMILAR_LIMIT_MAX,
+        help_text=f"How many results at most, 1 to {SIMILAR_LIMIT_MAX}",
+    )
+
+
+class SimilarResultSerializer(serializers.Serializer[dict[str, Any]]):
+    type = serializers.ChoiceField(choices=["initiative", "ticket"])
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField(
+        help_text="The initiative's status (proposed … shipped, declined) or the ticket's "
+        "(new, needs_info, snoozed: waiting for triage)"
+    )
+    score = serializers.FloatField(
+        min_value=0, max_value=1, help_text="How close, 0 to 1: meaning and shared words"
+    )
+    why = serializers.CharField(help_text="“shared words: csv, invoices” or “similar meaning”")
+
+
+class SimilarSerializer(serializers.Serializer[dict[str, Any]]):
+    results = SimilarResultSerializer(many=True)
