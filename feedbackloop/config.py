@@ -103,3 +103,19 @@ def check_redis(url: str) -> None:
             f"Redis is unreachable at REDIS_URL={url} ({exc}); start Redis or unset REDIS_URL "
             "to run tasks in-process"
         ) from exc
+
+
+def check_model() -> None:
+    """Raise ConfigError with one line when the sentence-embedding model (a pinned dependency,
+    used on every ticket and initiative written) does not load."""
+    try:
+        from core.embeddings import ModelUnavailable, model
+    except ImportError as exc:
+        raise ConfigError(
+            f"the embedding model's package did not import ({exc}); reinstall the pinned "
+            "dependencies (pip install -e .)"
+        ) from exc
+    try:
+        model()
+    except ModelUnavailable as exc:
+        raise ConfigError(" ".join(str(exc).split())) from exc
