@@ -38,6 +38,7 @@ def initiative_with_audience(*, contacts: int, manager: User, submitter: User) -
     each."""
     from django.utils import timezone
 
+    from core.embeddings import item_embedding
     from triage.models import Initiative, InitiativeStatus
 
     now = timezone.now()
@@ -73,9 +74,11 @@ def initiative_with_audience(*, contacts: int, manager: User, submitter: User) -
             for n in numbers
         ),
     )
+    title = "Need CSV export for invoices"
+    description = "Their finance team copies every invoice into a spreadsheet."
     ticket = {
-        "title": "Need CSV export for invoices",
-        "description": "Their finance team copies every invoice into a spreadsheet.",
+        "title": title,
+        "description": description,
         "submitted_by_id": submitter.pk,
         "source_team": submitter.team,
         "kind": "feature_request",
@@ -90,6 +93,8 @@ def initiative_with_audience(*, contacts: int, manager: User, submitter: User) -
         "snoozed_until": None,
         "created_at": now,
         "updated_at": now,
+        # One vector for them all: they are linked, so similar-feedback search never reads it.
+        "embedding": item_embedding(title, description),
     }
 
     def ticket_row(n: int) -> tuple[object, ...]:

@@ -10,6 +10,7 @@ more on a bare psycopg connection: that second figure is the page's floor.
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import random
 import re
@@ -259,7 +260,10 @@ TICKET_COLUMNS = [
     "snoozed_until",
     "created_at",
     "updated_at",
+    "embedding",
 ]
+# Tickets are embedded this many at a time as they stream into COPY.
+EMBED_BATCH = 4096
 
 
 def _weighted(rng: random.Random, choices: Sequence[tuple[Any, ...]], k: int) -> list[Any]:
@@ -321,6 +325,7 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
     from django.utils import timezone
 
     from accounts.models import Role
+    from core.embeddings import item_embeddings
     from triage.scoring import initiatives_rescore_all
     from triage.services import scores_snapshot
 
@@ -407,6 +412,10 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                 )
                 initiative_area.append(area)
                 topics.append(topic)
+            vectors = item_embeddings([(str(row[1]), str(row[2])) for row in initiative_rows])
+            initiative_rows = [
+                (*row, vector) for row, vector in zip(initiative_rows, vectors, strict=True)
+            ]
             copy_rows(
                 "triage_initiative",
                 [
@@ -423,6 +432,7 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                     "updated_at",
                     "shipped_at",
                     *SCORE_COLUMNS,
+                    "embedding",
                 ],
                 initiative_rows,
             )
@@ -431,17 +441,19 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
             copy_rows(
                 "intake_ticket",
                 TICKET_COLUMNS,
-                _ticket_rows(
-                    rng,
-                    sizes,
-                    now=now,
-                    today=today,
-                    contacts_of=contacts_of,
-                    customer_names=[""] + [row[1] for row in customer_rows],
-                    submitters=submitters,
-                    area_ids=area_ids,
-                    initiative_area=initiative_area,
-                    topics=topics,
+                _embedded(
+                    _ticket_rows(
+                        rng,
+                        sizes,
+                        now=now,
+                        today=today,
+                        contacts_of=contacts_of,
+                        customer_names=[""] + [row[1] for row in customer_rows],
+                        submitters=submitters,
+                        area_ids=area_ids,
+                        initiative_area=initiative_area,
+                        topics=topics,
+                    )
                 ),
             )
 
@@ -452,6 +464,15 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
 
     with step("VACUUM ANALYZE"), connection.cursor() as c:
         c.execute("VACUUM ANALYZE")
+
+
+def _embedded(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """Each ticket row with its vector (title and description are its 2nd and 3rd values)."""
+    from core.embeddings import item_embeddings
+
+    while batch := list(itertools.islice(rows, EMBED_BATCH)):
+        vectors = item_embeddings([(str(row[1]), str(row[2])) for row in batch])
+        yield from ((*row, vector) for row, vector in zip(batch, vectors, strict=True))
 
 
 def _ticket_rows(

@@ -53,3 +53,23 @@ def test_small_benchmark_prints_every_row() -> None:
     table = run.stdout.split("\npage ", 1)[-1]
     printed = {line.split("  ")[0] for line in table.splitlines()}
     assert set(ROWS) <= printed, output
+
+
+DEV_SET = settings.BASE_DIR.parent / "shared" / "dedupe" / "dev.json"
+
+
+@pytest.mark.skipif(not DEV_SET.is_file(), reason="the dedupe dev set is not beside the checkout")
+def test_dedupe_benchmark_prints_both_methods() -> None:
+    bench_database = urlparse(database_url())._replace(path="/feedbackloop_bench_ci").geturl()
+    run = subprocess.run(
+        [sys.executable, "bench/dedupe.py"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "BENCH_DATABASE_URL": bench_database},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = f"{run.stdout}\n{run.stderr}"
+    assert run.returncode == 0, output
+    assert "full text alone" in run.stdout, output
+    assert "hybrid (words" in run.stdout, output
