@@ -4,6 +4,7 @@ dimensions), loaded from the package's own folder: nothing is downloaded, ever."
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,7 +81,9 @@ def vector_from_bytes(data: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(data, dtype=_FLOAT32)
 
 
-def vectors_from_bytes(rows: list[bytes | memoryview], dimensions: int = DIMENSIONS) -> np.ndarray:
+def vectors_from_bytes(
+    rows: Sequence[bytes | memoryview], dimensions: int = DIMENSIONS
+) -> np.ndarray:
     """Stored vectors (or their first `dimensions`, see core.vectors) as one float32 matrix."""
     if not rows:
         return np.zeros((0, dimensions), dtype=np.float32)

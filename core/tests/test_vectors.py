@@ -1,0 +1,55 @@
+"""Nearest neighbours over an in-memory matrix, and vectors to bytes and back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.embeddings import DIMENSIONS, VECTOR_BYTES, embed, vector_bytes, vectors_from_bytes
+from core.vectors import VectorIndex, prefix
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_nearest_first_and_replaced_and_dropped_rows_follow() -> None:
+    index = VectorIndex(2)
+    index.put([1, 2, 3], np.stack([_unit(1, 0), _unit(1, 1), _unit(0, 1)]))
+    assert [pk for pk, _ in index.nearest(_unit(1, 0.1), 3)] == [1, 2, 3]
+    index.put([1], _unit(-1, 0)[None, :])  # replaced in place
+    assert [pk for pk, _ in index.nearest(_unit(1, 0.1), 3)] == [2, 3, 1]
+    index.drop([2, 99])  # an unknown id is ignored
+    assert [pk for pk, _ in index.nearest(_unit(1, 0.1), 3)] == [3, 1]
+    assert 2 not in index
+    assert len(index) == 2
+
+
+def test_many_rows_grow_and_compact() -> None:
+    index = VectorIndex(4)
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(3000, 4)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index.put(list(range(3000)), vectors)
+    index.drop(range(0, 2500))
+    assert len(index) == 500
+    best, score = index.nearest(vectors[2700], 1)[0]
+    assert best == 2700
+    assert abs(score - 1) < 1e-5
+    assert index.nearest(vectors[2700], 0) == []
+
+
+def test_a_prefix_is_unit_length_again() -> None:
+    vectors = embed(["export invoices as csv", ""])
+    short = prefix(vectors, 64)
+    assert short.shape == (2, 64)
+    assert abs(np.linalg.norm(short[0]) - 1) < 1e-5
+    assert not short[1].any()  # no word the model knows: a zero row, not NaN
+
+
+def test_vectors_survive_bytes() -> None:
+    vectors = embed(["dark mode", "csv export"])
+    stored = [vector_bytes(v) for v in vectors]
+    assert {len(b) for b in stored} == {VECTOR_BYTES}
+    assert np.array_equal(vectors_from_bytes(stored), vectors)
+    assert vectors_from_bytes([]).shape == (0, DIMENSIONS)
