@@ -62,7 +62,9 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/feedbackloop_bench"
 DEFAULT_SET = ROOT.parent / "shared" / "dedupe" / "dev.json"
 TOP = 5
 LATENCY_SIZES = Sizes(tickets=1_000_000, customers=20_000, initiatives=20_000)
-TARGETS = {"recall@1": (0.75, ">="), "recall@5": (0.90, ">="), "noise@5": (1.0, "<=")}
+# Text with nothing to match (punctuation, stop words, mashed keys) scores up to 0.22 against
+# the dev set's initiatives: a lower floor would offer something for it.
+FLOOR_AT_LEAST = 0.24
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,7 @@ def quality(dev: DevSet, *, sweep: bool) -> None:
         base = figures([asks[i] for i in chosen], found)
         return dataclasses.replace(base, new_noise=sum(unseen) / len(chosen))
 
-    meaning_only = similarity.Blend(words=0.0, floor=-1.0, near_best=0.0)
+    meaning_only = similarity.Blend(words=0.0, floor=-1.0, near_best=0.0, sure=1.0)
     words = figures(asks, by_words)
     mixed = hybrid(similarity.BLEND)
     print(
@@ -227,7 +229,9 @@ def quality(dev: DevSet, *, sweep: bool) -> None:
         [
             words.row("full text alone"),
             hybrid(meaning_only).row("meaning alone, no floor"),
-            mixed.row(f"hybrid (words {b.words}, floor {b.floor}, near best {b.near_best})"),
+            mixed.row(
+                f"hybrid (words {b.words}, floor {b.floor}, near {b.near_best}, sure {b.sure})"
+            ),
             hybrid(b, lambda a: not a.hard).row("  hybrid, the 100 other queries"),
             hybrid(b, lambda a: a.hard).row("  hybrid, the 50 hard queries"),
             ["target", ">= 0.75", ">= 0.90", "<= 1.00", "", ""],
@@ -242,23 +246,25 @@ def _sweep(hybrid: Callable[[Any], Figures]) -> None:
     """Every blend on a small grid; the best recall@5 at each noise budget."""
     from triage import similarity
 
-    grid = [
-        (similarity.Blend(words=w, floor=f, near_best=n), hybrid(similarity.Blend(w, f, n)))
+    blends = [
+        similarity.Blend(words=w, floor=f, near_best=n, sure=s)
         for w in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
         for f in (0.0, 0.1, 0.15, 0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.35)
         for n in (0.0, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+        for s in (0.55, 1.0)
     ]
+    grid = [(blend, hybrid(blend)) for blend in blends]
     print(
-        f"\nsweep: {len(grid)} blends; the best recall@5 (then recall@1) with noise@5 and the "
-        "new-ask noise both within a budget"
+        f"\nsweep: {len(grid)} blends; the best recall@5 (then recall@1) with noise@5 within a "
+        f"budget and a floor of at least {FLOOR_AT_LEAST}"
     )
     rows = []
-    for noise, new in ((0.5, 0.5), (1.0, 1.0), (1.0, 1.5), (1.5, 1.5), (2.0, 2.0), (5.0, 5.0)):
-        fitting = [(b, f) for b, f in grid if f.noise_5 <= noise and (f.new_noise or 0) <= new]
+    for noise in (0.5, 0.9, 1.0, 1.5, 2.0, 5.0):
+        fitting = [(b, f) for b, f in grid if f.noise_5 <= noise and b.floor >= FLOOR_AT_LEAST]
         if fitting:
             b, f = max(fitting, key=lambda bf: (bf[1].recall_5, bf[1].recall_1, -bf[1].noise_5))
-            label = f"noise <= {noise}, new <= {new}: words {b.words}, floor {b.floor}, "
-            rows.append(f.row(label + f"near {b.near_best}"))
+            label = f"noise <= {noise}: words {b.words}, floor {b.floor}, near {b.near_best}, "
+            rows.append(f.row(label + f"sure {b.sure}"))
     _table(["best blend", "recall@1", "recall@5", "noise@5", "empty", "new ask"], rows)
 
 

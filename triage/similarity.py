@@ -5,17 +5,17 @@ Each candidate gets two numbers:
 - meaning: the cosine between the text's sentence vector and the item's (core.embeddings),
   below 0 counted as 0;
 - words: PostgreSQL's full-text rank of the item for any of the text's words, capped at 1.
-Its score is `(1 - Blend.words) * meaning + Blend.words * words` (an item with no vector yet,
-before `manage.py embed_backfill`, scores by words alone). An item is suggested when its score
-reaches `Blend.floor` and `Blend.near_best` times the best score of its kind: an unrelated item
-stays out, and so does a weak one next to a clear match.
+Its score is `(1 - Blend.words) * meaning + Blend.words * words`. An item is suggested when its
+score reaches `Blend.floor` and either `Blend.near_best` times the best score of its kind or
+`Blend.sure`: an unrelated item stays out, and so does a weak one next to a clear match.
 
 Candidates are found by meaning: the nearest initiatives (every status; a merged initiative's
 wording stands for the one it was merged into) and waiting tickets, in memory. One query each
 then fetches them with their full-text rank and shared words. Full text scores candidates but
 does not find them: ranking every row that shares a word with a long text takes about a second
 at 1,000,000 tickets (bench/dedupe.py --latency). Rows without a vector yet (filed before
-vectors, until `manage.py embed_backfill`) are the exception: those are found by their words.
+vectors, until `manage.py embed_backfill`) are the exception: those are found by their words,
+then embedded on the spot to be scored like the others.
 
 The vectors are searched in NumPy over a copy this process keeps of each table (`_Mirror`),
 read in full once and then kept in step by `updated_at`: each search first reads the rows
@@ -38,7 +38,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from core.embeddings import DIMENSIONS, embed, vector_from_bytes, vectors_from_bytes
+from core.embeddings import DIMENSIONS, embed, item_text, vector_from_bytes, vectors_from_bytes
 from core.vectors import VectorIndex, prefix
 from intake.models import Ticket, TicketStatus
 from intake.selectors import any_words_query, query_words
@@ -48,14 +48,19 @@ from triage.models import Initiative
 @dataclass(frozen=True)
 class Blend:
     """How the two scores make one, and what is good enough to suggest. Chosen on the dev set
-    only (bench/dedupe.py --sweep): the best recall@5 with at most 1 wrong suggestion per query
-    on average, and at most 1.5 for an ask with no initiative yet. Its look-alike distractors
-    share words with the asks, so shared words get a small weight; the near-best cut does most
-    of the work against noise. See the README's "Same ask"."""
+    only (bench/dedupe.py --sweep): the best recall@5 with at most 0.9 wrong suggestions per
+    query on average (the target is 1.0; the margin is for asks the set does not hold) and a
+    floor above what text with nothing to match scores. Shared words add nothing there (its
+    look-alike distractors share words with the asks): their small weight breaks ties on exact
+    terms. The near-best cut does most of the work against noise."""
 
     words: float = 0.05
-    floor: float = 0.24
-    near_best: float = 0.95
+    floor: float = 0.26
+    near_best: float = 0.85
+    # This close is offered even next to a closer one: an ask can have several initiatives (an
+    # open one, a shipped one, a declined one). The lowest that costs nothing on the dev set:
+    # its best-scoring wrong initiative scores 0.547.
+    sure: float = 0.55
 
 
 BLEND = Blend()
@@ -196,11 +201,9 @@ def _shared_words(words: Sequence[str]) -> RawSQL:
     )
 
 
-def score(*, meaning: float | None, rank: float, blend: Blend = BLEND) -> float:
-    """One candidate's blended score, 0..1 (meaning None: the item has no vector yet)."""
+def score(*, meaning: float, rank: float, blend: Blend = BLEND) -> float:
+    """One candidate's blended score, 0..1."""
     words = min(1.0, max(0.0, rank))
-    if meaning is None:
-        return words
     return (1 - blend.words) * max(0.0, meaning) + blend.words * words
 
 
@@ -212,7 +215,7 @@ class Candidate(Generic[_Item]):
     """An initiative or ticket near the text, with what it is scored on."""
 
     item: _Item
-    meaning: float | None  # cosine of the vectors; None without a vector
+    meaning: float  # cosine of the vectors
     rank: float  # PostgreSQL's ts_rank for any of the text's words
     shared: list[str]  # the text's words found in it
 
@@ -229,20 +232,27 @@ class Candidate(Generic[_Item]):
 def kept(
     candidates: Iterable[Candidate[_Item]], *, limit: int, blend: Blend = BLEND
 ) -> list[tuple[Candidate[_Item], float]]:
-    """The best `limit` (with their scores) that reach the floor and are near the best one."""
+    """The best `limit` (with their scores) that reach the floor and are near the best one
+    (or sure enough on their own)."""
     scored = sorted(
         ((c, c.score(blend)) for c in candidates), key=lambda cs: (-cs[1], -int(cs[0].item.pk))
     )
     if not scored:
         return []
-    bar = max(blend.floor, blend.near_best * scored[0][1])
+    bar = max(blend.floor, min(blend.near_best * scored[0][1], blend.sure))
     return [cs for cs in scored if cs[1] >= bar][:limit]
 
 
-def _cosine(vector: bytes | memoryview | None, query: np.ndarray) -> float | None:
-    if vector is None:
-        return None
-    return float(vector_from_bytes(vector) @ query)
+def _meanings(rows: Sequence[Any], query: np.ndarray) -> list[float]:
+    """The cosine of each row's vector with the query's. A row without a stored vector yet
+    (until `manage.py embed_backfill`) is embedded now, so it is scored like the others."""
+    missing = [i for i, row in enumerate(rows) if row.embedding is None]
+    made = embed([item_text(rows[i].title, rows[i].description) for i in missing])
+    vectors = dict(zip(missing, made, strict=True))
+    return [
+        float((vectors[i] if i in vectors else vector_from_bytes(row.embedding or b"")) @ query)
+        for i, row in enumerate(rows)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,12 +313,11 @@ def initiative_candidates(query: Query) -> list[Candidate[Initiative]]:
         .defer(None)
         .defer("search_vector")
     )
+    fetched = list(rows)
     candidates: list[Candidate[Initiative]] = []
-    for row in rows:
-        cosine = _cosine(row.embedding, query.vector)
-        if cosine is not None and row.pk in meaning:
-            # The best of its own wording and those of the initiatives merged into it.
-            cosine = max(cosine, meaning[row.pk])
+    for row, cosine in zip(fetched, _meanings(fetched, query.vector), strict=True):
+        # The best of its own wording and those of the initiatives merged into it.
+        cosine = max(cosine, meaning.get(row.pk, -1.0))
         attrs: Any = row
         candidates.append(Candidate(row, cosine, float(attrs.rank), list(attrs.shared)))
     return candidates
@@ -332,11 +341,11 @@ def ticket_candidates(query: Query, *, exclude: int | None = None) -> list[Candi
         .defer(None)
         .defer("search_vector", "customer__name_key")
     )
+    fetched = list(rows)
     candidates: list[Candidate[Ticket]] = []
-    for row in rows:
+    for row, cosine in zip(fetched, _meanings(fetched, query.vector), strict=True):
         attrs: Any = row
-        meaning = _cosine(row.embedding, query.vector)
-        candidates.append(Candidate(row, meaning, float(attrs.rank), list(attrs.shared)))
+        candidates.append(Candidate(row, cosine, float(attrs.rank), list(attrs.shared)))
     return candidates
 
 
