@@ -128,4 +128,4 @@ def test_the_form_s_similar_panel_takes_the_same_queries_with_more_data(
         TicketFactory.create(title=DARK_THEME[0], description=DARK_THEME[1])
     panel()
     with django_assert_max_num_queries(queries):
-        assert panel().count('class="suggestion"') == 10  # five of each kind
+        assert panel().count('class="suggestion match') == 10  # five of each kind

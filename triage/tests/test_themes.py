@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import User
+from core.embeddings import item_embedding
 from intake.models import Ticket
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from triage.models import InitiativeStatus
@@ -182,6 +183,8 @@ def test_an_edit_to_a_waiting_ticket_regroups(submitter: User) -> None:
     Ticket.objects.filter(pk=tickets[0].pk).update(
         title="Bulk user import",
         description="We onboard 300 people a month.",
+        # An edit stores the new text's vector with it (intake.services.ticket_update).
+        embedding=item_embedding("Bulk user import", "We onboard 300 people a month."),
         updated_at=tickets[0].updated_at.replace(year=tickets[0].updated_at.year + 1),
     )
     okta = next(theme for theme in inbox_themes() if tickets[1].pk in theme.ticket_ids)
