@@ -21,9 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="skip the demo data")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The model is part of this install, so it is checked first: a broken install says so
+        # before anything about the services it would connect to.
+        check_model()
         check_redis(settings.REDIS_URL)
         check_database()
-        check_model()
         call_command("migrate", interactive=False, verbosity=0)
         if not options["no_seed"]:
             call_command("seed_demo")
