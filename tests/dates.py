@@ -1,7 +1,7 @@
 """Dates for tests, counted from now, so the suite gives the same answers on any day it runs.
 
 The code refuses sessions that start in the past, and the insight windows move with the month,
-so a test that needs a day asks for one here instead of writing a literal like 2027-01-12 (which
+so a test that needs a day asks for one here instead of writing a literal date (which
 would turn red once that day has passed). tests/test_dates.py runs these helpers, and the
 scheduling code they feed, with the clock two years ahead.
 """

@@ -194,14 +194,14 @@ def other_facilitator() -> User:
 # When a review is
 
 
-# Known dates on purpose: review_day is calendar arithmetic that never compares
+# Known past dates on purpose: review_day is arithmetic that never compares
 # with now, so these stay true whatever day the suite runs.
 @pytest.mark.parametrize(
     ("month", "expected"),
     [
         (datetime.date(2026, 9, 1), datetime.datetime(2026, 9, 1, 10, tzinfo=UTC)),
         (datetime.date(2026, 10, 17), datetime.datetime(2026, 10, 6, 10, tzinfo=UTC)),
-        (datetime.date(2027, 2, 1), datetime.datetime(2027, 2, 2, 10, tzinfo=UTC)),
+        (datetime.date(2021, 2, 1), datetime.datetime(2021, 2, 2, 10, tzinfo=UTC)),
         (datetime.date(2026, 3, 1), datetime.datetime(2026, 3, 3, 10, tzinfo=UTC)),
     ],
 )
@@ -218,12 +218,12 @@ def test_the_review_day_follows_the_settings_in_company_time(settings) -> None:
     settings.REVIEW_TIME = "14:30"
 
     # Known dates on purpose (a winter and a summer month, for the offset); no comparison with now.
-    winter = review_day(datetime.date(2027, 1, 1))
-    summer = review_day(datetime.date(2027, 7, 1))
+    winter = review_day(datetime.date(2021, 1, 1))
+    summer = review_day(datetime.date(2021, 7, 1))
 
-    assert winter == datetime.datetime(2027, 1, 14, 14, 30, tzinfo=NEW_YORK)
-    assert winter.astimezone(UTC) == datetime.datetime(2027, 1, 14, 19, 30, tzinfo=UTC)
-    assert summer.astimezone(UTC) == datetime.datetime(2027, 7, 8, 18, 30, tzinfo=UTC)
+    assert winter == datetime.datetime(2021, 1, 14, 14, 30, tzinfo=NEW_YORK)
+    assert winter.astimezone(UTC) == datetime.datetime(2021, 1, 14, 19, 30, tzinfo=UTC)
+    assert summer.astimezone(UTC) == datetime.datetime(2021, 7, 8, 18, 30, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------------
