@@ -236,12 +236,12 @@ def closed_loop(*, filters: InsightFilters) -> ClosedLoop:
 
 
 def decisions_per_month(*, filters: InsightFilters) -> list[dict[str, Any]]:
-    """Decisions recorded in reviews and outcomes recorded in workshops, per month (two
-    queries)."""
+    """Decisions recorded in reviews (the deciders' own: not the items a review closed on
+    unreached) and outcomes recorded in workshops, per month (two queries)."""
     since = filters.since()
     decided = (
-        AgendaItem.objects.filter(decided_at__gte=since)
-        .exclude(decision="")
+        AgendaItem.objects.decided()
+        .filter(decided_at__gte=since)
         .annotate(month=TruncMonth("decided_at"))
         .values("month")
         .annotate(n=Count("id"))

@@ -104,7 +104,7 @@ class CommentForm(DomainErrorMixin, forms.Form):
 
 
 class DecisionForm(DomainErrorMixin, forms.Form):
-    decision = forms.ChoiceField(choices=Decision.choices)
+    decision = forms.ChoiceField(choices=Decision.chosen())
     rationale = forms.CharField(
         required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -138,6 +138,8 @@ class AgendaItemForm(forms.Form):
 class CloseForm(forms.Form):
     # Who came: the ids of the people invited (checkboxes on the page).
     attended = IdListField(max_items=1_000)
+    # Ticked to close a session before its start (services.session_close asks for it).
+    early = forms.BooleanField(required=False)
 
 
 class OutcomeForm(DomainErrorMixin, forms.Form):

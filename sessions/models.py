@@ -116,6 +116,26 @@ class Decision(models.TextChoices):
     DECLINE = "decline", "Decline"
     DEFER = "defer", "Defer to the next review"
     NEEDS_RESEARCH = "needs_research", "Needs research"
+    # Not a decision: what closing the session marks on an item nobody decided. It moves on to
+    # the next review like a deferral but is never counted as one of the decider's decisions.
+    NOT_REACHED = "not_reached", "Not reached"
+
+    @classmethod
+    def chosen(cls) -> list[tuple[str, str]]:
+        """The decisions a decider picks from (every one but "not reached")."""
+        return [(value, label) for value, label in cls.choices if value != cls.NOT_REACHED]
+
+    @classmethod
+    def moved_on(cls) -> tuple[Decision, ...]:
+        """What goes on to the next review: deferred by the decider, or not reached."""
+        return (cls.DEFER, cls.NOT_REACHED)
+
+
+class AgendaItemQuerySet(models.QuerySet["AgendaItem"]):
+    def decided(self) -> AgendaItemQuerySet:
+        """Items someone decided: not the undecided ones, nor those the session closed on
+        unreached (what every count of decisions counts)."""
+        return self.exclude(decision__in=["", Decision.NOT_REACHED])
 
 
 class AgendaItem(models.Model):
@@ -143,6 +163,8 @@ class AgendaItem(models.Model):
     result = models.ForeignKey(
         "triage.Initiative", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = models.Manager.from_queryset(AgendaItemQuerySet)()
 
     class Meta:
         ordering = ["position", "id"]

@@ -336,10 +336,10 @@ def outcome_add(
 
 def _agenda_for_review(session: Session, previous: Session | None) -> None:
     """The inbox's most important waiting tickets, the top proposed initiatives, and what the
-    last review deferred."""
+    last review deferred or did not reach."""
     items: list[AgendaItem] = []
     if previous is not None:
-        for item in previous.agenda.filter(decision=Decision.DEFER):
+        for item in previous.agenda.filter(decision__in=Decision.moved_on()):
             items.append(
                 AgendaItem(
                     session=session,
@@ -545,8 +545,9 @@ def decision_record(
             field="decision",
             code="conflict",
         )
-    if decision not in Decision.values:
-        raise DomainError(f"Pick a decision: {', '.join(Decision.values)}.", field="decision")
+    chosen = [value for value, _ in Decision.chosen()]
+    if decision not in chosen:
+        raise DomainError(f"Pick a decision: {', '.join(chosen)}.", field="decision")
     rationale = text_clean(
         rationale,
         field="rationale",
@@ -644,34 +645,51 @@ def _summary(session: Session) -> str:
         "sessions/summary.txt",
         {
             "session": session,
-            "decided": [i for i in items if i.decision and i.decision != Decision.DEFER],
+            "decided": [i for i in items if i.decision and i.decision not in Decision.moved_on()],
             "new_initiatives": [
                 i.result for i in items if i.decision == Decision.CREATE_INITIATIVE
             ],
             "deferred": [i for i in items if i.decision == Decision.DEFER],
-            "open": [i for i in items if not i.decision],
+            "not_reached": [i for i in items if i.decision == Decision.NOT_REACHED],
             "came": came,
         },
     ).strip()
 
 
+def _not_started(session: Session, now: datetime.datetime) -> bool:
+    return now < session.starts_at
+
+
 @transaction.atomic
-def session_close(*, session: Session, by: User, attended: Sequence[int] = ()) -> Session:
+def session_close(
+    *, session: Session, by: User, attended: Sequence[int] = (), early: bool = False
+) -> Session:
     """Close with a summary on its page and by email to everyone invited; a review's deferred
-    (and undecided) items move to the next review."""
+    (and unreached) items move to the next review. Before it starts only with `early`: the
+    decider confirms the meeting really is over, not a click on the wrong session."""
     ensure_may_decide(by, session)
     _open(session)
+    now = timezone.now()
+    if _not_started(session, now) and not early:
+        when = timezone.localtime(session.starts_at, ZoneInfo(settings.TIME_ZONE))
+        raise DomainError(
+            f"“{session.title}” has not started yet (it starts {when:%a %b %-d, %H:%M} "
+            f"{settings.TIME_ZONE}). Confirm closing it early to close it now.",
+            field="early",
+            code="conflict",
+        )
     session.participants.update(attended=False)
     session.participants.filter(user_id__in=list(attended)).update(attended=True)
-    # What was not decided is deferred too, so nothing on the agenda is dropped silently.
+    # What nobody decided moves on too, so nothing on the agenda is dropped silently; it is
+    # marked "not reached" (no decider, no time), never counted as a decision.
     session.agenda.filter(decision="").update(
-        decision=Decision.DEFER,
+        decision=Decision.NOT_REACHED,
         rationale="Not reached in the meeting.",
-        decided_by=by,
-        decided_at=timezone.now(),
+        decided_by=None,
+        decided_at=None,
     )
     session.status = SessionStatus.CLOSED
-    session.closed_at = timezone.now()
+    session.closed_at = now
     session.summary = _summary(session)
     session.save(update_fields=["status", "closed_at", "summary", "updated_at"])
     if session.is_review and session.month:
@@ -697,7 +715,7 @@ def _carry_deferred(session: Session, following: Session) -> None:
     last = following.agenda.aggregate(last=Max("position"))["last"] or 0
     present = set(following.agenda.values_list("ticket_id", "initiative_id"))
     new = []
-    for item in session.agenda.filter(decision=Decision.DEFER):
+    for item in session.agenda.filter(decision__in=Decision.moved_on()):
         if (item.ticket_id, item.initiative_id) in present:
             continue
         last += 1

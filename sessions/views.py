@@ -245,6 +245,7 @@ def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
         "taking_part": may_take_part(user, session),
         "decider": may_decide(user, session),
         "open": session.status == SessionStatus.SCHEDULED,
+        "not_started": timezone.now() < session.starts_at,
         "by_votes": by_votes,
         "rsvp_form": RsvpForm(),
         "nav": "sessions",
@@ -462,9 +463,10 @@ def close(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
         messages.error(request, form_errors_text(form))
         return redirect(_back_url(session))
     attended = form.cleaned_data["attended"]
+    early = form.cleaned_data["early"]
     return _attempt(
         request,
-        lambda: session_close(session=session, by=user, attended=attended),
+        lambda: session_close(session=session, by=user, attended=attended, early=early),
         "Closed; the summary went to everyone invited.",
         back=_back_url(session),
     )

@@ -370,7 +370,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /sessions/{review}/items/{item}/comment/": {"body": "Seen it too.", "kind": "context"},
     "POST /sessions/{review}/items/{item}/decide/": {"decision": "needs_research"},
     "POST /sessions/{review}/notes/": {"notes": "Started late."},
-    "POST /sessions/{review}/close/": {},
+    "POST /sessions/{review}/close/": {"early": "on"},
     "POST /sessions/{review}/reschedule/": {
         "starts_at": f"{RESCHEDULE_AT:%Y-%m-%dT%H:%M}",
         "duration_minutes": "45",

@@ -272,7 +272,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "GET /sessions/{review}/notes/": {},
     "POST /sessions/{review}/notes/": {"notes": "text", "item": "int"},
     "GET /sessions/{review}/close/": {},
-    "POST /sessions/{review}/close/": {"attended": "ids"},
+    "POST /sessions/{review}/close/": {"attended": "ids", "early": "bool"},
     "GET /sessions/{review}/reschedule/": {},
     "POST /sessions/{review}/reschedule/": {"starts_at": "datetime", "duration_minutes": "int"},
     "GET /sessions/{review}/cancel/": {},

@@ -220,7 +220,9 @@ def scripted(
             rationale=stored("decision rationale"),
         )
         sessions_remind(now=timezone.now())
-        session_close(session=workshop, by=facilitator, attended=[submitter.pk, facilitator.pk])
+        session_close(
+            session=workshop, by=facilitator, attended=[submitter.pk, facilitator.pk], early=True
+        )
     return {
         "waiting": waiting,
         "asked": asked,

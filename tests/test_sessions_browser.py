@@ -141,6 +141,7 @@ def test_review_decisions_change_the_inbox_and_board_and_the_summary_goes_out(
     assert purple.status == TicketStatus.NEW
     screenshot(page, "review-decisions")
 
+    page.get_by_label("close it early anyway").check()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Close and send summary").click()
     expect(page.get_by_text("Closed; the summary went to everyone invited.")).to_be_visible()

@@ -44,7 +44,8 @@ from intake.tests.factories import (
     TicketFactory,
 )
 from notifications.models import DeliveryStatus, Notification, NotificationKind
-from sessions.models import Decision, Outcome, Session, SessionKind
+from sessions.models import AgendaItem, Decision, Outcome, Session, SessionKind
+from sessions.services import decision_record, session_close
 from sessions.tests.factories import AgendaItemFactory, SessionFactory
 from triage.models import Initiative, InitiativeStatus, ScoreSnapshot
 from triage.tests.factories import InitiativeFactory
@@ -480,6 +481,25 @@ def test_decisions_per_month_counts_review_decisions_and_workshop_outcomes() -> 
     assert [row["month"] for row in decisions_per_month(filters=InsightFilters(months=12))] == (
         month_starts(12)
     )
+
+
+def test_decisions_per_month_leaves_out_what_a_closed_review_did_not_reach(pm) -> None:
+    """The count the issue found wrong: two decisions made, four items not reached, and the
+    chart said six."""
+    review = SessionFactory.create(
+        kind=SessionKind.MONTHLY_REVIEW,
+        month=timezone.localdate().replace(day=1),
+        starts_at=timezone.now() - datetime.timedelta(minutes=30),
+        facilitator=pm,
+    )
+    items = [AgendaItemFactory.create(session=review) for _ in range(6)]
+    decision_record(item=items[0], by=pm, decision=Decision.NEEDS_RESEARCH)
+    decision_record(item=items[1], by=pm, decision=Decision.DEFER, rationale="Next month.")
+    session_close(session=review, by=pm)
+
+    (row,) = decisions_per_month(filters=InsightFilters(months=1))
+    assert row["reviews"] == 2
+    assert AgendaItem.objects.filter(decision=Decision.NOT_REACHED).count() == 4
 
 
 # --- where shipped work came from -------------------------------------------------------------

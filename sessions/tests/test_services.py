@@ -780,7 +780,7 @@ def test_closing_a_review_sums_it_up_emails_everyone_and_moves_the_rest_on(
 
     with commit():
         closed = session_close(
-            session=session, by=facilitator, attended=[facilitator.pk, submitter.pk]
+            session=session, by=facilitator, attended=[facilitator.pk, submitter.pk], early=True
         )
 
     stored = Session.objects.get(pk=session.pk)
@@ -801,7 +801,7 @@ def test_closing_a_review_sums_it_up_emails_everyone_and_moves_the_rest_on(
     ):
         assert text in summary
     untouched.refresh_from_db()
-    assert (untouched.decision, untouched.decided_by) == (Decision.DEFER, facilitator)
+    assert (untouched.decision, untouched.decided_by) == (Decision.NOT_REACHED, None)
 
     # The summary went to everyone invited, whether they came or not.
     summaries = Notification.objects.filter(kind=NotificationKind.SESSION_SUMMARY)
@@ -835,7 +835,7 @@ def test_closing_appends_what_is_left_to_the_next_review_that_exists(facilitator
     left = AgendaItemFactory.create(session=session)
     on_both = AgendaItemFactory.create(session=session, ticket=already.ticket)
 
-    session_close(session=session, by=facilitator)
+    session_close(session=session, by=facilitator, early=True)
 
     assert Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW).count() == 2
     agenda = list(following.agenda.all())
@@ -849,7 +849,7 @@ def test_a_next_review_already_closed_is_left_as_it_was(facilitator) -> None:
     following = review(month_next(review_month()), status=SessionStatus.CLOSED)
     AgendaItemFactory.create(session=session)
 
-    session_close(session=session, by=facilitator)
+    session_close(session=session, by=facilitator, early=True)
 
     assert not following.agenda.exists()
 
@@ -858,7 +858,7 @@ def test_closing_a_workshop_moves_nothing_to_a_review(facilitator, commit) -> No
     session = SessionFactory.create(facilitator=facilitator)
     ParticipantFactory.create(session=session, user=facilitator)
     with commit():
-        session_close(session=session, by=facilitator, attended=[facilitator.pk])
+        session_close(session=session, by=facilitator, attended=[facilitator.pk], early=True)
     assert not Session.objects.filter(kind=SessionKind.MONTHLY_REVIEW).exists()
     (message,) = mails_to(facilitator)
     assert message.subject == f"Summary: {session.title}"
@@ -872,8 +872,72 @@ def test_closing_twice_or_by_someone_else_is_refused(facilitator, submitter) -> 
     refused(lambda: session_close(session=session, by=submitter), code="forbidden")
     refused(lambda: session_close(session=session, by=stranger), code="forbidden")
 
-    session_close(session=session, by=facilitator)
-    refused(lambda: session_close(session=session, by=facilitator), code="conflict")
+    session_close(session=session, by=facilitator, early=True)
+    refused(lambda: session_close(session=session, by=facilitator, early=True), code="conflict")
+
+
+def test_a_session_is_closed_before_it_starts_only_when_the_closer_confirms_it(
+    facilitator,
+) -> None:
+    session = review(facilitator=facilitator)
+    item = AgendaItemFactory.create(session=session)
+    error = refused(lambda: session_close(session=session, by=facilitator), code="conflict")
+    assert error.field == "early"
+    assert "has not started yet" in error.message
+    assert "Confirm closing it early" in error.message
+
+    session_close(session=session, by=facilitator, early=True)
+
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.CLOSED
+    item.refresh_from_db()
+    assert item.decision == Decision.NOT_REACHED
+
+
+def test_a_session_that_has_started_closes_without_confirming(facilitator) -> None:
+    session = SessionFactory.create(
+        facilitator=facilitator, starts_at=timezone.now() - datetime.timedelta(minutes=50)
+    )
+    session_close(session=session, by=facilitator, early=True)
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.CLOSED
+
+
+def test_items_not_reached_are_marked_so_and_not_counted_as_decisions(facilitator) -> None:
+    session = review(facilitator=facilitator)
+    planned = AgendaItemFactory.create(session=session, ticket=None, initiative=InitiativeFactory())
+    deferred = AgendaItemFactory.create(session=session)
+    unreached = [AgendaItemFactory.create(session=session) for _ in range(4)]
+    decision_record(item=planned, by=facilitator, decision=Decision.PLAN)
+    decision_record(item=deferred, by=facilitator, decision=Decision.DEFER, rationale="Data.")
+
+    session_close(session=session, by=facilitator, early=True)
+
+    for item in unreached:
+        item.refresh_from_db()
+        assert (item.decision, item.decided_by, item.decided_at) == (
+            Decision.NOT_REACHED,
+            None,
+            None,
+        )
+    assert set(AgendaItem.objects.decided()) == {planned, deferred}
+    summary = Session.objects.get(pk=session.pk).summary
+    assert "Decisions (1):" in summary
+    assert "Deferred to the next review (1):" in summary
+    assert "Not reached, moved to the next review (4):" in summary
+    # Both kinds move on to the next review, each from its own item.
+    following = Session.objects.get(month=month_next(review_month()))
+    assert set(following.agenda.values_list("deferred_from", flat=True)) == {
+        deferred.pk,
+        *(item.pk for item in unreached),
+    }
+
+
+def test_not_reached_is_not_a_decision_anyone_records(facilitator) -> None:
+    session = review(facilitator=facilitator)
+    item = AgendaItemFactory.create(session=session)
+    refused(
+        lambda: decision_record(item=item, by=facilitator, decision=Decision.NOT_REACHED),
+        field="decision",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

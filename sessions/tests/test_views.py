@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from intake.tests.factories import TicketFactory
-from sessions.models import AgendaItem, Session, Vote
+from sessions.models import AgendaItem, Session, SessionStatus, Vote
 from sessions.services import review_create, workshop_schedule
 from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
 from tests.dates import day_at, long_ago, month_start
@@ -125,3 +125,18 @@ def test_session_pages_make_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
     assert AgendaItem.objects.filter(session=session).count() > 15
+
+
+def test_closing_before_the_start_asks_to_confirm_closing_early(client, facilitator) -> None:
+    session = _review()
+    client.force_login(facilitator)
+    page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
+    assert 'name="early"' in page
+    url = reverse("sessions:close", args=[session.pk])
+    refused = client.post(url, {}, follow=True).content.decode()
+    assert "has not started yet" in refused
+    session.refresh_from_db()
+    assert session.status == SessionStatus.SCHEDULED
+    client.post(url, {"early": "on"})
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CLOSED
