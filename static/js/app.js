@@ -157,3 +157,21 @@ document.addEventListener("htmx:responseError", (event) => {
 document.addEventListener("htmx:sendError", () => {
   flash("Could not reach FeedbackLoop; check your connection and try again.");
 });
+
+// The menu on a narrow screen: its button folds and unfolds it; Escape folds it again.
+function menuSet(toggle, open) {
+  toggle.setAttribute("aria-expanded", String(open));
+  document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
+}
+
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest && event.target.closest("[data-menu-toggle]");
+  if (toggle) menuSet(toggle, toggle.getAttribute("aria-expanded") !== "true");
+});
+
+document.addEventListener("keydown", (event) => {
+  const toggle = document.querySelector("[data-menu-toggle][aria-expanded=true]");
+  if (event.key !== "Escape" || !toggle) return;
+  menuSet(toggle, false);
+  toggle.focus();
+});
