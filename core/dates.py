@@ -77,3 +77,29 @@ def review_day(month: datetime.date) -> datetime.datetime:
     hour, minute = (int(part) for part in settings.REVIEW_TIME.split(":"))
     local = datetime.datetime.combine(day, datetime.time(hour, minute))
     return local.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+# (seconds in the unit, its name): the largest that fits says how long ago, in one unit.
+_UNITS = (
+    (365 * 24 * 3600, "year"),
+    (30 * 24 * 3600, "month"),
+    (7 * 24 * 3600, "week"),
+    (24 * 3600, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+
+
+def relative(when: datetime.datetime, now: datetime.datetime | None = None) -> str:
+    """How long ago (or how soon) `when` is, in the largest whole unit: "just now" under a
+    minute either way (never "0 minutes ago"), "yesterday" and "tomorrow" for one day."""
+    seconds = ((now or timezone.now()) - when).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        return "just now"
+    size, name = next((size, name) for size, name in _UNITS if span >= size)
+    count = int(span // size)
+    if name == "day" and count == 1:
+        return "yesterday" if seconds > 0 else "tomorrow"
+    words = f"{count} {name}{'' if count == 1 else 's'}"
+    return f"{words} ago" if seconds > 0 else f"in {words}"

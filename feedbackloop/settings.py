@@ -145,6 +145,8 @@ TEMPLATES = [
                 "notifications.context_processors.unread_notices",
                 "feedbackloop.context_processors.policies",
             ],
+            # Relative times and empty values are said one way on every page (core/filters.py).
+            "builtins": ["core.filters"],
         },
     },
 ]

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.choices import ANY, any_of
 from core.http import HtmxHttpRequest, require
 from insights.charts import SEGMENT_COLORS, TEAM_COLORS, line_chart, share_bars, stacked_bars
 from insights.figures import (
@@ -33,13 +34,13 @@ class InsightFilterForm(forms.Form):
         label="Period", choices=list(PERIODS.items()), required=False, initial="3"
     )
     source_team = forms.ChoiceField(
-        label="Team", choices=[("", "Every team"), *SourceTeam.choices], required=False
+        label="Team", choices=any_of(SourceTeam.choices), required=False
     )
     product_area = forms.ModelChoiceField(
         queryset=ProductArea.objects.all(),
         to_field_name="slug",
         required=False,
-        empty_label="Every product area",
+        empty_label=ANY,
     )
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.urls import reverse
 
+from core.choices import ANY, NONE, any_of
 from core.forms import DomainErrorMixin, IdField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import CommentKind, Importance, Kind, ProductArea, SourceTeam, TicketStatus
@@ -50,7 +51,7 @@ class TicketForm(DomainErrorMixin, forms.Form):
         queryset=ProductArea.objects.all(),
         to_field_name="slug",
         required=False,
-        empty_label="— not sure —",
+        empty_label=NONE,
     )
     tags = forms.CharField(
         required=False,
@@ -112,19 +113,17 @@ class CommentForm(DomainErrorMixin, forms.Form):
 
 class TicketFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
-    status = forms.ChoiceField(choices=[("", "Any status"), *TicketStatus.choices], required=False)
+    status = forms.ChoiceField(choices=any_of(TicketStatus.choices), required=False)
     source_team = forms.ChoiceField(
-        label="Team", choices=[("", "Any team"), *SourceTeam.choices], required=False
+        label="Team", choices=any_of(SourceTeam.choices), required=False
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
-    importance = forms.ChoiceField(
-        choices=[("", "Any importance"), *Importance.choices], required=False
-    )
+    kind = forms.ChoiceField(choices=any_of(Kind.choices), required=False)
+    importance = forms.ChoiceField(choices=any_of(Importance.choices), required=False)
     product_area = forms.ModelChoiceField(
         queryset=ProductArea.objects.all(),
         to_field_name="slug",
         required=False,
-        empty_label="Any product area",
+        empty_label=ANY,
     )
     company = forms.CharField(required=False, max_length=200)
 

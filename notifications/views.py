@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from core.choices import any_of
 from core.errors import DomainError
 from core.http import domain_error_response, require
 from notifications import registry
@@ -49,10 +50,8 @@ def notices_read(request: HttpRequest) -> HttpResponse:
 
 class DeliveryFilterForm(forms.Form):
     initiative = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    status = forms.ChoiceField(
-        choices=[("", "Any status"), *DeliveryStatus.choices], required=False
-    )
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *NotificationKind.choices], required=False)
+    status = forms.ChoiceField(choices=any_of(DeliveryStatus.choices), required=False)
+    kind = forms.ChoiceField(choices=any_of(NotificationKind.choices), required=False)
 
 
 @require(ensure_may_view_deliveries)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
+from core.choices import CHOOSE, NONE
 from core.dates import YEARS_AHEAD, horizon
 from core.forms import DomainErrorMixin, IdField, IdListField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
@@ -63,7 +64,7 @@ class WorkshopForm(WhenForm):
     )
     location = forms.CharField(label="Place or video link", required=False, max_length=500)
     product_area = forms.ModelChoiceField(
-        queryset=ProductArea.objects.all(), required=False, empty_label="— any —"
+        queryset=ProductArea.objects.all(), required=False, empty_label=NONE
     )
     tags = forms.CharField(
         required=False, max_length=300, help_text="Comma-separated; finds research material."
@@ -112,7 +113,7 @@ class DecisionForm(DomainErrorMixin, forms.Form):
     initiative = forms.ModelChoiceField(
         queryset=initiative_choices(shipped=True),
         required=False,
-        empty_label="— for “link” —",
+        empty_label=CHOOSE,
         error_messages={"invalid_choice": "That initiative does not exist or was declined."},
     )
     title = forms.CharField(label="New initiative's title", required=False, max_length=TITLE_MAX)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
+from core.choices import ANY, CHOOSE, NONE
 from core.dates import month_next
 from intake.models import Importance, Ticket, TicketStatus
 from intake.services import ticket_create
@@ -133,8 +134,9 @@ def demo(transactional_db: None) -> dict[str, Any]:
 
 
 def _sweep(page: Any, role: str, pages: list[tuple[str, str]]) -> list[str]:
-    """Visit each page at both sizes; what is wider than the screen, or a table cell without
-    its column's name for the phone's stacked rows."""
+    """Visit each page at both sizes; what is wider than the screen, a table cell without its
+    column's name for the phone's stacked rows, a select's empty choice in other words than
+    Any / None / Choose…, or a relative time said as "0 minutes"."""
     problems = []
     log_in(page, role, "pw")
     for name, path in pages:
@@ -155,6 +157,15 @@ def _sweep(page: Any, role: str, pages: list[tuple[str, str]]) -> list[str]:
             unlabelled = page.locator("table.list td:not([data-label])").count()
             if unlabelled:
                 problems.append(f"{path}: {unlabelled} table cells without data-label")
+            empty_options = set(
+                page.eval_on_selector_all(
+                    'select option[value=""]', "els => els.map((e) => e.textContent.trim())"
+                )
+            )
+            if empty_options - {ANY, NONE, CHOOSE}:
+                problems.append(f"{path}: nothing chosen reads {empty_options}")
+            if "0 minutes" in page.inner_text("body"):
+                problems.append(f"{path}: says 0 minutes")
         screenshots(page, f"style-{name}")
     return problems
 

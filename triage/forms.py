@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core.choices import ANY, CHOOSE, NONE, any_of
 from core.forms import ID_MAX, DomainErrorMixin, IdField, IdListField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea, Segment, SourceTeam
@@ -16,7 +17,7 @@ from triage.services import REASON_MAX, snooze_latest
 from triage.themes import THEME_SIZE_MAX
 
 
-def _area_field(empty_label: str = "— none —") -> forms.ModelChoiceField[ProductArea]:
+def _area_field(empty_label: str = NONE) -> forms.ModelChoiceField[ProductArea]:
     return forms.ModelChoiceField(
         queryset=ProductArea.objects.all(),
         to_field_name="slug",
@@ -42,7 +43,7 @@ class InitiativeForm(DomainErrorMixin, forms.Form):
             "first_name", "username"
         ),
         required=False,
-        empty_label="— nobody yet —",
+        empty_label=NONE,
     )
     effort = forms.CharField(
         required=False, max_length=40, help_text="Optional: 2 weeks, M, 5 points…"
@@ -63,7 +64,7 @@ class InitiativeFromTicketForm(DomainErrorMixin, forms.Form):
 class LinkForm(DomainErrorMixin, forms.Form):
     initiative = forms.ModelChoiceField(
         queryset=Initiative.objects.none(),
-        empty_label="— pick an open initiative —",
+        empty_label=CHOOSE,
         error_messages={
             "required": "Pick the initiative to link to.",
             "invalid_choice": "That initiative does not exist or was declined; pick another.",
@@ -76,9 +77,7 @@ class LinkForm(DomainErrorMixin, forms.Form):
         # tells the customer); the select offers open ones only, read when it is drawn.
         field = self.fields["initiative"]
         field.queryset = initiative_choices(shipped=True)  # type: ignore[attr-defined]
-        menu = forms.ModelChoiceField(
-            queryset=initiative_choices(), empty_label="— pick an open initiative —"
-        )
+        menu = forms.ModelChoiceField(queryset=initiative_choices(), empty_label=CHOOSE)
         field.widget.choices = menu.choices
 
 
@@ -166,7 +165,7 @@ class MergeForm(DomainErrorMixin, forms.Form):
     into = forms.ModelChoiceField(
         label="Merge into",
         queryset=Initiative.objects.none(),
-        empty_label="— pick an open initiative —",
+        empty_label=CHOOSE,
         error_messages={"invalid_choice": "That initiative is not open; pick another."},
     )
 
@@ -174,13 +173,13 @@ class MergeForm(DomainErrorMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["into"].queryset = initiative_choices(exclude=exclude)  # type: ignore[attr-defined]
         menu = initiative_menu(exclude=exclude)
-        self.fields["into"].widget.choices = [("", "— pick an open initiative —"), *menu]
+        self.fields["into"].widget.choices = [("", CHOOSE), *menu]
 
 
 class BoardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=list(PERIODS.items()), required=False, initial="all")
     source_team = forms.ChoiceField(
-        label="Team", choices=[("", "Any team"), *SourceTeam.choices], required=False
+        label="Team", choices=any_of(SourceTeam.choices), required=False
     )
-    product_area = _area_field("Any product area")
-    segment = forms.ChoiceField(choices=[("", "Any segment"), *Segment.choices], required=False)
+    product_area = _area_field(ANY)
+    segment = forms.ChoiceField(choices=any_of(Segment.choices), required=False)
