@@ -28,8 +28,13 @@ SEGMENT_COLORS = {
 }
 SERIES_COLORS = ["#4f46e5", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444"]
 
+# The plot's own units. The SVG stretches to its card's width and a height the stylesheet sets
+# from that width; its axis labels are HTML beside it, placed in percent of the plot, so they
+# keep the page's type size however wide the card is (SVG text scaled with the drawing read at
+# 5 px on a phone and 8 px in a half-width card).
 WIDTH, HEIGHT = 640, 220
-LEFT, BOTTOM, TOP = 36, 24, 8
+TOP = 6  # room for the top grid line
+LABELS_MAX = 8  # x labels at most; every other one is "minor" and left out on a phone
 
 
 def nice_max(value: float) -> float:
@@ -56,18 +61,24 @@ class Bar:
     x: float
     width: float
     label: str
-    show_label: bool
-    label_x: float = 0
     segments: list[BarPart] = field(default_factory=list)
 
 
 @dataclass
+class Label:
+    """An x-axis label: where it sits in percent of the plot's width, and how it hangs there."""
+
+    percent: float
+    text: str
+    anchor: str = "middle"  # or "end", for the last one at the right edge
+    minor: bool = False
+
+
+@dataclass
 class Axis:
-    ticks: list[tuple[float, str]]
+    ticks: list[tuple[float, float, str]]  # (y in plot units, y in percent from the top, text)
     width: int = WIDTH
     height: int = HEIGHT
-    left: int = LEFT
-    bottom: float = HEIGHT - BOTTOM
 
 
 def _axis(top_value: float, *, counts: bool = False) -> tuple[float, Axis]:
@@ -75,9 +86,31 @@ def _axis(top_value: float, *, counts: bool = False) -> tuple[float, Axis]:
     if counts:
         # Whole numbers on the axis: at least 4, and a multiple of 4 for even quarter ticks.
         top = float(max(4, math.ceil(top / 4) * 4))
-    plot = HEIGHT - BOTTOM - TOP
-    ticks = [(HEIGHT - BOTTOM - plot * i / 4, f"{top * i / 4:g}") for i in range(5)]
+    plot = HEIGHT - TOP
+    ticks = []
+    for i in range(5):
+        y = HEIGHT - plot * i / 4
+        ticks.append((y, 100 * y / HEIGHT, f"{top * i / 4:g}"))
     return top, Axis(ticks=ticks)
+
+
+def _labels(positions: Sequence[tuple[float, str]]) -> list[Label]:
+    """At most LABELS_MAX evenly spaced labels, every other one minor; the last one hangs left
+    of its point when it would run off the right edge."""
+    every = max(1, math.ceil(len(positions) / LABELS_MAX))
+    labels = []
+    for shown, index in enumerate(range(0, len(positions), every)):
+        x, text = positions[index]
+        percent = 100 * x / WIDTH
+        labels.append(
+            Label(
+                percent=percent,
+                text=text,
+                anchor="end" if percent > 92 else "middle",
+                minor=shown % 2 == 1,
+            )
+        )
+    return labels
 
 
 def stacked_bars(
@@ -91,23 +124,13 @@ def stacked_bars(
     """Bars of stacked segments, one per row; `keys` are (row key, legend label)."""
     totals = [sum(row[key] for key, _ in keys) for row in rows]
     top, axis = _axis(max(totals, default=0), counts=True)
-    plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT - 4) / max(1, len(rows))
-    every = max(1, math.ceil(len(rows) / 8))
-    bars = []
-    for index, row in enumerate(rows):
+    plot_height = HEIGHT - TOP
+    slot = WIDTH / max(1, len(rows))
+    bars: list[Bar] = []
+    for row in rows:
         name = row[label].strftime(label_format)
-        x = LEFT + 2 + index * slot + slot * 0.15
-        width = max(1.0, slot * 0.7)
-        bar = Bar(
-            x=x,
-            width=width,
-            label=name,
-            # Labels centred under their bar, and none that would run off the right edge.
-            show_label=index % every == 0 and x + width / 2 + 24 < WIDTH,
-            label_x=x + width / 2,
-        )
-        y = HEIGHT - BOTTOM
+        bar = Bar(x=len(bars) * slot + slot * 0.15, width=max(1.0, slot * 0.7), label=name)
+        y: float = HEIGHT
         for key, legend in keys:
             height = plot_height * row[key] / top
             if height:
@@ -119,20 +142,27 @@ def stacked_bars(
                 )
         bars.append(bar)
     swatches = [(text, colors[key]) for key, text in keys]
-    return {"axis": axis, "bars": bars, "legend": swatches, "empty": not any(totals)}
+    return {
+        "axis": axis,
+        "bars": bars,
+        "labels": _labels([(b.x + b.width / 2, b.label) for b in bars]),
+        "legend": swatches,
+        "empty": not any(totals),
+    }
 
 
 def line_chart(series: Sequence[tuple[str, Sequence[tuple[Any, float | None]]]]) -> dict[str, Any]:
     """One line per series of (x label, value) points, sharing the x positions of the first."""
     values = [value for _, points in series for _, value in points if value is not None]
     top, axis = _axis(max(values, default=0))
-    plot_height = HEIGHT - BOTTOM - TOP
+    plot_height = HEIGHT - TOP
     count = max((len(points) for _, points in series), default=0)
-    step = (WIDTH - LEFT - 24) / max(1, count - 1)
+    margin = 12  # the first and last dots clear the edges
+    step = (WIDTH - 2 * margin) / max(1, count - 1)
     lines = []
     for index, (name, points) in enumerate(series):
         coords = [
-            (LEFT + 12 + i * step, HEIGHT - BOTTOM - plot_height * value / top, value)
+            (margin + i * step, HEIGHT - plot_height * value / top, value)
             for i, (_, value) in enumerate(points)
             if value is not None
         ]
@@ -147,10 +177,7 @@ def line_chart(series: Sequence[tuple[str, Sequence[tuple[Any, float | None]]]])
     labels = []
     if series:
         points = series[0][1]
-        labels = [
-            (LEFT + 12 + i * step, str(x), "end" if i == len(points) - 1 else "middle")
-            for i, (x, _) in enumerate(points)
-        ]
+        labels = _labels([(margin + i * step, str(x)) for i, (x, _) in enumerate(points)])
     return {"axis": axis, "lines": lines, "labels": labels, "empty": not values}
 
 

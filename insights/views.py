@@ -72,9 +72,7 @@ def insights(request: HtmxHttpRequest) -> HttpResponse:
         "team_keys": TEAM_KEYS,
         "inbox": inbox_health(filters=filters),
         "trend": trend,
-        "trend_chart": line_chart(
-            [(t.initiative.title, [(f"{m:%b %-d}", v) for m, v in t.points]) for t in trend]
-        ),
+        "trend_chart": line_chart([(t.initiative.title, _month_points(t.points)) for t in trend]),
         "loop": closed_loop(filters=filters),
         "decisions": decisions,
         "decisions_chart": stacked_bars(
@@ -88,7 +86,18 @@ def insights(request: HtmxHttpRequest) -> HttpResponse:
         "segments": share_bars(shipped["segments"], colors=SEGMENT_COLORS),
         "nav": "insights",
     }
+    # The filter applies on change, like the board's: htmx asks for the charts alone.
+    if request.htmx and request.htmx.target == "insights-body":
+        return render(request, "insights/partials/body.html", context)
     return render(request, "insights/insights.html", context)
+
+
+def _month_points(points: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
+    """A trend's points labelled by the month they start, the last one "Now"."""
+    return [
+        ("Now" if index == len(points) - 1 else f"{month:%b %-d}", value)
+        for index, (month, value) in enumerate(points)
+    ]
 
 
 def _csv_rows(chart: str, filters: InsightFilters) -> list[list[Any]]:
