@@ -49,6 +49,7 @@ class Median(Aggregate):
 class InsightFilters:
     months: int = 3
     source_team: str = ""
+    source: str = ""
     product_area: str = ""
 
     def since(self, today: datetime.date | None = None) -> datetime.datetime:
@@ -61,6 +62,8 @@ def _tickets(filters: InsightFilters) -> QuerySet[Ticket]:
     tickets = Ticket.objects.all()
     if filters.source_team:
         tickets = tickets.filter(source_team=filters.source_team)
+    if filters.source:
+        tickets = tickets.filter(source=filters.source)
     if filters.product_area:
         tickets = tickets.filter(
             Q(product_area__slug=filters.product_area)
@@ -163,10 +166,13 @@ def top_initiatives_trend(*, filters: InsightFilters) -> list[ScoreTrend]:
     )
     if filters.product_area:
         initiatives = initiatives.filter(product_area__slug=filters.product_area)
-    if filters.source_team:
-        initiatives = initiatives.filter(
-            tickets__source_team=filters.source_team, tickets__status__in=TicketStatus.counted()
-        ).distinct()
+    if filters.source_team or filters.source:
+        asks = Q(tickets__status__in=TicketStatus.counted())
+        if filters.source_team:
+            asks &= Q(tickets__source_team=filters.source_team)
+        if filters.source:
+            asks &= Q(tickets__source=filters.source)
+        initiatives = initiatives.filter(asks).distinct()
     top = list(initiatives.order_by("-priority_score", "-id")[:TOP_INITIATIVES])
     months = _months(filters)
     snapshots = ScoreSnapshot.objects.filter(initiative__in=top, month__gte=months[0]).values_list(

@@ -24,7 +24,7 @@ from insights.figures import (
     top_initiatives_trend,
 )
 from insights.policies import ensure_may_view_insights
-from intake.models import ProductArea, SourceTeam
+from intake.models import ProductArea, SourceTeam, TicketSource
 
 TEAM_KEYS = [(value, str(label)) for value, label in SourceTeam.choices]
 
@@ -36,6 +36,7 @@ class InsightFilterForm(forms.Form):
     source_team = forms.ChoiceField(
         label="Team", choices=any_of(SourceTeam.choices), required=False
     )
+    source = forms.ChoiceField(label="Source", choices=any_of(TicketSource.choices), required=False)
     product_area = forms.ModelChoiceField(
         queryset=ProductArea.objects.all(),
         to_field_name="slug",
@@ -51,6 +52,7 @@ def _filters(request: HtmxHttpRequest) -> tuple[InsightFilterForm, InsightFilter
         return form, InsightFilters(
             months=int(data["months"] or 3),
             source_team=data["source_team"],
+            source=data["source"],
             product_area=data["product_area"].slug if data["product_area"] else "",
         )
     return form, InsightFilters()

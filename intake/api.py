@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from accounts.api import request_user
 from core.api import JSONParser, permission_from, request_data
 from core.errors import DomainError
-from intake.models import Comment, Ticket
+from intake.models import Comment, Ticket, TicketSource
 from intake.policies import ensure_may_comment, ensure_may_file_ticket
 from intake.selectors import TicketFilters, ticket_get, ticket_list
 from intake.serializers import (
@@ -94,6 +94,7 @@ class TicketListCreate(generics.ListCreateAPIView[Ticket]):
                 "revenue_at_stake": data["revenue_at_stake"],
                 "product_area": data["product_area"],
                 "tags": data["tags"],
+                "source": TicketSource.API,
             }
             if data["initiative"] is None:
                 ticket = ticket_create(submitted_by=request_user(request), **fields)

@@ -8,7 +8,15 @@ from django.urls import reverse
 from core.choices import ANY, NONE, any_of
 from core.forms import DomainErrorMixin, IdField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
-from intake.models import CommentKind, Importance, Kind, ProductArea, SourceTeam, TicketStatus
+from intake.models import (
+    CommentKind,
+    Importance,
+    Kind,
+    ProductArea,
+    SourceTeam,
+    TicketSource,
+    TicketStatus,
+)
 
 
 class TicketForm(DomainErrorMixin, forms.Form):
@@ -31,7 +39,7 @@ class TicketForm(DomainErrorMixin, forms.Form):
     )
     contact_name = forms.CharField(label="Contact name", max_length=200, required=False)
     email = forms.EmailField(label="Contact email", max_length=254)
-    source_team = forms.ChoiceField(label="Source", choices=SourceTeam.choices)
+    source_team = forms.ChoiceField(label="Team", choices=SourceTeam.choices)
     kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.FEATURE_REQUEST)
     importance = forms.ChoiceField(
         label="Importance",
@@ -117,6 +125,7 @@ class TicketFilterForm(forms.Form):
     source_team = forms.ChoiceField(
         label="Team", choices=any_of(SourceTeam.choices), required=False
     )
+    source = forms.ChoiceField(label="Source", choices=any_of(TicketSource.choices), required=False)
     kind = forms.ChoiceField(choices=any_of(Kind.choices), required=False)
     importance = forms.ChoiceField(choices=any_of(Importance.choices), required=False)
     product_area = forms.ModelChoiceField(

@@ -36,6 +36,16 @@ class SourceTeam(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class TicketSource(models.TextChoices):
+    """Which way a ticket came in: typed in the browser, sent over the API, forwarded by email or
+    filed from a Slack message."""
+
+    WEB = "web", "Web form"
+    API = "api", "API"
+    EMAIL = "email", "Email"
+    SLACK = "slack", "Slack"
+
+
 class Kind(models.TextChoices):
     BUG = "bug", "Bug"
     FEATURE_REQUEST = "feature_request", "Feature request"
@@ -198,6 +208,19 @@ class Ticket(models.Model):
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
     )
+    # The database defaults serve rows loaded in bulk (COPY), as for the unsubscribe token.
+    source = models.CharField(
+        max_length=10,
+        choices=TicketSource.choices,
+        default=TicketSource.WEB,
+        db_default=TicketSource.WEB,
+    )
+    # Where it came from, to find the original: an email's Message-ID, a Slack permalink.
+    source_reference = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # Who wrote the original and when (the forwarded email's sender and date, the Slack
+    # message's author and time); blank and null for the web form and the API.
+    source_sender = models.CharField(max_length=320, blank=True, default="", db_default="")
+    source_sent_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(blank=True)
     snoozed_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -228,6 +251,15 @@ class Ticket(models.Model):
                 fields=["initiative", "source_team", "created_at"],
                 condition=Q(status__in=list(TicketStatus.counted())),
                 name="ticket_counted_asks",
+            ),
+        ]
+        constraints = [
+            # One ticket per email however often it is delivered, by whichever way in: the
+            # database refuses the second, so two deliveries racing cannot both file.
+            models.UniqueConstraint(
+                fields=["source_reference"],
+                condition=Q(source="email"),
+                name="ticket_one_per_email",
             ),
         ]
 

@@ -29,6 +29,7 @@ def _ticket_rows() -> QuerySet[Ticket]:
 class TicketFilters:
     status: str = ""
     source_team: str = ""
+    source: str = ""
     kind: str = ""
     importance: str = ""
     product_area: str = ""
@@ -61,6 +62,8 @@ def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(status=filters.status)
     if filters.source_team:
         tickets = tickets.filter(source_team=filters.source_team)
+    if filters.source:
+        tickets = tickets.filter(source=filters.source)
     if filters.kind:
         tickets = tickets.filter(kind=filters.kind)
     if filters.importance:

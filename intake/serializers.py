@@ -17,6 +17,7 @@ from intake.models import (
     ProductArea,
     SourceTeam,
     Ticket,
+    TicketSource,
     TicketStatus,
 )
 from intake.services import product_area_by_slug
@@ -105,8 +106,20 @@ class TicketSerializer(serializers.ModelSerializer[Ticket]):
             "created_at",
             "initiative",
             "initiative_status",
+            "source",
+            "source_reference",
+            "source_sender",
+            "source_sent_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "source": {"help_text": "Which way the ticket came in"},
+            "source_reference": {
+                "help_text": "The original: an email's Message-ID, a Slack permalink"
+            },
+            "source_sender": {"help_text": "Who wrote the original (email, Slack), else blank"},
+            "source_sent_at": {"help_text": "When the original was written"},
+        }
 
 
 class CommentSerializer(serializers.ModelSerializer[Comment]):
@@ -138,6 +151,10 @@ class TicketQuerySerializer(serializers.Serializer[dict[str, Any]]):
     status = serializers.ChoiceField(choices=TicketStatus.choices, required=False, allow_blank=True)
     source_team = serializers.ChoiceField(
         choices=SourceTeam.choices, required=False, allow_blank=True
+    )
+    # `source` is also a Field attribute in the stubs; here it is the filter of that name.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=TicketSource.choices, required=False, allow_blank=True
     )
     initiative = serializers.IntegerField(required=False, min_value=1)
     search = serializers.CharField(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from intake.models import (
     ProductArea,
     SourceTeam,
     Ticket,
+    TicketSource,
     TicketStatus,
 )
 from intake.policies import (
@@ -101,7 +103,9 @@ def revenue_clean(
     return amount.quantize(Decimal("0.01"))
 
 
-def _choice_clean(value: str, choices: type[SourceTeam | Kind | Importance], field: str) -> str:
+def _choice_clean(
+    value: str, choices: type[SourceTeam | Kind | Importance | TicketSource], field: str
+) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
         raise DomainError(f"“{value}” is not one of: {allowed}.", field=field)
@@ -170,9 +174,14 @@ def ticket_create(
     revenue_at_stake: Decimal | str | None = None,
     product_area: ProductArea | None = None,
     tags: list[str] | tuple[str, ...] = (),
+    source: str = TicketSource.WEB,
+    source_reference: str = "",
+    source_sender: str = "",
+    source_sent_at: datetime.datetime | None = None,
 ) -> Ticket:
     """File a ticket for a customer; it waits in the inbox. (Filing straight onto an initiative
-    is triage's `initiative_customer_add`.)"""
+    is triage's `initiative_customer_add`.) `source` says which way it came in; the
+    `source_*` fields point at the original (an email's Message-ID, sender and date)."""
     ensure_may_file_ticket(submitted_by)
     fields = {
         "title": line_clean(
@@ -190,6 +199,18 @@ def ticket_create(
         "importance": _choice_clean(importance, Importance, "importance"),
         "revenue_at_stake": revenue_clean(revenue_at_stake),
         "tags": tags_clean(tags),
+        "source": _choice_clean(source, TicketSource, "source"),
+        "source_reference": line_clean(
+            source_reference,
+            field="source_reference",
+            label="The source reference",
+            limit=500,
+            required=False,
+        ),
+        "source_sender": line_clean(
+            source_sender, field="source_sender", label="The sender", limit=320, required=False
+        ),
+        "source_sent_at": source_sent_at,
     }
     email = email_clean(email)
     customer = customer_get_or_create(company=company)

@@ -177,6 +177,7 @@ def ticket_index(request: HtmxHttpRequest) -> HttpResponse:
         filters = TicketFilters(
             status=data["status"],
             source_team=data["source_team"],
+            source=data["source"],
             kind=data["kind"],
             importance=data["importance"],
             product_area=data["product_area"].slug if data["product_area"] else "",

@@ -236,6 +236,25 @@ def test_tickets_per_week_follows_the_filters() -> None:
     assert sum(row["total"] for row in both) == 1
 
 
+def test_the_figures_follow_the_source_filter() -> None:
+    initiative = InitiativeFactory.create(priority_score=10)
+    filed(ago(days=1), team=SALES)
+    filed(ago(days=1), team=SALES, source="email", source_reference="<a@b>")
+    asked_on(initiative, ago(days=2), team=SUPPORT, source="slack")
+
+    emailed = tickets_per_week(filters=InsightFilters(source="email"))
+    assert sum(row["total"] for row in emailed) == 1
+    assert sum(row["total"] for row in tickets_per_week(filters=InsightFilters())) == 3
+    assert inbox_health(filters=InsightFilters(source="email")).waiting == 1
+
+    def shown(filters: InsightFilters) -> list[Initiative]:
+        return [row.initiative for row in top_initiatives_trend(filters=filters)]
+
+    assert shown(InsightFilters(source="slack")) == [initiative]
+    assert shown(InsightFilters(source="email")) == []
+    assert shown(InsightFilters(source="slack", source_team=SALES)) == []
+
+
 def test_tickets_per_week_covers_the_weeks_of_the_chosen_months() -> None:
     for months in (1, 3, 6, 12):
         filters = InsightFilters(months=months)

@@ -73,6 +73,10 @@ def test_filing_answers_the_ticket_in_the_contract_shape(submitter) -> None:
         "created_at",
         "initiative",
         "initiative_status",
+        "source",
+        "source_reference",
+        "source_sender",
+        "source_sent_at",
     }
     assert ticket["title"] == "Export invoices"
     assert ticket["source_team"] == "sales"
@@ -91,8 +95,12 @@ def test_filing_answers_the_ticket_in_the_contract_shape(submitter) -> None:
     assert ticket["created_at"]
     assert ticket["initiative"] is None
     assert ticket["initiative_status"] is None
+    assert ticket["source"] == "api"
+    assert ticket["source_reference"] == ""
+    assert ticket["source_sent_at"] is None
 
     stored = Ticket.objects.get(pk=ticket["id"])
+    assert stored.source == "api"
     assert stored.submitted_by == submitter
     assert stored.customer.name == "Acme Inc"
     assert stored.contact.email == "ops@acme.example"
@@ -342,6 +350,28 @@ def test_the_list_filters_by_status_team_and_initiative(submitter) -> None:
     assert row["initiative_status"] == "proposed"
 
 
+def test_the_list_filters_by_source(submitter) -> None:
+    web = TicketFactory.create()
+    emailed = TicketFactory.create(
+        source="email", source_reference="<CAF=x1@mail.gmail.com>", source_sender="jo@acme.example"
+    )
+    client = api_as(submitter)
+    assert _ids(client.get(TICKETS, {"source": "email"})) == {emailed.pk}
+    assert _ids(client.get(TICKETS, {"source": "web"})) == {web.pk}
+    assert _ids(client.get(TICKETS, {"source": "slack"})) == set()
+    row = client.get(f"{TICKETS}{emailed.pk}/").json()
+    assert row["source"] == "email"
+    assert row["source_reference"] == "<CAF=x1@mail.gmail.com>"
+    assert row["source_sender"] == "jo@acme.example"
+
+
+def test_filing_onto_an_initiative_over_the_api_is_marked_api(submitter) -> None:
+    initiative = Initiative.objects.create(title="Invoice export", description="")
+    response = api_as(submitter).post(TICKETS, _body(initiative=initiative.pk), format="json")
+    assert response.status_code == 201, response.json()
+    assert Ticket.objects.get(pk=response.json()["id"]).source == "api"
+
+
 def test_the_list_searches_titles_and_descriptions(submitter) -> None:
     wanted = TicketFactory.create(
         title="Billing", description="They export invoices as CSV every month."
@@ -358,6 +388,7 @@ def test_the_list_searches_titles_and_descriptions(submitter) -> None:
     [
         ({"status": "open"}, "status"),
         ({"source_team": "marketing"}, "source_team"),
+        ({"source": "fax"}, "source"),
         ({"initiative": "abc"}, "initiative"),
         ({"initiative": "1.5"}, "initiative"),
     ],

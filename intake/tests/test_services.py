@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.errors import DomainError
 from intake.models import CommentKind, Contact, Customer, Ticket, TicketStatus
@@ -26,6 +29,36 @@ def test_filing_creates_customer_contact_and_ticket(submitter) -> None:
     assert ticket.revenue_at_stake == Decimal("25000.00")
     assert ticket.tags == ["billing"]
     assert ticket.importance_rank == 3 or Ticket.objects.get(pk=ticket.pk).importance_rank == 3
+
+
+def test_a_ticket_records_which_way_it_came_in(submitter) -> None:
+    assert ticket_create(submitted_by=submitter, **FILED).source == "web"
+    sent = timezone.now() - datetime.timedelta(hours=3)
+    emailed = ticket_create(
+        submitted_by=submitter,
+        **FILED,
+        source="email",
+        source_reference="<CAF=x1@mail.gmail.com>",
+        source_sender="Jane Doe <jane.doe@acme.example>",
+        source_sent_at=sent,
+    )
+    emailed.refresh_from_db()
+    assert (emailed.source, emailed.source_reference) == ("email", "<CAF=x1@mail.gmail.com>")
+    assert emailed.source_sent_at == sent
+    with pytest.raises(DomainError) as refused:
+        ticket_create(submitted_by=submitter, **FILED, source="fax")
+    assert refused.value.field == "source"
+
+
+def test_one_ticket_per_email_message_id(submitter) -> None:
+    """The database itself refuses a second ticket from the same email (two deliveries racing
+    cannot both file); the same reference from another source is no conflict."""
+    emailed = {**FILED, "source": "email", "source_reference": "<same@mail.example>"}
+    ticket_create(submitted_by=submitter, **emailed)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ticket_create(submitted_by=submitter, **emailed)
+    ticket_create(submitted_by=submitter, **{**emailed, "source": "slack"})
+    assert Ticket.objects.count() == 2
 
 
 def test_one_company_whatever_the_spelling(submitter) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from intake.models import Ticket, TicketStatus
 from intake.tests.factories import TicketFactory
@@ -36,6 +39,32 @@ def test_filing_through_the_form(client, submitter) -> None:
     assert response["Location"] == f"/intake/tickets/{ticket.pk}/"
     assert ticket.tags == ["billing", "export"]
     assert ticket.submitted_by == submitter
+    assert ticket.source == "web"
+    assert ticket.source_reference == ""
+
+
+def test_the_list_filters_by_source_and_the_page_says_where_a_ticket_came_from(
+    client, submitter
+) -> None:
+    sent = timezone.now() - datetime.timedelta(days=2)
+    emailed = TicketFactory.create(
+        title="Bulk export",
+        source="email",
+        source_reference="<CAF=x1@mail.gmail.com>",
+        source_sender="Jo Park <jo@acme.example>",
+        source_sent_at=sent,
+    )
+    TicketFactory.create(title="Dark mode")
+    client.force_login(submitter)
+    html = client.get("/intake/tickets/", {"source": "email"}).content.decode()
+    assert "Bulk export" in html
+    assert "Dark mode" not in html
+    assert "by Email" in html
+    page = client.get(f"/intake/tickets/{emailed.pk}/").content.decode()
+    assert "Forwarded by email on" in page
+    assert "from Jo Park &lt;jo@acme.example&gt;" in page  # escaped, as all stored text
+    assert "Message-ID &lt;CAF=x1@mail.gmail.com&gt;" in page
+    assert f"(sent {sent.astimezone(timezone.get_current_timezone()):%b} " in page
 
 
 @pytest.mark.parametrize(
