@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +16,8 @@ from playwright.sync_api import expect
 from accounts.models import User
 from core.choices import ANY, CHOOSE, NONE
 from core.dates import month_next
-from intake.models import Importance, Ticket, TicketStatus
+from intake.models import Contact, Importance, Ticket, TicketStatus
+from intake.selectors import unsubscribe_url
 from intake.services import ticket_create
 from notifications.models import DeliveryStatus
 from sessions.models import SessionStatus
@@ -138,7 +140,8 @@ def _sweep(page: Any, role: str, pages: list[tuple[str, str]]) -> list[str]:
     column's name for the phone's stacked rows, a select's empty choice in other words than
     Any / None / Choose…, or a relative time said as "0 minutes"."""
     problems = []
-    log_in(page, role, "pw")
+    if role:
+        log_in(page, role, "pw")
     for name, path in pages:
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
@@ -178,11 +181,13 @@ def test_every_page_fits_a_phone_and_a_laptop(page, demo) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_login_page_fits_a_phone(page, db) -> None:
-    page.set_viewport_size(PHONE)
-    page.goto("/login/")
-    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
-    screenshots(page, "style-login")
+def test_pages_for_people_not_logged_in_fit_too(page, demo) -> None:
+    """The log-in page and a customer's unsubscribe page (from the link in their email)."""
+    contact = Contact.objects.order_by("pk").first()
+    assert contact is not None
+    unsubscribe = urlparse(unsubscribe_url(contact)).path
+    problems = _sweep(page, "", [("login", "/login/"), ("unsubscribe", unsubscribe)])
+    assert not problems, "\n".join(problems)
 
 
 def test_the_menu_folds_on_a_phone_and_opens_by_keyboard(page, submitter) -> None:
