@@ -325,7 +325,6 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
     from django.utils import timezone
 
     from accounts.models import Role
-    from core.embeddings import item_embeddings
     from triage.scoring import initiatives_rescore_all
     from triage.services import scores_snapshot
 
@@ -412,7 +411,7 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                 )
                 initiative_area.append(area)
                 topics.append(topic)
-            vectors = item_embeddings([(str(row[1]), str(row[2])) for row in initiative_rows])
+            vectors = embeddings([(str(row[1]), str(row[2])) for row in initiative_rows])
             initiative_rows = [
                 (*row, vector) for row, vector in zip(initiative_rows, vectors, strict=True)
             ]
@@ -448,7 +447,6 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                         now=now,
                         today=today,
                         contacts_of=contacts_of,
-                        customer_names=[""] + [row[1] for row in customer_rows],
                         submitters=submitters,
                         area_ids=area_ids,
                         initiative_area=initiative_area,
@@ -468,11 +466,23 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
 
 def _embedded(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
     """Each ticket row with its vector (title and description are its 2nd and 3rd values)."""
+    while batch := list(itertools.islice(rows, EMBED_BATCH)):
+        vectors = embeddings([(str(row[1]), str(row[2])) for row in batch])
+        yield from ((*row, vector) for row, vector in zip(batch, vectors, strict=True))
+
+
+_EMBEDDED: dict[tuple[str, str], bytes] = {}
+
+
+def embeddings(items: list[tuple[str, str]]) -> list[bytes]:
+    """The stored vectors of (title, description) pairs, each distinct text embedded once: the
+    fill's texts repeat (an ask, a topic, a pain: about 15,000 distinct tickets), and the model
+    embeds about 150 texts a second on one core, so a million would take two hours."""
     from core.embeddings import item_embeddings
 
-    while batch := list(itertools.islice(rows, EMBED_BATCH)):
-        vectors = item_embeddings([(str(row[1]), str(row[2])) for row in batch])
-        yield from ((*row, vector) for row, vector in zip(batch, vectors, strict=True))
+    new = list(dict.fromkeys(item for item in items if item not in _EMBEDDED))
+    _EMBEDDED.update(zip(new, item_embeddings(new), strict=True))
+    return [_EMBEDDED[item] for item in items]
 
 
 def _ticket_rows(
@@ -482,7 +492,6 @@ def _ticket_rows(
     now: datetime.datetime,
     today: datetime.date,
     contacts_of: list[list[int]],
-    customer_names: list[str],
     submitters: list[tuple[int, str]],
     area_ids: list[int],
     initiative_area: list[int | None],
@@ -523,7 +532,8 @@ def _ticket_rows(
         yield (
             pk,
             f"{rng.choice(ASKS)} {topic[0].lower()}{topic[1:]}",
-            f"{customer_names[customer]} {rng.choice(PAINS)}. They asked for {topic.lower()}.",
+            # Not the customer's name: the texts repeat, so each is embedded once (`embeddings`).
+            f"The customer {rng.choice(PAINS)}. They asked for {topic.lower()}.",
             customer,
             rng.choice(contacts_of[customer]),
             submitter,

@@ -12,8 +12,9 @@ import numpy as np
 
 
 def prefix(vectors: np.ndarray, dimensions: int) -> np.ndarray:
-    """The first `dimensions` of each row, unit length again. wordllama is trained so that a
-    prefix of its vector is a smaller embedding of the same text (Matryoshka)."""
+    """The first `dimensions` of each row, unit length again. Stored vectors are randomly
+    rotated (core.embeddings), so a prefix is a random projection of the whole vector: its
+    cosines approximate the whole one's, closer the more dimensions are kept."""
     cut = np.array(vectors[..., :dimensions], dtype=np.float32)
     norms = np.linalg.norm(cut, axis=-1, keepdims=True)
     np.divide(cut, norms, out=cut, where=norms > 0)

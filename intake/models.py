@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Cast
 
+from core.embeddings import VECTOR_BYTES
+
 _M = TypeVar("_M", bound=models.Model)
 
 
@@ -156,7 +158,7 @@ class Contact(models.Model):
 
 
 class WithoutEmbedding(models.Manager[_M]):
-    """Rows without their `embedding` (1 KB each) unless asked for: only similar-feedback
+    """Rows without their `embedding` (1.5 KB each) unless asked for: only similar-feedback
     search reads it, and every list would otherwise carry it."""
 
     def get_queryset(self) -> models.QuerySet[_M]:
@@ -164,10 +166,21 @@ class WithoutEmbedding(models.Manager[_M]):
 
 
 def embedding_field() -> models.BinaryField[bytes | None, bytes | memoryview | None]:
-    """A ticket's or initiative's sentence vector: 256 float32 (core.embeddings), written with
+    """A ticket's or initiative's sentence vector: 384 float32 (core.embeddings), written with
     its title and description in the same transaction; null until `embed_backfill` for rows
     written another way."""
     return models.BinaryField(null=True, blank=True, editable=False)
+
+
+def embedding_size() -> models.Func:
+    """A row's stored vector's length in bytes (annotate it as `embedding_size`)."""
+    return models.Func("embedding", function="octet_length", output_field=models.IntegerField())
+
+
+def without_current_vector() -> Q:
+    """Rows (annotated with `embedding_size`) without a vector of this model: none yet, or
+    another model's, which has another length (core.embeddings.is_current)."""
+    return Q(embedding__isnull=True) | ~Q(embedding_size=VECTOR_BYTES)
 
 
 class Ticket(models.Model):

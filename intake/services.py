@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from core.embeddings import item_embedding, item_embeddings
+from core.embeddings import VECTOR_BYTES, item_embedding, item_embeddings
 from core.errors import DomainError
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
@@ -28,6 +28,8 @@ from intake.models import (
     Ticket,
     TicketSource,
     TicketStatus,
+    embedding_size,
+    without_current_vector,
 )
 from intake.policies import (
     ensure_may_answer,
@@ -328,12 +330,14 @@ def embeddings_fill(
     *, model: type[models.Model], after: int = 0, batch: int = 500
 ) -> tuple[int, int] | None:
     """Store the vector of up to `batch` rows of `model` (tickets, initiatives: anything with
-    a title, a description and an embedding) that have none, from id `after` on. Their
-    `updated_at` moves too, so similar-feedback search picks them up. Returns the last id
-    looked at and how many rows were written, or None when no row was left; safe to run
-    again (rows with a vector are skipped)."""
+    a title, a description and an embedding) that have none of this model, from id `after`
+    on. Their `updated_at` moves too, so similar-feedback search picks them up. Returns the
+    last id looked at and how many rows were written, or None when no row was left; safe to
+    run again (rows with a current vector are skipped)."""
     rows = list(
-        model._default_manager.filter(pk__gt=after, embedding__isnull=True)
+        model._default_manager.filter(pk__gt=after)
+        .annotate(embedding_size=embedding_size())
+        .filter(without_current_vector())
         .order_by("pk")
         .values_list("pk", "title", "description")[:batch]
     )
@@ -346,8 +350,8 @@ def embeddings_fill(
         cursor.execute(
             f"UPDATE {table} AS t SET embedding = v.embedding, updated_at = %s "  # noqa: S608
             "FROM unnest(%s::bigint[], %s::bytea[]) AS v(id, embedding) "
-            "WHERE t.id = v.id AND t.embedding IS NULL",
-            [timezone.now(), [pk for pk, _, _ in rows], vectors],
+            "WHERE t.id = v.id AND (t.embedding IS NULL OR octet_length(t.embedding) <> %s)",
+            [timezone.now(), [pk for pk, _, _ in rows], vectors, VECTOR_BYTES],
         )
         written = cursor.rowcount
     return int(rows[-1][0]), written

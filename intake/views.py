@@ -44,10 +44,9 @@ from intake.selectors import (
 )
 from intake.services import comment_add, contact_unsubscribe, ticket_create, ticket_update
 from notifications.selectors import customer_email_for
-from triage.matches import same_ask_matches
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import may_match
-from triage.selectors import initiative_get
+from triage.selectors import initiative_get, similar_feedback
 from triage.services import initiative_customer_add, initiative_ticket_add, tickets_same_ask
 
 PAGE_SIZE = 25
@@ -138,7 +137,7 @@ def _typed(title: object, description: object) -> str:
 
 def _ticket_form_context(form: TicketForm) -> dict[str, Any]:
     text = _typed(form["title"].value(), form["description"].value())
-    return {"form": form, "similar": same_ask_matches(text=text), "nav": "new"}
+    return {"form": form, "similar": similar_feedback(text=text), "nav": "new"}
 
 
 @require(ensure_may_file_ticket)
@@ -149,7 +148,7 @@ def similar(request: HtmxHttpRequest) -> HttpResponse:
     text = ""
     if typed.is_valid():
         text = _typed(typed.cleaned_data["title"], typed.cleaned_data["description"])
-    return render(request, "intake/partials/similar.html", {"similar": same_ask_matches(text=text)})
+    return render(request, "intake/partials/similar.html", {"similar": similar_feedback(text=text)})
 
 
 @require(ensure_may_file_ticket)
@@ -221,7 +220,7 @@ def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None)
     form.fields["kind"].choices = kinds  # type: ignore[attr-defined]
     matches = None
     if ticket.is_untriaged:
-        matches = same_ask_matches(
+        matches = similar_feedback(
             text=_typed(ticket.title, ticket.description), limit=4, exclude_ticket=ticket.pk
         )
     return {

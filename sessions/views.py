@@ -78,8 +78,7 @@ from sessions.services import (
     vote_remove,
     workshop_schedule,
 )
-from triage.matches import same_ask_matches
-from triage.selectors import initiative_get, initiative_menu
+from triage.selectors import initiative_get, initiative_menu, similar_feedback
 
 
 def _user(request: HtmxHttpRequest) -> User:
@@ -368,7 +367,7 @@ def item_matches(request: HtmxHttpRequest, session_id: int, item_id: int) -> Htt
     matches = None
     if item.ticket is not None and item.ticket.is_untriaged:
         ticket = item.ticket
-        matches = same_ask_matches(
+        matches = similar_feedback(
             text=f"{ticket.title} {ticket.description}"[:2000], limit=4, exclude_ticket=ticket.pk
         )
     context = {

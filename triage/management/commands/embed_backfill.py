@@ -6,16 +6,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import models
 
-from intake.models import Ticket
+from intake.models import Ticket, embedding_size, without_current_vector
 from intake.services import embeddings_fill
 from triage.models import Initiative
 
 
 class Command(BaseCommand):
     help = (
-        "Store the sentence vector of every ticket and initiative that has none (rows filed "
-        "before similar-feedback search had vectors, or loaded in bulk). Batched, resumable, "
-        "safe to run again."
+        "Store the sentence vector of every ticket and initiative that has none of the current "
+        "model (rows filed before similar-feedback search had vectors, loaded in bulk, or "
+        "embedded by an older model). Batched, resumable, safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         batch = max(1, options["batch_size"])
         model: type[models.Model]
         for label, model in (("initiatives", Initiative), ("tickets", Ticket)):
-            missing = model._default_manager.filter(embedding__isnull=True).count()
+            missing = self._missing(model)
             total = model._default_manager.count()
             self.stdout.write(f"{label}: {missing:,} of {total:,} without a vector")
             done, after, batches, start = 0, 0, 0, time.monotonic()
@@ -35,7 +35,12 @@ class Command(BaseCommand):
                 batches += 1
                 if batches % 20 == 0:
                     self.stdout.write(f"  {done:,} of {missing:,}")
-            left = model._default_manager.filter(embedding__isnull=True).count()
+            left = self._missing(model)
             self.stdout.write(
                 f"{label}: {done:,} embedded in {time.monotonic() - start:.1f}s; {left:,} left"
             )
+
+    @staticmethod
+    def _missing(model: type[models.Model]) -> int:
+        rows = model._default_manager.annotate(embedding_size=embedding_size())
+        return rows.filter(without_current_vector()).count()
