@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.api import TokenView
 from feedbackloop import views
 from intake import views as intake_views
+from notifications import views as notification_views
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
 handler500 = "feedbackloop.views.server_error"
@@ -31,5 +32,10 @@ urlpatterns = [
     path("triage/", include("triage.urls")),
     path("sessions/", include("sessions.urls")),
     path("insights/", include("insights.urls")),
+    path("email/", include("email_intake.urls")),
+    # The email providers' inbound webhooks, as django-anymail documents them.
+    path("anymail/", include("anymail.urls")),
+    path("channels/", notification_views.channel_list, name="channels"),
+    path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
 ]
