@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -49,16 +50,15 @@ def email_test_send(admin: User) -> str:
     if not admin.email:
         return "Add an email address to your profile first: the test goes to you."
     now = timezone.now()
+    context = {"admin": admin, "feedback_address": feedback_address()}
     notification_record(
         kind=NotificationKind.CHANNEL_TEST,
         idempotency_key=f"channel-test:email:{admin.pk}:{now.timestamp()}",
         recipient_email=admin.email,
         recipient_user=admin,
         subject="FeedbackLoop: a test of outgoing email",
-        body_text=(
-            "This is a test from FeedbackLoop's Channels page: replies to forwarded emails "
-            f"reach reps the same way. Reps forward customers' emails to {feedback_address()}.\n"
-        ),
+        body_text=render_to_string("email_intake/email/channel_test.txt", context),
+        body_html=render_to_string("email_intake/email/channel_test.html", context),
     )
     return f"A test email to {admin.email} is on its way; this page shows how it went."
 

@@ -557,7 +557,7 @@ def _reply_not_staff(inbound: InboundEmail, read: ReadEmail) -> None:
         to=read.sender.email,
         subject=_re(read.subject),
         template="not_staff",
-        context={},
+        context={"subject": read.subject},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import secrets
 from pathlib import Path
@@ -279,8 +280,15 @@ if ANYMAIL_WEBHOOK_SECRET and ":" not in ANYMAIL_WEBHOOK_SECRET:
     )
 # Without a secret the webhooks take nothing: anymail would accept anyone, so it is given one
 # nobody knows (each process its own) and refuses every call with 400.
-ANYMAIL = {
+ANYMAIL: dict[str, str] = {
     "WEBHOOK_SECRET": ANYMAIL_WEBHOOK_SECRET or f"closed:{secrets.token_urlsafe(32)}",
+    # A provider that signs its calls needs its key too, as ANYMAIL_<PROVIDER>_<SETTING>
+    # (ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ...); its webhook is served once it is set.
+    **{
+        name.removeprefix("ANYMAIL_"): value
+        for name, value in os.environ.items()
+        if name.startswith("ANYMAIL_") and name != "ANYMAIL_WEBHOOK_SECRET"
+    },
 }
 INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
 if INBOUND_IMAP_URL:
@@ -289,7 +297,14 @@ if INBOUND_IMAP_URL:
         raise ConfigError(
             "INBOUND_IMAP_URL is not an IMAP URL; set it like imaps://user:password@host/INBOX"
         )
-INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=10 * 1024 * 1024)
+try:
+    INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=10 * 1024 * 1024)
+except ValueError:
+    INBOUND_MAX_BYTES = 0
+if INBOUND_MAX_BYTES < 1024:
+    raise ConfigError(
+        "INBOUND_MAX_BYTES must be a number of bytes of at least 1024 (default 10485760, 10 MB)"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

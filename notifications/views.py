@@ -128,7 +128,16 @@ def email_settings(request: HttpRequest) -> HttpResponse:
 @require_GET
 def channel_list(request: HttpRequest) -> HttpResponse:
     """Each way feedback comes in (email, Slack): set up or not, its last message and error."""
-    rows = [(channel, channel.state()) for channel in channels.channels()]
+    # The template reads plain values: it would call the channel's functions itself.
+    rows = [
+        {
+            "key": channel.key,
+            "name": channel.name,
+            "state": channel.state(),
+            "test_label": channel.test_label if channel.send_test else "",
+        }
+        for channel in channels.channels()
+    ]
     return render(request, "notifications/channels.html", {"rows": rows, "nav": "channels"})
 
 

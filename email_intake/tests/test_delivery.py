@@ -193,3 +193,30 @@ def test_raw_messages_are_forgotten_after_90_days_but_still_recognised(client, s
     assert webhook_post(client, raw).status_code == 200  # a late redelivery
     assert Ticket.objects.count() == 2
     assert old.outcome == Outcome.FILED
+
+
+def _with_attachment_of(megabytes: float) -> bytes:
+    """The oversize fixture with its attachment grown (base64 lines of zeros)."""
+    line = b"A" * 76 + b"\n"
+    lines = int(megabytes * 1_048_576 / len(line))
+    return eml("oversize").replace(
+        b"\n--big-boundary--", b"\n" + line * lines + b"--big-boundary--"
+    )
+
+
+def test_the_webhook_takes_an_email_larger_than_djangos_form_limit(client, submitter) -> None:
+    raw = _with_attachment_of(3)
+    assert len(raw) > 3_000_000  # Django alone refuses bodies over 2.5 MB
+    assert webhook_post(client, raw).status_code == 200
+
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Contract with attachment"
+    assert ticket.description == "Please see the attached contract."
+
+
+def test_the_webhook_refuses_a_body_far_over_the_limit(client, submitter, settings) -> None:
+    settings.INBOUND_MAX_BYTES = 100_000
+    response = webhook_post(client, _with_attachment_of(1.5))
+
+    assert response.status_code == 413
+    assert not InboundEmail.objects.exists()
