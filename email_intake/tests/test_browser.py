@@ -97,3 +97,41 @@ def test_an_admin_sees_the_channels_and_sends_a_test(
         f"Test email to {admin_user.email} sent"
     )
     screenshots(page, "channels")
+
+
+def test_the_rep_follows_the_replys_links_names_the_company_and_adds_the_customer(
+    page, mailbox: Dovecot, submitter
+) -> None:
+    from triage.tests.factories import InitiativeFactory
+
+    shortcut = InitiativeFactory.create(
+        title="Keyboard shortcut to file feedback",
+        description="File feedback from the inbox with a keyboard shortcut",
+    )
+    mailbox.append(eml("freemail_forward"))
+    poll_mailbox.delay()
+    ticket = Ticket.objects.get()
+    reply = Notification.objects.get(kind=NotificationKind.EMAIL_FILED).body_text
+    links = re.findall(r"http://[^\s]+", reply)
+    company_link = next(link for link in links if link.endswith("/company/"))
+    onto_link = next(link for link in links if "/onto/" in link)
+    assert onto_link.endswith(f"/email/tickets/{ticket.pk}/onto/{shortcut.pk}/")
+
+    log_in(page, "sales")
+    page.goto(company_link.split("8000", 1)[-1])
+    expect(
+        page.get_by_role("heading", name="Which company is dana.kim@gmail.com with?")
+    ).to_be_visible()
+    screenshots(page, "email-name-company")
+    page.get_by_label("Company").fill("Kim Consulting")
+    page.get_by_role("button", name="Save the company").click()
+    expect(page.get_by_text("dana.kim@gmail.com is now at Kim Consulting.")).to_be_visible()
+    expect(page.locator("aside")).to_contain_text("Kim Consulting")
+
+    page.goto(onto_link.split("8000", 1)[-1])
+    expect(page.get_by_role("heading", name=re.compile("Add Kim Consulting to"))).to_be_visible()
+    screenshots(page, "email-onto")
+    page.get_by_role("button", name="Same ask — add Kim Consulting").click()
+    expect(page.get_by_text("Now counts for “Keyboard shortcut to file feedback”.")).to_be_visible()
+    ticket.refresh_from_db()
+    assert (ticket.initiative, ticket.status) == (shortcut, TicketStatus.LINKED)
