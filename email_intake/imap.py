@@ -89,9 +89,9 @@ def _quoted(folder: str) -> str:
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
-def _fetch(client: imaplib.IMAP4, uid: str) -> bytes | None:
-    """The message's bytes, not marking it seen; over INBOUND_MAX_BYTES only its header (and
-    its size, padded, so email_receive knows it is too large without the download)."""
+def _fetch(client: imaplib.IMAP4, uid: str) -> tuple[bytes, int] | None:
+    """The message's bytes and size, not marking it seen; over INBOUND_MAX_BYTES only its
+    header (email_receive refuses it by its size, without the download)."""
     status, data = client.uid("FETCH", uid, "(RFC822.SIZE)")
     found = _SIZE.search(b" ".join(part for part in data if isinstance(part, bytes)))
     size = int(found.group(1)) if status == "OK" and found else 0
@@ -101,10 +101,7 @@ def _fetch(client: imaplib.IMAP4, uid: str) -> bytes | None:
         return None
     for item in data:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            raw = item[1]
-            if part == "BODY.PEEK[HEADER]":
-                raw += b"\r\n" + b" " * (size - len(raw))  # its real size, for the refusal
-            return raw
+            return item[1], max(size, len(item[1]))
     return None
 
 
@@ -149,11 +146,12 @@ def _poll(mailbox: Mailbox) -> int:
         found = data[0].split() if status == "OK" and data and data[0] else []
         uids = [uid.decode() for uid in found[:BATCH]]
         for uid in uids:
-            raw = _fetch(client, uid)
-            if raw is None:
+            fetched = _fetch(client, uid)
+            if fetched is None:
                 continue
+            raw, size = fetched
             try:
-                email_receive(raw=raw, via=Via.IMAP)
+                email_receive(raw=raw, via=Via.IMAP, size=size)
             except Exception as exc:
                 # Rolled back: the message stays unseen and is tried again on the next poll.
                 log.exception("filing message %s from the mailbox failed", uid)

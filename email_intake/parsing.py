@@ -89,6 +89,23 @@ def header_text(message: Message, name: str) -> str:
     return without_control(" ".join(str(value).split()))
 
 
+# The headers that say whether a person wrote the message (email_intake.services._automatic).
+_TELLING_HEADERS = (
+    "Auto-Submitted",
+    "Precedence",
+    "Return-Path",
+    "X-Autoreply",
+    "X-Autorespond",
+    "List-Id",
+    "Content-Type",
+    "Authentication-Results",
+)
+
+
+def header_fields(message: Message) -> dict[str, str]:
+    return {name: header_text(message, name) for name in _TELLING_HEADERS}
+
+
 def header_addresses(message: Message, name: str) -> list[Address]:
     """The addresses in a header (From, To, Cc), in order, without the malformed ones."""
     try:
@@ -446,18 +463,5 @@ def email_read(raw: bytes) -> ReadEmail:
         note=note.strip(),
         forwarded=forwarded,
         unreadable=unreadable,
-        headers={
-            name: header_text(message, name)
-            for name in (
-                "Auto-Submitted",
-                "Precedence",
-                "Return-Path",
-                "X-Autoreply",
-                "X-Autorespond",
-                "List-Id",
-                "Content-Type",
-                "Authentication-Results",
-                "Message-ID",
-            )
-        },
+        headers=header_fields(message),
     )

@@ -35,6 +35,7 @@ from email_intake.parsing import (
     ReadEmail,
     email_read,
     header_addresses,
+    header_fields,
     header_text,
     message_key,
 )
@@ -258,13 +259,15 @@ class NotFiled(Exception):
 
 
 def email_receive(
-    *, raw: bytes, via: Via, envelope_sender: str | None = None
+    *, raw: bytes, via: Via, envelope_sender: str | None = None, size: int | None = None
 ) -> tuple[InboundEmail, bool]:
     """Handle one email; answers its record and whether it was new (False: the same message
     was already handled, through either way in). `envelope_sender` is the SMTP MAIL FROM when
-    the provider says it ("" for a bounce's null sender)."""
-    if len(raw) > settings.INBOUND_MAX_BYTES:
-        return _too_large(raw, via=via, envelope_sender=envelope_sender)
+    the provider says it ("" for a bounce's null sender); `size` is the message's when only
+    its header was fetched (a mailbox does not download what is too large)."""
+    size = len(raw) if size is None else size
+    if size > settings.INBOUND_MAX_BYTES:
+        return _too_large(raw, size=size, via=via, envelope_sender=envelope_sender)
     read = email_read(raw)
     with transaction.atomic():
         inbound, created = InboundEmail.objects.get_or_create(
@@ -397,7 +400,9 @@ def _size(n: int) -> str:
     return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
 
 
-def _too_large(raw: bytes, *, via: Via, envelope_sender: str | None) -> tuple[InboundEmail, bool]:
+def _too_large(
+    raw: bytes, *, size: int, via: Via, envelope_sender: str | None
+) -> tuple[InboundEmail, bool]:
     """Over INBOUND_MAX_BYTES: only its header is read, to tell the rep (or no one)."""
     end = raw.find(b"\r\n\r\n")
     end = raw.find(b"\n\n") if end < 0 else end
@@ -405,7 +410,7 @@ def _too_large(raw: bytes, *, via: Via, envelope_sender: str | None) -> tuple[In
     message = BytesHeaderParser(policy=policy.default).parsebytes(header)
     senders = header_addresses(message, "From")
     reason = (
-        f"The email is {_size(len(raw))}, over the {_size(settings.INBOUND_MAX_BYTES)} we "
+        f"The email is {_size(size)}, over the {_size(settings.INBOUND_MAX_BYTES)} we "
         "take: forward it again without its attachments."
     )
     read = ReadEmail(
@@ -416,19 +421,7 @@ def _too_large(raw: bytes, *, via: Via, envelope_sender: str | None) -> tuple[In
         text="",
         note="",
         forwarded=None,
-        headers={
-            name: header_text(message, name)
-            for name in (
-                "Auto-Submitted",
-                "Precedence",
-                "Return-Path",
-                "X-Autoreply",
-                "X-Autorespond",
-                "List-Id",
-                "Content-Type",
-                "Authentication-Results",
-            )
-        },
+        headers=header_fields(message),
     )
     with transaction.atomic():
         inbound, created = InboundEmail.objects.get_or_create(
@@ -437,7 +430,7 @@ def _too_large(raw: bytes, *, via: Via, envelope_sender: str | None) -> tuple[In
                 "via": via,
                 "sender": str(read.sender or "")[:320],
                 "subject": read.subject[:300],
-                "size": len(raw),
+                "size": size,
                 "outcome": Outcome.DROPPED,
             },
         )
