@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
+DOVECOT ?= /usr/sbin/dovecot
+export DOVECOT
 
-.PHONY: run test lint check-chromium clean
+.PHONY: run test lint check-chromium check-dovecot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +35,24 @@ check-chromium:
 	  fi; \
 	fi
 
+# The email tests read a real IMAP server: their own Dovecot instance (email_intake/tests/dovecot.py).
+check-dovecot:
+	@if [ ! -x "$(DOVECOT)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's dovecot-imapd for the IMAP tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+	  else \
+	    echo "IMAP tests need Dovecot at $(DOVECOT): install it (apt-get install dovecot-imapd) or set DOVECOT=/path/to/dovecot"; exit 1; \
+	  fi; \
+	fi
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports --no-logo
 
-test: lint check-chromium
+test: lint check-chromium check-dovecot
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

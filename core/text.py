@@ -17,6 +17,13 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\ud
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
+def without_control(value: str) -> str:
+    """Text that came from a machine (an email), with its control characters dropped: what a
+    person types is refused for them instead (text_clean), but a mail client's stray form feed
+    is no reason to lose a customer's words."""
+    return CONTROL_CHARACTERS.sub("", value)
+
+
 def text_clean(value: str | None, *, field: str, label: str, limit: int, required: bool) -> str:
     """Multi-line text, stripped, with line breaks as \\n and within its limit; control
     characters (NUL, escapes) are refused with a DomainError naming the field."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -80,12 +82,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "axes",
+    "anymail",
     "feedbackloop",
     "accounts",
     "intake",
     "triage",
     "sessions",
     "notifications",
+    "email_intake",
     "insights",
 ]
 
@@ -243,6 +247,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Both are idempotent; running them often means a beat outage only delays them.
     "wake-snoozed-tickets": {"task": "triage.tasks.wake_snoozed_tickets", "schedule": 15 * 60},
     "snapshot-scores": {"task": "triage.tasks.snapshot_scores", "schedule": 60 * 60},
+    # Only reads the mailbox when INBOUND_IMAP_URL is set.
+    "poll-mailbox": {"task": "email_intake.tasks.poll_mailbox", "schedule": 60},
+    "purge-raw-emails": {"task": "email_intake.tasks.purge_raw", "schedule": 24 * 60 * 60},
 }
 
 # Email: EMAIL_URL (smtp://host:port); in development a file sink in .data/mail.
@@ -256,6 +263,48 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FeedbackLoop <feedback@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
+
+# Feedback by email (README, "Connect email"): reps forward customers' emails to FEEDBACK_EMAIL;
+# they arrive by a provider's inbound webhook (django-anymail, at /anymail/<provider>/inbound/,
+# basic auth ANYMAIL_WEBHOOK_SECRET "user:password") or from an IMAP mailbox polled every minute.
+FEEDBACK_EMAIL = env.str("FEEDBACK_EMAIL", default="").strip().lower()
+if FEEDBACK_EMAIL and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", FEEDBACK_EMAIL):
+    raise ConfigError(
+        f"FEEDBACK_EMAIL={FEEDBACK_EMAIL!r} is not an email address; set it like "
+        "feedback@yourco.example"
+    )
+ANYMAIL_WEBHOOK_SECRET = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+if ANYMAIL_WEBHOOK_SECRET and ":" not in ANYMAIL_WEBHOOK_SECRET:
+    raise ConfigError(
+        "ANYMAIL_WEBHOOK_SECRET must be user:password (the basic auth your provider sends)"
+    )
+# Without a secret the webhooks take nothing: anymail would accept anyone, so it is given one
+# nobody knows (each process its own) and refuses every call with 400.
+ANYMAIL: dict[str, str] = {
+    "WEBHOOK_SECRET": ANYMAIL_WEBHOOK_SECRET or f"closed:{secrets.token_urlsafe(32)}",
+    # A provider that signs its calls needs its key too, as ANYMAIL_<PROVIDER>_<SETTING>
+    # (ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ...); its webhook is served once it is set.
+    **{
+        name.removeprefix("ANYMAIL_"): value
+        for name, value in os.environ.items()
+        if name.startswith("ANYMAIL_") and name != "ANYMAIL_WEBHOOK_SECRET"
+    },
+}
+INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
+if INBOUND_IMAP_URL:
+    _imap = urlparse(INBOUND_IMAP_URL)
+    if _imap.scheme not in ("imap", "imaps") or not _imap.hostname or not _imap.username:
+        raise ConfigError(
+            "INBOUND_IMAP_URL is not an IMAP URL; set it like imaps://user:password@host/INBOX"
+        )
+try:
+    INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=10 * 1024 * 1024)
+except ValueError:
+    INBOUND_MAX_BYTES = 0
+if INBOUND_MAX_BYTES < 1024:
+    raise ConfigError(
+        "INBOUND_MAX_BYTES must be a number of bytes of at least 1024 (default 10485760, 10 MB)"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,11 +1,17 @@
+import warnings
+
+from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyInstalled
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import TokenView
+from email_intake.views import webhook_body_limit
 from feedbackloop import views
 from intake import views as intake_views
+from notifications import views as notification_views
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
 handler500 = "feedbackloop.views.server_error"
@@ -20,6 +26,27 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("sessions.api")),
 ]
 
+
+def _anymail_served(pattern: URLPattern) -> bool:
+    """An inbound webhook whose provider needs nothing beyond the basic-auth secret (Postmark,
+    SendGrid, Mailjet, SparkPost), or whose own key is set; delivery tracking is not used."""
+    if not str(pattern.name).endswith("_inbound_webhook"):
+        return False
+    try:
+        with warnings.catch_warnings():  # SendinBlue's URLs warn that they are Brevo's now
+            warnings.simplefilter("ignore")
+            pattern.callback.view_class()  # type: ignore[attr-defined]
+    except (AnymailImproperlyInstalled, AnymailConfigurationError):
+        return False
+    return True
+
+
+anymail_inbound = [
+    URLPattern(pattern.pattern, webhook_body_limit(pattern.callback), name=pattern.name)
+    for pattern in anymail_urls.urlpatterns
+    if isinstance(pattern, URLPattern) and _anymail_served(pattern)
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -31,5 +58,10 @@ urlpatterns = [
     path("triage/", include("triage.urls")),
     path("sessions/", include("sessions.urls")),
     path("insights/", include("insights.urls")),
+    path("email/", include("email_intake.urls")),
+    # The email providers' inbound webhooks, where django-anymail documents them.
+    path("anymail/", include((anymail_inbound, "anymail"))),
+    path("channels/", notification_views.channel_list, name="channels"),
+    path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
 ]

@@ -108,6 +108,27 @@ class TicketEditForm(TicketForm):
             del self.fields[name]
 
 
+class CompanyNameForm(DomainErrorMixin, forms.Form):
+    """The company of a customer known only by a personal email address."""
+
+    company = forms.CharField(
+        label="Company",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "company-options"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["company"].widget.attrs.update(
+            {
+                "hx-get": reverse("intake:companies"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#company-options",
+                "hx-swap": "outerHTML",
+            }
+        )
+
+
 class CommentForm(DomainErrorMixin, forms.Form):
     body = forms.CharField(
         label="Message",

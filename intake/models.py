@@ -126,6 +126,12 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_unnamed(self) -> bool:
+        """Known only by a contact's personal address (an emailed ticket from a gmail.com
+        sender): its submitter is asked to name the company (services.ticket_company_name)."""
+        return "@" in self.name
+
 
 def new_unsubscribe_token() -> str:
     return secrets.token_urlsafe(24)

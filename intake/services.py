@@ -271,6 +271,30 @@ def ticket_update(
 
 
 @transaction.atomic
+def ticket_company_name(*, ticket: Ticket, by: User, company: str) -> Ticket:
+    """Name the company of a customer known only by a personal address (a ticket emailed from
+    gmail.com, say): its contact and its tickets move to that company, and the stand-in goes.
+    Only while its tickets wait, so no initiative's score changes under a PM's eyes."""
+    ensure_may_edit_ticket(by, ticket)
+    stand_in = ticket.customer
+    if not stand_in.is_unnamed:
+        raise DomainError(f"This ticket's company is {stand_in.name} already.", code="conflict")
+    if stand_in.tickets.exclude(status__in=TicketStatus.untriaged()).exists():
+        raise DomainError(
+            "A product manager has triaged this customer's tickets; ask them to change it.",
+            code="conflict",
+        )
+    customer = customer_get_or_create(company=company)
+    if customer.pk == stand_in.pk:
+        raise DomainError("Enter the company's name, not an email address.", field="company")
+    stand_in.tickets.update(customer=customer, updated_at=timezone.now())
+    stand_in.contacts.update(customer=customer)
+    stand_in.delete()
+    ticket.refresh_from_db()
+    return ticket
+
+
+@transaction.atomic
 def comment_add(
     *, ticket: Ticket, author: User, body: str, kind: str = CommentKind.COMMENT
 ) -> Comment:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("tickets/", views.ticket_index, name="list"),
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="detail"),
     path("tickets/<int:ticket_id>/edit/", views.ticket_edit, name="edit"),
+    path("tickets/<int:ticket_id>/company/", views.ticket_company, name="company"),
     path("tickets/<int:ticket_id>/comments/", views.ticket_comment, name="comment"),
     path("tickets/<int:ticket_id>/same-ask/", views.ticket_same_ask, name="same-ask"),
 ]

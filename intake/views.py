@@ -19,6 +19,7 @@ from core.http import HtmxHttpRequest, domain_error_response, require
 from intake.forms import (
     CommentForm,
     CompanyLookupForm,
+    CompanyNameForm,
     OntoForm,
     SimilarLookupForm,
     TicketEditForm,
@@ -42,7 +43,13 @@ from intake.selectors import (
     ticket_list,
     tickets_of,
 )
-from intake.services import comment_add, contact_unsubscribe, ticket_create, ticket_update
+from intake.services import (
+    comment_add,
+    contact_unsubscribe,
+    ticket_company_name,
+    ticket_create,
+    ticket_update,
+)
 from notifications.selectors import customer_email_for
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import may_match
@@ -232,6 +239,7 @@ def _detail_context(user: User, ticket: Ticket, form: CommentForm | None = None)
         ),
         "comment_form": form,
         "may_edit": may_edit_ticket(user, ticket) and ticket.is_untriaged,
+        "may_name_company": may_edit_ticket(user, ticket) and ticket.customer.is_unnamed,
         "may_answer": answering,
         "nav": "mine" if user.pk == ticket.submitted_by_id else "tickets",
     }
@@ -330,6 +338,30 @@ def ticket_edit(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     return render(
         request, "intake/ticket_edit.html", {"form": form, "ticket": ticket, "nav": "mine"}
     )
+
+
+@require(ensure_may_file_ticket)
+@require_http_methods(["GET", "POST"])
+def ticket_company(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    """Name the company of a customer known only by a personal address (an emailed ticket)."""
+    user = _user(request)
+    ticket = _ticket_or_404(ticket_id)
+    ensure_may_edit_ticket(user, ticket)
+    if not ticket.customer.is_unnamed:
+        messages.info(request, f"This ticket's company is {ticket.customer.name}.")
+        return redirect("intake:detail", ticket.pk)
+    form = CompanyNameForm(request.POST or None)
+    context = {"form": form, "ticket": ticket, "nav": "mine"}
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket_company_name(ticket=ticket, by=user, company=form.cleaned_data["company"])
+        except DomainError as error:
+            return domain_error_response(
+                request, error, form=form, template="intake/ticket_company.html", context=context
+            )
+        messages.success(request, f"{ticket.contact.email} is now at {ticket.customer.name}.")
+        return redirect("intake:detail", ticket.pk)
+    return render(request, "intake/ticket_company.html", context)
 
 
 @login_not_required

@@ -16,6 +16,10 @@ class NotificationKind(models.TextChoices):
     SESSION_INVITE = "session_invite", "An invite to a session (or its change)"
     SESSION_REMINDER = "session_reminder", "A reminder the day before a session"
     SESSION_SUMMARY = "session_summary", "The summary of a session you were in"
+    EMAIL_FILED = "email_filed", "Your forwarded email was filed"
+    EMAIL_NOT_FILED = "email_not_filed", "Your forwarded email could not be filed"
+    EMAIL_NOT_STAFF = "email_not_staff", "The feedback address only takes mail from staff"
+    CHANNEL_TEST = "channel_test", "A test from the Channels page"
 
 
 class DeliveryStatus(models.TextChoices):

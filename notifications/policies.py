@@ -35,3 +35,12 @@ def may_retry_delivery(user: User | AnonymousUser) -> bool:
 def ensure_may_retry_delivery(user: User | AnonymousUser) -> None:
     if not may_retry_delivery(user):
         raise DomainError("Only product managers and admins retry deliveries.", code="forbidden")
+
+
+def may_manage_channels(user: User | AnonymousUser) -> bool:
+    """Admins see how the ways in (email, Slack) are doing and send tests through them."""
+    return can(user, Capability.ADMINISTER)
+
+
+def ensure_may_manage_channels(user: User | AnonymousUser) -> None:
+    ensure_can(user, Capability.ADMINISTER)

@@ -17,9 +17,13 @@ from accounts.models import User
 from core.choices import any_of
 from core.errors import DomainError
 from core.http import domain_error_response, require
-from notifications import registry
+from notifications import channels, registry
 from notifications.models import DeliveryStatus, Notification, NotificationKind
-from notifications.policies import ensure_may_retry_delivery, ensure_may_view_deliveries
+from notifications.policies import (
+    ensure_may_manage_channels,
+    ensure_may_retry_delivery,
+    ensure_may_view_deliveries,
+)
 from notifications.selectors import (
     deliveries,
     delivery_counts,
@@ -118,3 +122,31 @@ def email_settings(request: HttpRequest) -> HttpResponse:
         (kind.value, kind.label, kind.value not in off) for kind in registry.staff_notice_kinds()
     ]
     return render(request, "notifications/email_settings.html", {"kinds": kinds, "nav": "notices"})
+
+
+@require(ensure_may_manage_channels)
+@require_GET
+def channel_list(request: HttpRequest) -> HttpResponse:
+    """Each way feedback comes in (email, Slack): set up or not, its last message and error."""
+    # The template reads plain values: it would call the channel's functions itself.
+    rows = [
+        {
+            "key": channel.key,
+            "name": channel.name,
+            "state": channel.state(),
+            "test_label": channel.test_label if channel.send_test else "",
+        }
+        for channel in channels.channels()
+    ]
+    return render(request, "notifications/channels.html", {"rows": rows, "nav": "channels"})
+
+
+@require(ensure_may_manage_channels)
+@require_POST
+def channel_test(request: HttpRequest, key: str) -> HttpResponse:
+    """Send a test through a channel's outbound side (through the outbox, as real replies)."""
+    channel = channels.channel_get(key)
+    if channel is None or channel.send_test is None:
+        raise Http404("No such channel.")
+    messages.success(request, channel.send_test(_user(request)))
+    return redirect("channels")

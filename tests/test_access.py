@@ -90,6 +90,7 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {workshop}    a workshop run by the facilitator, the submitter invited
 #   {delivery}    a failed email                           {unsubscribe} a contact's signed token
 #   {guest}       a user nobody invited yet
+#   {inbound}     an email received at the feedback address
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
 #   rows {attempt} {log} {failure}: objects for Django admin's pages
 # Roles: anonymous, submitter, product manager, facilitator, admin.
@@ -173,6 +174,15 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /notices/deliveries/",                                       LOGIN,   403,     200,     403,     200),
     ("GET /notices/deliveries/{delivery}/retry/",                      LOGIN,   403,     405,     403,     405),
     ("POST /notices/deliveries/{delivery}/retry/",                     LOGIN,   403,     DONE,    403,     DONE),
+    # Channels (email, Slack): admins see their state and send tests
+    ("GET /channels/",                                                 LOGIN,   403,     403,     403,     200),
+    ("GET /channels/email-imap/test/",                                 LOGIN,   403,     403,     403,     405),
+    ("POST /channels/email-imap/test/",                                LOGIN,   403,     403,     403,     DONE),
+    # Emailed tickets: the reply's one-click "same ask" page (the button posts to same-ask);
+    # naming the company of a personal address (the submitter; this ticket's is named: back)
+    ("GET /email/tickets/{ticket}/onto/{initiative}/",                 LOGIN,   200,     200,     200,     200),
+    ("GET /intake/tickets/{ticket}/company/",                          LOGIN,   DONE,    403,     403,     403),
+    ("POST /intake/tickets/{ticket}/company/",                         LOGIN,   DONE,    403,     403,     403),
     # Sessions: everyone reads them; facilitators and product managers run them; invitees
     # answer, vote and comment; the session's facilitator and product managers decide
     ("GET /sessions/",                                                 LOGIN,   200,     200,     200,     200),
@@ -280,6 +290,13 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /admin/axes/accessfailurelog/{failure}/change/",             LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/axes/accessfailurelog/{failure}/delete/",             LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/axes/accessfailurelog/{failure}/history/",            LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/email_intake/",                                       ADMIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/email_intake/inboundemail/",                          LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/email_intake/inboundemail/add/",                      LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
+    ("GET /admin/email_intake/inboundemail/{inbound}/",                LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
+    ("GET /admin/email_intake/inboundemail/{inbound}/change/",         LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/email_intake/inboundemail/{inbound}/delete/",         LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/email_intake/inboundemail/{inbound}/history/",        LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/intake/comment/",                                     LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/intake/comment/add/",                                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/intake/comment/{comment}/",                           LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
@@ -329,6 +346,13 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /admin/triage/scoringweights/{weights}/delete/",             LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
     ("GET /admin/triage/scoringweights/{weights}/history/",            LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
 ]
+# The email providers' inbound webhooks (django-anymail): no log-in but a basic-auth secret,
+# so a call without it is refused (400) whoever is signed in; POST only. (Providers that sign
+# their calls with a key of their own are served only once it is set.)
+ANYMAIL_INBOUND = ["mailjet", "postmark", "sendgrid", "sparkpost"]
+for _provider in ANYMAIL_INBOUND:
+    ROUTES.append((f"GET /anymail/{_provider}/inbound/",                 405,     405,     405,     405,     405))
+    ROUTES.append((f"POST /anymail/{_provider}/inbound/",                400,     400,     400,     400,     400))
 # fmt: on
 
 # What each write sends: a form for pages, JSON for the API.
@@ -362,6 +386,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /notices/read/": {},
     "POST /notices/settings/": {"emailed": "staff_question"},
     "POST /notices/deliveries/{delivery}/retry/": {},
+    "POST /channels/email-imap/test/": {},
+    "POST /intake/tickets/{ticket}/company/": {"company": "Acme"},
+    **{f"POST /anymail/{provider}/inbound/": {} for provider in ANYMAIL_INBOUND},
     "POST /sessions/new/workshop/": NEW_WORKSHOP_FORM,
     "POST /sessions/new/review/": {"starts_at": f"{REVIEW_AT:%Y-%m-%dT%H:%M}"},
     "POST /sessions/{review}/rsvp/": {"rsvp": "yes"},
@@ -471,6 +498,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from rest_framework.authtoken.models import Token
 
+    from email_intake.models import InboundEmail
     from intake.models import ProductArea, TicketStatus
     from intake.selectors import unsubscribe_url
     from intake.tests.factories import CommentFactory, TicketFactory
@@ -542,6 +570,9 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         ).pk,
         "log": AccessLog.objects.create(**axes_row).pk,
         "failure": AccessFailureLog.objects.create(**axes_row).pk,
+        "inbound": InboundEmail.objects.create(
+            message_key="<access@staff.example>", via="webhook", size=10, outcome="dropped"
+        ).pk,
     }
     world = {f"{{{name}}}": str(pk) for name, pk in ids.items()}
     world["{unsubscribe}"] = unsubscribe_url(ticket.contact).rstrip("/").rsplit("/", 1)[-1]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime
 import html
 import itertools
+from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from tests.test_access import (
+    ANYMAIL_INBOUND,
     CALLS,
     DONE,
     LOGIN,
@@ -42,6 +45,16 @@ ESCAPED = html.escape(SCRIPT, quote=False)  # &lt;script&gt;alert(1)&lt;/script&
 def stored(label: str) -> str:
     """Text a user typed: the script tag, then which field it is (to find it again)."""
     return f"{SCRIPT} {label}"
+
+
+def _email(sender: str, subject: str, body: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "feedback@localhost"
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="staff.example")
+    message.set_content(body)
+    return bytes(message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +105,9 @@ def scripted(
 ) -> dict[str, Any]:
     """Every kind of stored text holds a script tag, made through the services as people do;
     every email those services send is delivered (Celery runs eagerly) to the empty outbox."""
+    from email_intake.channels import email_test_send
+    from email_intake.models import Via
+    from email_intake.services import email_receive
     from intake.models import CommentKind, ProductArea
     from intake.services import comment_add, ticket_create
     from sessions.models import Decision, Outcome
@@ -223,6 +239,21 @@ def scripted(
         session_close(
             session=workshop, by=facilitator, attended=[submitter.pk, facilitator.pk], early=True
         )
+
+        # Emails to the feedback address, and their replies: filed, not filed, not from staff;
+        # and the Channels page's test email.
+        forward = (
+            f"{stored('comment')}\n\n---------- Forwarded message ---------\n"
+            f"From: Jo <jo@acme.example>\nSubject: {stored('ticket title')}\n\n"
+            f"{stored('ticket description')}\n"
+        )
+        for sender, body in (
+            (submitter.email, forward),
+            (submitter.email, ""),
+            ("stranger@elsewhere.example", "Hello"),
+        ):
+            email_receive(raw=_email(sender, stored("ticket title"), body), via=Via.WEBHOOK)
+        email_test_send(facilitator)
     return {
         "waiting": waiting,
         "asked": asked,
@@ -367,6 +398,8 @@ CSRF_EXEMPT = {
     "/unsubscribe/{unsubscribe}/",
     # Trades a password for a token; it reads no cookie, so a forged request gains nothing.
     "/api/auth/token/",
+    # Email providers post inbound mail with a basic-auth secret, never a cookie.
+    *(f"/anymail/{provider}/inbound/" for provider in ANYMAIL_INBOUND),
 }
 ALLOWED = (DONE, 200, 201, LOGIN)
 

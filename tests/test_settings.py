@@ -89,6 +89,10 @@ def test_an_unreachable_redis_is_one_line() -> None:
         ("SITE_URL", "nope"),
         ("REVIEW_TIME", "25:00"),
         ("REVIEW_WEEKDAY", "9"),
+        ("FEEDBACK_EMAIL", "feedback at ourco"),
+        ("ANYMAIL_WEBHOOK_SECRET", "no-colon"),
+        ("INBOUND_IMAP_URL", "https://mail.ourco.example/INBOX"),
+        ("INBOUND_MAX_BYTES", "ten megabytes"),
     ],
 )
 def test_other_bad_settings_are_one_line(name: str, value: str) -> None:
