@@ -110,6 +110,7 @@ API_TICKET_FIELDS = {
     "customer.company": "text",
     "customer.email": "email",
     "customer.name": "text",
+    "customer.segment": "choice",
 }
 
 PARAMS: dict[str, dict[str, str]] = {
@@ -125,6 +126,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "POST /intake/new/": {
         **TICKET_FIELDS,
         "company": "text",
+        "segment": "choice",
         "contact_name": "text",
         "email": "email",
         "initiative": "int",
