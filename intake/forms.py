@@ -125,6 +125,21 @@ class CommentForm(DomainErrorMixin, forms.Form):
     kind = forms.ChoiceField(choices=CommentKind.choices, initial=CommentKind.COMMENT)
 
 
+class AnswerForm(DomainErrorMixin, forms.Form):
+    """The submitter's answer to a product manager's question, typed where it is asked
+    (the home page's "Waiting on you"); each ticket's form has its own ids."""
+
+    body = forms.CharField(
+        label="Your answer",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What they need to know…"}),
+    )
+
+    def __init__(self, *args: Any, ticket_id: int, **kwargs: Any) -> None:
+        kwargs["auto_id"] = f"answer-{ticket_id}-%s"
+        super().__init__(*args, **kwargs)
+
+
 class TicketFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
     status = forms.ChoiceField(choices=any_of(TicketStatus.choices), required=False)

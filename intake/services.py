@@ -38,7 +38,7 @@ from intake.policies import (
     ensure_may_file_ticket,
 )
 from notifications.models import NotificationKind
-from notifications.services import notifications_suppress, staff_notify
+from notifications.services import notices_mark_read, notifications_suppress, staff_notify
 
 TAGS_MAX = 10
 TAG_MAX = 40
@@ -304,7 +304,10 @@ def comment_add(
             url=url,
             idempotency_key=f"question:{comment.pk}",
         )
-    elif kind == CommentKind.ANSWER and answered:
+    if kind == CommentKind.ANSWER:
+        # The question was what the notice was about: answered, it is read.
+        notices_mark_read(user=author, url=url)
+    if kind == CommentKind.ANSWER and answered:
         asker = (
             Comment.objects.filter(ticket=ticket, kind=CommentKind.QUESTION)
             .select_related("author")

@@ -14,4 +14,5 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/edit/", views.ticket_edit, name="edit"),
     path("tickets/<int:ticket_id>/comments/", views.ticket_comment, name="comment"),
     path("tickets/<int:ticket_id>/same-ask/", views.ticket_same_ask, name="same-ask"),
+    path("tickets/<int:ticket_id>/answer/", views.ticket_answer, name="answer"),
 ]

@@ -25,9 +25,15 @@ from notifications.selectors import (
     delivery_counts,
     delivery_initiative,
     email_opt_outs,
+    notice_of,
     notices_of,
 )
-from notifications.services import email_preferences_set, notices_mark_read, notification_retry
+from notifications.services import (
+    email_preferences_set,
+    notice_mark_read,
+    notices_mark_read,
+    notification_retry,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -39,6 +45,21 @@ def _user(request: HttpRequest) -> User:
 def notice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(notices_of(user=_user(request)), 25).get_page(request.GET.get("page"))
     return render(request, "notifications/notice_list.html", {"page": page, "nav": "notices"})
+
+
+@require_GET
+def notice_open(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """Follow a notice (from the list or its email): it is read now, and the count drops."""
+    notice = notice_of(user=_user(request), notice_id=notice_id)
+    if notice is None:
+        raise Http404("No such notice.")
+    notice_mark_read(notice=notice)
+    # Only a path on this site: a notice's url is ours, but a redirect is checked all the same.
+    if notice.url.startswith("/") and url_has_allowed_host_and_scheme(
+        notice.url, allowed_hosts={request.get_host()}
+    ):
+        return redirect(notice.url)
+    return redirect("notifications:notices")
 
 
 @require_POST

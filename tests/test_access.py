@@ -89,6 +89,7 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {review}      a monthly review run by the facilitator, the submitter invited, with {item}
 #   {workshop}    a workshop run by the facilitator, the submitter invited
 #   {delivery}    a failed email                           {unsubscribe} a contact's signed token
+#   {notice}      a notice of the submitter's
 #   {guest}       a user nobody invited yet
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
 #   rows {attempt} {log} {failure}: objects for Django admin's pages
@@ -122,6 +123,8 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     # "Same ask" from a waiting ticket's page: the person who filed it, or a product manager
     ("GET /intake/tickets/{ticket}/same-ask/",                         LOGIN,   405,     405,     405,     405),
     ("POST /intake/tickets/{ticket}/same-ask/",                        LOGIN,   DONE,    DONE,    REFUSED, REFUSED),
+    ("GET /intake/tickets/{ticket}/answer/",                           LOGIN,   405,     405,     405,     405),
+    ("POST /intake/tickets/{ticket}/answer/",                          LOGIN,   DONE,    403,     403,     403),
     # Triage: product managers only
     ("GET /triage/",                                                   LOGIN,   403,     200,     403,     403),
     ("GET /triage/inbox/",                                             LOGIN,   403,     200,     403,     403),
@@ -166,6 +169,7 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /insights/nonsense.csv",                                     LOGIN,   403,     404,     404,     404),
     # Notices for everyone; deliveries for product managers and admins
     ("GET /notices/",                                                  LOGIN,   200,     200,     200,     200),
+    ("GET /notices/{notice}/",                                         LOGIN,   DONE,    404,     404,     404),
     ("GET /notices/read/",                                             LOGIN,   405,     405,     405,     405),
     ("POST /notices/read/",                                            LOGIN,   DONE,    DONE,    DONE,    DONE),
     ("GET /notices/settings/",                                         LOGIN,   200,     200,     200,     200),
@@ -340,6 +344,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /intake/tickets/{ticket}/edit/": TICKET_EDIT_FORM,
     "POST /intake/tickets/{ticket}/comments/": {"body": "Hi", "kind": "comment"},
     "POST /intake/tickets/{ticket}/same-ask/": {"same_as": "{other}"},
+    "POST /intake/tickets/{ticket}/answer/": {"body": "The Pro plan."},
     "POST /triage/inbox/{ticket}/link/": {"initiative": "{initiative}"},
     "POST /triage/inbox/{ticket}/create/": {"title": "CSV export"},
     "POST /triage/inbox/{ticket}/duplicate/": {"of": "{other}"},
@@ -474,7 +479,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from intake.models import ProductArea, TicketStatus
     from intake.selectors import unsubscribe_url
     from intake.tests.factories import CommentFactory, TicketFactory
-    from notifications.models import DeliveryStatus, Notification, NotificationKind
+    from notifications.models import DeliveryStatus, Notice, Notification, NotificationKind
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
     from triage.models import InitiativeEvent, ScoringWeights
@@ -527,6 +532,12 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         "workshop": workshop.pk,
         "item": item.pk,
         "delivery": delivery.pk,
+        "notice": Notice.objects.create(
+            user=submitter,
+            kind=NotificationKind.STAFF_QUESTION,
+            text="A question",
+            url=f"/intake/tickets/{ticket.pk}/",
+        ).pk,
         "user": submitter.pk,
         "guest": UserFactory.create(username="guest").pk,
         "group": Group.objects.create(name="Reviewers").pk,
