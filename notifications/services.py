@@ -241,7 +241,9 @@ def _send(notification: Notification) -> DeliveryStatus:
     message = EmailMultiAlternatives(
         subject=built.subject,
         body=built.body_text,
+        from_email=built.from_email or None,
         to=[notification.recipient_email],
+        reply_to=list(built.reply_to),
         headers={"Message-ID": notification.message_id, **built.headers},
     )
     if built.body_html:

@@ -89,6 +89,8 @@ def test_an_unreachable_redis_is_one_line() -> None:
         ("SITE_URL", "nope"),
         ("REVIEW_TIME", "25:00"),
         ("REVIEW_WEEKDAY", "9"),
+        ("COMPANY_NAME", "Acme\nBcc: everyone@example.com"),
+        ("COMPANY_LOGO_URL", "javascript://alert(1)"),
     ],
 )
 def test_other_bad_settings_are_one_line(name: str, value: str) -> None:
