@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "triage",
     "sessions",
     "notifications",
+    "people",
     "insights",
 ]
 

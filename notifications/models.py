@@ -16,6 +16,7 @@ class NotificationKind(models.TextChoices):
     SESSION_INVITE = "session_invite", "An invite to a session (or its change)"
     SESSION_REMINDER = "session_reminder", "A reminder the day before a session"
     SESSION_SUMMARY = "session_summary", "The summary of a session you were in"
+    ACCOUNT_INVITE = "account_invite", "An invite to join FeedbackLoop"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -24,7 +24,6 @@ from notifications.selectors import (
     deliveries,
     delivery_counts,
     delivery_initiative,
-    email_opt_outs,
     notice_of,
     notices_of,
 )
@@ -126,16 +125,12 @@ def delivery_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def email_settings(request: HttpRequest) -> HttpResponse:
-    """Each person chooses which notices also come by email; the in-app list always has them."""
-    user = _user(request)
+    """Each person chooses which notices also come by email; the in-app list always has them.
+    The form sits on the account page, with the rest of what is theirs; this saves it."""
+    account = reverse("people:account") + "#email-settings"
     if request.method == "POST":
         staff_kinds = registry.staff_notice_kinds()
         emailed = {kind for kind in request.POST.getlist("emailed") if kind in staff_kinds}
-        email_preferences_set(user=user, emailed=emailed)
+        email_preferences_set(user=_user(request), emailed=emailed)
         messages.success(request, "Saved your email settings.")
-        return redirect("notifications:settings")
-    off = email_opt_outs(user=user)
-    kinds = [
-        (kind.value, kind.label, kind.value not in off) for kind in registry.staff_notice_kinds()
-    ]
-    return render(request, "notifications/email_settings.html", {"kinds": kinds, "nav": "notices"})
+    return redirect(account)
