@@ -61,3 +61,8 @@ class TimeZoneForm(forms.Form):
 
 class PasswordForm(DomainErrorMixin, PasswordChangeForm):
     """Django's own: the current password, then the new one twice, checked by the validators."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One of three forms on the page: focusing it would open a phone's keyboard at once.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)

@@ -178,3 +178,18 @@ def test_staff_emails_stay_the_tools(company, pm, submitter) -> None:
     assert staff
     assert staff[0].message()["From"] == "FeedbackLoop <feedback@northwind.example>"
     assert staff[0].message()["Reply-To"] is None
+
+
+def test_the_ship_page_preview_says_who_it_comes_from_and_whom_replies_reach(
+    client, company, pm, submitter
+) -> None:
+    submitter.email = "sam@northwind.example"
+    submitter.save()
+    initiative = InitiativeFactory.create(owner=pm)
+    _ask(initiative, pm, submitter)
+    initiative_move(initiative=initiative, by=pm, status="planned")
+    initiative_move(initiative=initiative, by=pm, status="in_progress")
+    client.force_login(pm)
+    page = client.get(f"/triage/initiatives/{initiative.pk}/status/?to=shipped").content.decode()
+    assert "From Northwind &amp; Co &lt;feedback@northwind.example&gt;" in page
+    assert f"Replies reach {submitter.display_name}" in page
