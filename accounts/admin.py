@@ -1,5 +1,9 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from accounts.models import User
 
@@ -16,3 +20,10 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
         *BaseUserAdmin.add_fieldsets,
         ("FeedbackLoop", {"fields": ("email", "first_name", "last_name", "role", "team")}),
     )
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """People join through an invite (they choose their own password), not one typed here."""
+        messages.info(request, "Invite people by email: they choose their own password.")
+        return redirect("people:list")

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "sessions",
     "notifications",
     "email_intake",
+    "people",
     "insights",
 ]
 
@@ -262,6 +263,20 @@ else:
     raise ConfigError("EMAIL_URL is not set; set it like smtp://user:password@mail.example.com:587")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FeedbackLoop <feedback@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Customer emails come from the company, not the tool: its name is their From name, greeting and
+# footer (notifications/senders.py), with its logo if given (a URL, or a path under static/).
+COMPANY_NAME = env.str("COMPANY_NAME", default="").strip()
+COMPANY_LOGO_URL = env.str("COMPANY_LOGO_URL", default="").strip()
+if re.search(r"[\r\n\x00]", COMPANY_NAME) or len(COMPANY_NAME) > 100:
+    raise ConfigError("COMPANY_NAME must be one line of at most 100 characters, like Acme Inc")
+if COMPANY_LOGO_URL and (
+    re.search(r"\s", COMPANY_LOGO_URL)
+    or ("://" in COMPANY_LOGO_URL and urlparse(COMPANY_LOGO_URL).scheme not in ("http", "https"))
+):
+    raise ConfigError(
+        "COMPANY_LOGO_URL must be an https:// address or a path under static/, "
+        "like img/company-logo.png"
+    )
 EMAIL_TIMEOUT = 20
 
 # Feedback by email (README, "Connect email"): reps forward customers' emails to FEEDBACK_EMAIL;

@@ -63,5 +63,6 @@ urlpatterns = [
     path("anymail/", include((anymail_inbound, "anymail"))),
     path("channels/", notification_views.channel_list, name="channels"),
     path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
+    path("", include("people.urls")),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
 ]

@@ -10,7 +10,13 @@ from django.template import loader
 
 from accounts.models import User
 from insights.policies import may_view_insights
-from intake.selectors import ticket_counts_of, tickets_of, waiting_for_triage_count
+from intake.forms import AnswerForm
+from intake.selectors import (
+    questions_waiting_on,
+    ticket_counts_of,
+    tickets_of,
+    waiting_for_triage_count,
+)
 from triage.selectors import initiatives_top
 
 
@@ -19,6 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     context: dict[str, Any] = {"nav": "home"}
+    # First what waits on this person: product managers' questions, answered in place.
+    waiting = questions_waiting_on(user=user)
+    context["waiting"] = waiting
+    context["waiting_items"] = [(t, AnswerForm(ticket_id=t.pk)) for t in waiting.tickets]
+    context["waiting_more"] = waiting.count - len(waiting.tickets)
     context["my_tickets"] = list(tickets_of(user=user)[:5])
     context["my_counts"] = ticket_counts_of(user=user)
     # The inbox's size and the best-scored initiatives: the first figures of the insights.

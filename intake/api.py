@@ -35,7 +35,12 @@ MayComment = permission_from(ensure_may_comment)
 
 # The service names the customer's fields as the form does; the API nests them under
 # "customer", so its errors point at the same place the caller put the value.
-_CUSTOMER_FIELDS = {"company": "company", "email": "email", "contact_name": "name"}
+_CUSTOMER_FIELDS = {
+    "company": "company",
+    "email": "email",
+    "contact_name": "name",
+    "segment": "segment",
+}
 
 
 def ticket_from_url(ticket_id: int) -> Ticket:
@@ -88,6 +93,7 @@ class TicketListCreate(generics.ListCreateAPIView[Ticket]):
                 "company": data["customer"]["company"],
                 "email": data["customer"]["email"],
                 "contact_name": data["customer"]["name"],
+                "segment": data["customer"]["segment"],
                 "source_team": data["source_team"],
                 "kind": data["kind"],
                 "importance": data["importance"],

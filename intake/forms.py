@@ -13,6 +13,7 @@ from intake.models import (
     Importance,
     Kind,
     ProductArea,
+    Segment,
     SourceTeam,
     TicketSource,
     TicketStatus,
@@ -36,6 +37,11 @@ class TicketForm(DomainErrorMixin, forms.Form):
         label="Company",
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "company-options"}),
+    )
+    segment = forms.ChoiceField(
+        choices=[("", "— not sure —"), *Segment.choices],
+        required=False,
+        help_text="For a company new here; one already known keeps its own.",
     )
     contact_name = forms.CharField(label="Contact name", max_length=200, required=False)
     email = forms.EmailField(label="Contact email", max_length=254)
@@ -104,7 +110,7 @@ class TicketEditForm(TicketForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("company", "contact_name", "email"):
+        for name in ("company", "segment", "contact_name", "email"):
             del self.fields[name]
 
 
@@ -138,6 +144,21 @@ class CommentForm(DomainErrorMixin, forms.Form):
         ),
     )
     kind = forms.ChoiceField(choices=CommentKind.choices, initial=CommentKind.COMMENT)
+
+
+class AnswerForm(DomainErrorMixin, forms.Form):
+    """The submitter's answer to a product manager's question, typed where it is asked
+    (the home page's "Waiting on you"); each ticket's form has its own ids."""
+
+    body = forms.CharField(
+        label="Your answer",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What they need to know…"}),
+    )
+
+    def __init__(self, *args: Any, ticket_id: int, **kwargs: Any) -> None:
+        kwargs["auto_id"] = f"answer-{ticket_id}-%s"
+        super().__init__(*args, **kwargs)
 
 
 class TicketFilterForm(forms.Form):

@@ -289,6 +289,17 @@ class Ticket(models.Model):
     def is_untriaged(self) -> bool:
         return self.status in TicketStatus.untriaged()
 
+    @property
+    def shipped(self) -> bool:
+        """It counts for an initiative that shipped: what its submitter reads first, in place
+        of "Linked". (Intake sits below triage, so it names the initiative's status by its
+        value, as its foreign key names the model by string.)"""
+        return (
+            self.status in TicketStatus.counted()
+            and self.initiative is not None
+            and self.initiative.status == "shipped"
+        )
+
 
 class CommentKind(models.TextChoices):
     COMMENT = "comment", "Comment"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -10,11 +11,11 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from accounts.models import User
-from intake.models import Comment, Contact, Customer, Ticket, TicketStatus
+from intake.models import Comment, CommentKind, Contact, Customer, Ticket, TicketStatus
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -90,6 +91,44 @@ def tickets_of(*, user: User) -> QuerySet[Ticket]:
     return _ticket_rows().filter(submitted_by=user)
 
 
+WAITING_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class WaitingOnYou:
+    """The questions a person's tickets wait on: the first `WAITING_SHOWN`, and how many."""
+
+    tickets: Sequence[Ticket]
+    count: int
+
+
+def questions_waiting_on(*, user: User) -> WaitingOnYou:
+    """This person's tickets a product manager asked about that wait for their answer, the
+    longest-waiting first, each with `.question`, the latest question on it (three queries)."""
+    waiting = _ticket_rows().filter(submitted_by=user, status=TicketStatus.NEEDS_INFO)
+    questions = (
+        Comment.objects.filter(kind=CommentKind.QUESTION)
+        .select_related("author")
+        .order_by("-created_at", "-id")
+    )
+    tickets = list(
+        waiting.annotate(
+            asked_at=Max("comments__created_at", filter=Q(comments__kind=CommentKind.QUESTION))
+        )
+        .prefetch_related(Prefetch("comments", queryset=questions, to_attr="questions"))
+        .order_by(F("asked_at").asc(nulls_first=True), "id")[:WAITING_SHOWN]
+    )
+    for ticket in tickets:
+        ticket.question = ticket.questions[0] if ticket.questions else None  # type: ignore[attr-defined]
+    count = len(tickets) if len(tickets) < WAITING_SHOWN else questions_waiting_count(user=user)
+    return WaitingOnYou(tickets=tickets, count=count)
+
+
+def questions_waiting_count(*, user: User) -> int:
+    """How many of this person's tickets wait for their answer to a question."""
+    return Ticket.objects.filter(submitted_by=user, status=TicketStatus.NEEDS_INFO).count()
+
+
 def ticket_get(*, ticket_id: int) -> Ticket | None:
     """One ticket with its thread and its duplicates, or None."""
     comments = Comment.objects.select_related("author").order_by("created_at", "id")
@@ -120,10 +159,23 @@ def customer_search(*, prefix: str, limit: int = 8) -> list[Customer]:
     return list(Customer.objects.filter(Q(name_key__startswith=key)).order_by("name_key")[:limit])
 
 
-def ticket_counts_of(*, user: User) -> dict[TicketStatus, int]:
-    """How many of this person's tickets are in each status (one query)."""
-    rows = Ticket.objects.filter(submitted_by=user).values("status").annotate(n=Count("id"))
-    return {TicketStatus(row["status"]): row["n"] for row in rows}
+def ticket_counts_of(*, user: User) -> list[tuple[str, str, int]]:
+    """How many of this person's tickets are in each status, as (badge, label, count), the
+    ones that count for a shipped initiative as "shipped" (Ticket.shipped), in one query."""
+    shipped = Q(status__in=TicketStatus.counted(), initiative__status="shipped")
+    rows = (
+        Ticket.objects.filter(submitted_by=user)
+        .annotate(is_shipped=ExpressionWrapper(shipped, output_field=BooleanField()))
+        .values("status", "is_shipped")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[str, int] = {}
+    for row in rows:
+        key = "shipped" if row["is_shipped"] else row["status"]
+        counts[key] = counts.get(key, 0) + row["n"]
+    labels = {**dict(TicketStatus.choices), "shipped": "Shipped"}
+    return [(key, labels[key], counts[key]) for key in labels if key in counts]
 
 
 def waiting_for_triage_count() -> int:

@@ -15,6 +15,7 @@ from intake.models import (
     Importance,
     Kind,
     ProductArea,
+    Segment,
     SourceTeam,
     Ticket,
     TicketSource,
@@ -28,6 +29,13 @@ class NewTicketCustomerSerializer(serializers.Serializer[dict[str, Any]]):
     company = serializers.CharField()
     email = serializers.CharField()
     name = serializers.CharField(required=False, allow_blank=True, default="")
+    segment = serializers.ChoiceField(
+        choices=Segment.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A new company's segment (default other); a known one keeps its own.",
+    )
 
 
 class TicketCreateSerializer(serializers.Serializer[dict[str, Any]]):
@@ -66,6 +74,9 @@ class TicketCustomerSerializer(serializers.Serializer[Ticket]):
     company = serializers.CharField(source="customer.name", read_only=True)
     email = serializers.CharField(source="contact.email", read_only=True)
     name = serializers.CharField(source="contact.name", read_only=True)
+    segment = serializers.ChoiceField(
+        source="customer.segment", choices=Segment.choices, read_only=True
+    )
 
 
 class TicketSerializer(serializers.ModelSerializer[Ticket]):

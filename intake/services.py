@@ -24,6 +24,7 @@ from intake.models import (
     Importance,
     Kind,
     ProductArea,
+    Segment,
     SourceTeam,
     Ticket,
     TicketSource,
@@ -39,7 +40,7 @@ from intake.policies import (
     ensure_may_file_ticket,
 )
 from notifications.models import NotificationKind
-from notifications.services import notifications_suppress, staff_notify
+from notifications.services import notices_mark_read, notifications_suppress, staff_notify
 
 TAGS_MAX = 10
 TAG_MAX = 40
@@ -106,7 +107,7 @@ def revenue_clean(
 
 
 def _choice_clean(
-    value: str, choices: type[SourceTeam | Kind | Importance | TicketSource], field: str
+    value: str, choices: type[SourceTeam | Kind | Importance | TicketSource | Segment], field: str
 ) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
@@ -115,9 +116,12 @@ def _choice_clean(
 
 
 def customer_get_or_create(
-    *, company: str, segment: str | None = None, annual_revenue: Decimal | None = None
+    *, company: str, segment: str = "", annual_revenue: Decimal | None = None
 ) -> Customer:
-    """The customer of that name, created if new; 'ACME  inc' and 'Acme Inc' are one company."""
+    """The customer of that name, created if new; 'ACME  inc' and 'Acme Inc' are one company.
+
+    A new company takes `segment` (blank: Other). A known one keeps the segment it has, unless
+    that is still Other: then the one chosen now fills it in, as a contact's missing name is."""
     name = company_name_clean(company)
     if not name:
         raise DomainError("Enter the customer's company name.", field="company")
@@ -125,10 +129,13 @@ def customer_get_or_create(
         raise DomainError("Company names are at most 200 characters.", field="company")
     defaults: dict[str, object] = {"name": name}
     if segment:
-        defaults["segment"] = segment
+        defaults["segment"] = _choice_clean(segment, Segment, "segment")
     if annual_revenue is not None:
         defaults["annual_revenue"] = annual_revenue
-    customer, _ = Customer.objects.get_or_create(name_key=name.casefold(), defaults=defaults)
+    customer, created = Customer.objects.get_or_create(name_key=name.casefold(), defaults=defaults)
+    if not created and segment and customer.segment == Segment.OTHER and segment != Segment.OTHER:
+        customer.segment = segment
+        customer.save(update_fields=["segment"])
     return customer
 
 
@@ -170,6 +177,7 @@ def ticket_create(
     company: str,
     email: str,
     contact_name: str = "",
+    segment: str = "",
     source_team: str,
     kind: str,
     importance: str,
@@ -181,9 +189,10 @@ def ticket_create(
     source_sender: str = "",
     source_sent_at: datetime.datetime | None = None,
 ) -> Ticket:
-    """File a ticket for a customer; it waits in the inbox. (Filing straight onto an initiative
-    is triage's `initiative_customer_add`.) `source` says which way it came in; the
-    `source_*` fields point at the original (an email's Message-ID, sender and date)."""
+    """File a ticket for a customer; it waits in the inbox. A new customer takes `segment`
+    (customer_get_or_create). (Filing straight onto an initiative is triage's
+    `initiative_customer_add`.) `source` says which way it came in; the `source_*` fields
+    point at the original (an email's Message-ID, sender and date)."""
     ensure_may_file_ticket(submitted_by)
     fields = {
         "title": line_clean(
@@ -215,7 +224,7 @@ def ticket_create(
         "source_sent_at": source_sent_at,
     }
     email = email_clean(email)
-    customer = customer_get_or_create(company=company)
+    customer = customer_get_or_create(company=company, segment=segment)
     contact = contact_get_or_create(customer=customer, email=email, name=contact_name)
     ticket = Ticket.objects.create(
         submitted_by=submitted_by,
@@ -321,7 +330,10 @@ def comment_add(
             url=url,
             idempotency_key=f"question:{comment.pk}",
         )
-    elif kind == CommentKind.ANSWER and answered:
+    if kind == CommentKind.ANSWER:
+        # The question was what the notice was about: answered, it is read.
+        notices_mark_read(user=author, url=url)
+    if kind == CommentKind.ANSWER and answered:
         asker = (
             Comment.objects.filter(ticket=ticket, kind=CommentKind.QUESTION)
             .select_related("author")

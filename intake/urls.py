@@ -15,4 +15,5 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/company/", views.ticket_company, name="company"),
     path("tickets/<int:ticket_id>/comments/", views.ticket_comment, name="comment"),
     path("tickets/<int:ticket_id>/same-ask/", views.ticket_same_ask, name="same-ask"),
+    path("tickets/<int:ticket_id>/answer/", views.ticket_answer, name="answer"),
 ]

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from core.errors import DomainError
-from core.http import HtmxHttpRequest, domain_error_response, require
+from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
 from intake.forms import (
+    AnswerForm,
     CommentForm,
     CompanyLookupForm,
     CompanyNameForm,
@@ -26,8 +27,9 @@ from intake.forms import (
     TicketFilterForm,
     TicketForm,
 )
-from intake.models import CommentKind, SourceTeam, Ticket, TicketStatus
+from intake.models import Comment, CommentKind, SourceTeam, Ticket, TicketStatus
 from intake.policies import (
+    ensure_may_answer,
     ensure_may_comment,
     ensure_may_edit_ticket,
     ensure_may_file_ticket,
@@ -39,6 +41,8 @@ from intake.selectors import (
     TicketFilters,
     contact_for_unsubscribe_token,
     customer_search,
+    questions_waiting_count,
+    ticket_counts_of,
     ticket_get,
     ticket_list,
     tickets_of,
@@ -262,6 +266,7 @@ def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     # htmx swaps 4xx answers only when told to (see base.html); the page shows the errors.
     if not form.is_valid():
         return render(request, template, _detail_context(user, ticket, form), status=400)
+    was = ticket.status
     try:
         comment_add(ticket=ticket, author=user, **form.cleaned_data)
     except DomainError as error:
@@ -271,7 +276,56 @@ def ticket_comment(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
         messages.success(request, "Added to the thread.")
         return redirect("intake:detail", ticket.pk)
     ticket = _ticket_or_404(ticket_id)
-    return render(request, template, _detail_context(user, ticket))
+    # A question or an answer moves the ticket: its badge and banner change with the thread.
+    context = _detail_context(user, ticket)
+    context["state_changed"] = ticket.status != was
+    context["answered"] = was == TicketStatus.NEEDS_INFO and ticket.status == TicketStatus.NEW
+    return render(request, template, context)
+
+
+def _latest_question(ticket: Ticket) -> Comment | None:
+    """The last question in a ticket's thread (read from its prefetched comments)."""
+    questions = [c for c in ticket.comments.all() if c.kind == CommentKind.QUESTION]
+    return questions[-1] if questions else None
+
+
+@require(ensure_may_comment)
+@require_POST
+def ticket_answer(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    """From the home page's "Waiting on you": the submitter answers a product manager's question
+    where it is shown; the ticket goes back to the inbox and the item says so, in place."""
+    user = _user(request)
+    ticket = _ticket_or_404(ticket_id)
+    ensure_may_answer(user, ticket)
+    form = AnswerForm(request.POST, ticket_id=ticket.pk)
+    template = "intake/partials/waiting_item.html"
+    ticket.question = _latest_question(ticket)  # type: ignore[attr-defined]
+    context: dict[str, Any] = {"ticket": ticket, "form": form}
+    if not form.is_valid():
+        if not request.htmx:
+            messages.error(request, form_errors_text(form))
+            return redirect("home")
+        return render(request, template, context, status=400)
+    was = ticket.status
+    try:
+        comment_add(
+            ticket=ticket, author=user, body=form.cleaned_data["body"], kind=CommentKind.ANSWER
+        )
+    except DomainError as error:
+        return domain_error_response(
+            request, error, form=form, template=template, context=context, redirect_to="/"
+        )
+    back_in_inbox = was == TicketStatus.NEEDS_INFO and ticket.status == TicketStatus.NEW
+    if not request.htmx:
+        messages.success(request, f"Answered on “{ticket.title}”.")
+        return redirect("home")
+    context.update(
+        answered=True,
+        back_in_inbox=back_in_inbox,
+        waiting_count=questions_waiting_count(user=user),
+        my_counts=ticket_counts_of(user=user),
+    )
+    return render(request, template, context)
 
 
 @require(ensure_may_file_ticket)

@@ -20,6 +20,7 @@ class NotificationKind(models.TextChoices):
     EMAIL_NOT_FILED = "email_not_filed", "Your forwarded email could not be filed"
     EMAIL_NOT_STAFF = "email_not_staff", "The feedback address only takes mail from staff"
     CHANNEL_TEST = "channel_test", "A test from the Channels page"
+    ACCOUNT_INVITE = "account_invite", "An invite to join FeedbackLoop"
 
 
 class DeliveryStatus(models.TextChoices):

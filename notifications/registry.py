@@ -23,6 +23,10 @@ class Message:
     body_text: str
     body_html: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Blank: DEFAULT_FROM_EMAIL. Customer emails come from the company (notifications.senders).
+    from_email: str = ""
+    # Where a reply goes (a person), if not to the sender.
+    reply_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,11 @@ def notices_of(*, user: User) -> QuerySet[Notice]:
     return Notice.objects.filter(user=user)
 
 
+def notice_of(*, user: User, notice_id: int) -> Notice | None:
+    """One of this person's notices, or None (another's is as good as missing)."""
+    return Notice.objects.filter(user=user, pk=notice_id).first()
+
+
 def unread_notice_count(*, user: User) -> int:
     return Notice.objects.filter(user=user, read_at__isnull=True).count()
 

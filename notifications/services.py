@@ -20,6 +20,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -153,7 +154,9 @@ def staff_notify(
     notice = Notice.objects.create(user=user, kind=kind, text=text[:500], url=url)
     wants_email = user.email and not EmailPreference.objects.filter(user=user, kind=kind).exists()
     if wants_email:
-        context = {"user": user, "text": text, "details": details, "url": settings.SITE_URL + url}
+        # The email's link opens the notice, so following it marks the notice read too.
+        opened = settings.SITE_URL + reverse("notifications:open", args=[notice.pk])
+        context = {"user": user, "text": text, "details": details, "url": opened}
         notification_record(
             kind=kind,
             idempotency_key=idempotency_key,
@@ -238,7 +241,9 @@ def _send(notification: Notification) -> DeliveryStatus:
     message = EmailMultiAlternatives(
         subject=built.subject,
         body=built.body_text,
+        from_email=built.from_email or None,
         to=[notification.recipient_email],
+        reply_to=list(built.reply_to),
         headers={"Message-ID": notification.message_id, **built.headers},
     )
     if built.body_html:
@@ -261,9 +266,21 @@ def _send(notification: Notification) -> DeliveryStatus:
     return DeliveryStatus.SENT
 
 
-def notices_mark_read(*, user: User) -> int:
-    """Mark every unread notice of this person read; returns how many."""
-    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+def notices_mark_read(*, user: User, url: str | None = None) -> int:
+    """Mark every unread notice of this person read (or those that point at `url`: what they
+    were told about is done); returns how many."""
+    unread = Notice.objects.filter(user=user, read_at__isnull=True)
+    if url is not None:
+        unread = unread.filter(url=url)
+    return unread.update(read_at=timezone.now())
+
+
+def notice_mark_read(*, notice: Notice) -> Notice:
+    """The person opened this notice: it is read (the first time counts)."""
+    if notice.read_at is None:
+        notice.read_at = timezone.now()
+        Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=notice.read_at)
+    return notice
 
 
 def notifications_sweep(

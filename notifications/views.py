@@ -28,10 +28,15 @@ from notifications.selectors import (
     deliveries,
     delivery_counts,
     delivery_initiative,
-    email_opt_outs,
+    notice_of,
     notices_of,
 )
-from notifications.services import email_preferences_set, notices_mark_read, notification_retry
+from notifications.services import (
+    email_preferences_set,
+    notice_mark_read,
+    notices_mark_read,
+    notification_retry,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -43,6 +48,21 @@ def _user(request: HttpRequest) -> User:
 def notice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(notices_of(user=_user(request)), 25).get_page(request.GET.get("page"))
     return render(request, "notifications/notice_list.html", {"page": page, "nav": "notices"})
+
+
+@require_GET
+def notice_open(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """Follow a notice (from the list or its email): it is read now, and the count drops."""
+    notice = notice_of(user=_user(request), notice_id=notice_id)
+    if notice is None:
+        raise Http404("No such notice.")
+    notice_mark_read(notice=notice)
+    # Only a path on this site: a notice's url is ours, but a redirect is checked all the same.
+    if notice.url.startswith("/") and url_has_allowed_host_and_scheme(
+        notice.url, allowed_hosts={request.get_host()}
+    ):
+        return redirect(notice.url)
+    return redirect("notifications:notices")
 
 
 @require_POST
@@ -109,19 +129,15 @@ def delivery_retry(request: HttpRequest, notification_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def email_settings(request: HttpRequest) -> HttpResponse:
-    """Each person chooses which notices also come by email; the in-app list always has them."""
-    user = _user(request)
+    """Each person chooses which notices also come by email; the in-app list always has them.
+    The form sits on the account page, with the rest of what is theirs; this saves it."""
+    account = reverse("people:account") + "#email-settings"
     if request.method == "POST":
         staff_kinds = registry.staff_notice_kinds()
         emailed = {kind for kind in request.POST.getlist("emailed") if kind in staff_kinds}
-        email_preferences_set(user=user, emailed=emailed)
+        email_preferences_set(user=_user(request), emailed=emailed)
         messages.success(request, "Saved your email settings.")
-        return redirect("notifications:settings")
-    off = email_opt_outs(user=user)
-    kinds = [
-        (kind.value, kind.label, kind.value not in off) for kind in registry.staff_notice_kinds()
-    ]
-    return render(request, "notifications/email_settings.html", {"kinds": kinds, "nav": "notices"})
+    return redirect(account)
 
 
 @require(ensure_may_manage_channels)

@@ -89,6 +89,8 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {review}      a monthly review run by the facilitator, the submitter invited, with {item}
 #   {workshop}    a workshop run by the facilitator, the submitter invited
 #   {delivery}    a failed email                           {unsubscribe} a contact's signed token
+#   {notice}      a notice of the submitter's
+#   {invitation}  an open invite, {invitetoken} its link's token
 #   {guest}       a user nobody invited yet
 #   {inbound}     an email received at the feedback address
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
@@ -123,6 +125,8 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     # "Same ask" from a waiting ticket's page: the person who filed it, or a product manager
     ("GET /intake/tickets/{ticket}/same-ask/",                         LOGIN,   405,     405,     405,     405),
     ("POST /intake/tickets/{ticket}/same-ask/",                        LOGIN,   DONE,    DONE,    REFUSED, REFUSED),
+    ("GET /intake/tickets/{ticket}/answer/",                           LOGIN,   405,     405,     405,     405),
+    ("POST /intake/tickets/{ticket}/answer/",                          LOGIN,   DONE,    403,     403,     403),
     # Triage: product managers only
     ("GET /triage/",                                                   LOGIN,   403,     200,     403,     403),
     ("GET /triage/inbox/",                                             LOGIN,   403,     200,     403,     403),
@@ -167,9 +171,10 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /insights/nonsense.csv",                                     LOGIN,   403,     404,     404,     404),
     # Notices for everyone; deliveries for product managers and admins
     ("GET /notices/",                                                  LOGIN,   200,     200,     200,     200),
+    ("GET /notices/{notice}/",                                         LOGIN,   DONE,    404,     404,     404),
     ("GET /notices/read/",                                             LOGIN,   405,     405,     405,     405),
     ("POST /notices/read/",                                            LOGIN,   DONE,    DONE,    DONE,    DONE),
-    ("GET /notices/settings/",                                         LOGIN,   200,     200,     200,     200),
+    ("GET /notices/settings/",                                         LOGIN,   DONE,    DONE,    DONE,    DONE),
     ("POST /notices/settings/",                                        LOGIN,   DONE,    DONE,    DONE,    DONE),
     ("GET /notices/deliveries/",                                       LOGIN,   403,     200,     403,     200),
     ("GET /notices/deliveries/{delivery}/retry/",                      LOGIN,   403,     405,     403,     405),
@@ -216,6 +221,17 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /sessions/{review}/invite/",                                LOGIN,   403,     DONE,    DONE,    403),
     ("GET /sessions/{workshop}/outcomes/",                             LOGIN,   405,     405,     405,     405),
     ("POST /sessions/{workshop}/outcomes/",                            LOGIN,   DONE,    DONE,    DONE,    REFUSED),
+    # People: admins invite; the invite link needs no login; everyone keeps their own account
+    ("GET /people/",                                                   LOGIN,   403,     403,     403,     200),
+    ("POST /people/",                                                  LOGIN,   403,     403,     403,     DONE),
+    ("GET /people/invites/{invitation}/resend/",                       LOGIN,   403,     403,     403,     405),
+    ("POST /people/invites/{invitation}/resend/",                      LOGIN,   403,     403,     403,     DONE),
+    ("GET /people/invites/{invitation}/revoke/",                       LOGIN,   403,     403,     403,     405),
+    ("POST /people/invites/{invitation}/revoke/",                      LOGIN,   403,     403,     403,     DONE),
+    ("GET /invite/{invitetoken}/",                                     200,     200,     200,     200,     200),
+    ("POST /invite/{invitetoken}/",                                    DONE,    DONE,    DONE,    DONE,    DONE),
+    ("GET /account/",                                                  LOGIN,   200,     200,     200,     200),
+    ("POST /account/",                                                 LOGIN,   DONE,    DONE,    DONE,    DONE),
     # The API (contract v1): 401 without credentials, 403 for a role the call is not for
     ("POST /api/auth/token/",                                          200,     200,     200,     200,     200),
     ("GET /api/auth/token/",                                           405,     405,     405,     405,     405),
@@ -254,7 +270,7 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /admin/intake/",                                             ADMIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/nothing-here",                                        ADMIN,   ADMIN,   ADMIN,   ADMIN,   404),
     ("GET /admin/accounts/user/",                                      LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/accounts/user/add/",                                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/accounts/user/add/",                                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
     ("GET /admin/accounts/user/{user}/",                               LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
     ("GET /admin/accounts/user/{user}/change/",                        LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/accounts/user/{user}/delete/",                        LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
@@ -364,6 +380,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /intake/tickets/{ticket}/edit/": TICKET_EDIT_FORM,
     "POST /intake/tickets/{ticket}/comments/": {"body": "Hi", "kind": "comment"},
     "POST /intake/tickets/{ticket}/same-ask/": {"same_as": "{other}"},
+    "POST /intake/tickets/{ticket}/answer/": {"body": "The Pro plan."},
     "POST /triage/inbox/{ticket}/link/": {"initiative": "{initiative}"},
     "POST /triage/inbox/{ticket}/create/": {"title": "CSV export"},
     "POST /triage/inbox/{ticket}/duplicate/": {"of": "{other}"},
@@ -405,6 +422,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /sessions/{review}/cancel/": {},
     "POST /sessions/{review}/invite/": {"invitees": "{guest}"},
     "POST /sessions/{workshop}/outcomes/": {"kind": "insight", "body": "Setup is long."},
+    "POST /people/": {"email": "new@staff.example", "role": "submitter", "team": "sales"},
+    "POST /people/invites/{invitation}/resend/": {},
+    "POST /people/invites/{invitation}/revoke/": {},
+    "POST /invite/{invitetoken}/": {
+        "username": "newcomer",
+        "password1": "long-enough-9",
+        "password2": "long-enough-9",
+    },
+    "POST /account/": {"action": "time_zone", "time_zone": "Europe/Berlin"},
     "POST /api/auth/token/": CREDENTIALS,
     "POST /api/tickets/": NEW_TICKET,
     "POST /api/tickets/{ticket}/comments/": {"body": "Hi"},
@@ -502,7 +528,8 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from intake.models import ProductArea, TicketStatus
     from intake.selectors import unsubscribe_url
     from intake.tests.factories import CommentFactory, TicketFactory
-    from notifications.models import DeliveryStatus, Notification, NotificationKind
+    from notifications.models import DeliveryStatus, Notice, Notification, NotificationKind
+    from people.tests.factories import invitation_with_token
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
     from triage.models import InitiativeEvent, ScoringWeights
@@ -555,6 +582,12 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         "workshop": workshop.pk,
         "item": item.pk,
         "delivery": delivery.pk,
+        "notice": Notice.objects.create(
+            user=submitter,
+            kind=NotificationKind.STAFF_QUESTION,
+            text="A question",
+            url=f"/intake/tickets/{ticket.pk}/",
+        ).pk,
         "user": submitter.pk,
         "guest": UserFactory.create(username="guest").pk,
         "group": Group.objects.create(name="Reviewers").pk,
@@ -576,6 +609,9 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     }
     world = {f"{{{name}}}": str(pk) for name, pk in ids.items()}
     world["{unsubscribe}"] = unsubscribe_url(ticket.contact).rstrip("/").rsplit("/", 1)[-1]
+    invitation, token = invitation_with_token(email="invited@staff.example")
+    world["{invitation}"] = str(invitation.pk)
+    world["{invitetoken}"] = token
     return world
 
 

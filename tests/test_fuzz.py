@@ -110,6 +110,7 @@ API_TICKET_FIELDS = {
     "customer.company": "text",
     "customer.email": "email",
     "customer.name": "text",
+    "customer.segment": "choice",
 }
 
 PARAMS: dict[str, dict[str, str]] = {
@@ -125,6 +126,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "POST /intake/new/": {
         **TICKET_FIELDS,
         "company": "text",
+        "segment": "choice",
         "contact_name": "text",
         "email": "email",
         "initiative": "int",
@@ -149,6 +151,8 @@ PARAMS: dict[str, dict[str, str]] = {
     "POST /intake/tickets/{ticket}/comments/": {"body": "text", "kind": "choice"},
     "GET /intake/tickets/{ticket}/same-ask/": {},
     "POST /intake/tickets/{ticket}/same-ask/": {"same_as": "int", "initiative": "int"},
+    "GET /intake/tickets/{ticket}/answer/": {},
+    "POST /intake/tickets/{ticket}/answer/": {"body": "text"},
     "GET /triage/": BOARD_FILTERS,
     "GET /triage/inbox/": {"view": "choice", "page": "int"},
     "GET /triage/inbox/{ticket}/": {},
@@ -217,6 +221,29 @@ PARAMS: dict[str, dict[str, str]] = {
     "GET /insights/inbox.csv": INSIGHT_FILTERS,
     "GET /insights/nonsense.csv": {},
     "GET /notices/": {"page": "int"},
+    "GET /notices/{notice}/": {},
+    "GET /people/": {"page": "int"},
+    "POST /people/": {
+        "email": "email",
+        "first_name": "text",
+        "last_name": "text",
+        "role": "choice",
+        "team": "choice",
+    },
+    "GET /people/invites/{invitation}/resend/": {},
+    "POST /people/invites/{invitation}/resend/": {},
+    "GET /people/invites/{invitation}/revoke/": {},
+    "POST /people/invites/{invitation}/revoke/": {},
+    "GET /invite/{invitetoken}/": {},
+    "POST /invite/{invitetoken}/": {"username": "text", "password1": "text", "password2": "text"},
+    "GET /account/": {},
+    "POST /account/": {
+        "action": "choice",
+        "time_zone": "choice",
+        "old_password": "text",
+        "new_password1": "text",
+        "new_password2": "text",
+    },
     "GET /notices/read/": {},
     "POST /notices/read/": {},
     "GET /notices/settings/": {},
@@ -712,7 +739,7 @@ class Case:
     def _path_values(self) -> list[tuple[str, str]]:
         values = []
         for name in re.findall(r"\{(\w+)\}", self.call.path):
-            if name == "unsubscribe":
+            if name in ("unsubscribe", "invitetoken"):  # tokens, not ids
                 hostile = ["%00", _long("x", 10_000), "%ED%A0%80", "%FF"]
             else:
                 hostile = [str(2**63), _long("9", 30)]
@@ -720,7 +747,8 @@ class Case:
         return values
 
     def _with_path(self, world: dict[str, str], name: str, value: str) -> Request:
-        swapped = {**world, f"{{{name}}}": value if name == "unsubscribe" else quote(value)}
+        token = name in ("unsubscribe", "invitetoken")
+        swapped = {**world, f"{{{name}}}": value if token else quote(value)}
         return self.request(swapped, MISSING)
 
 
@@ -795,6 +823,7 @@ def rotation(call: Call, index: int) -> list[str]:
 def _tables() -> list[tuple[str, bool]]:
     from intake.models import Comment, Contact, Customer, Ticket
     from notifications.models import Notice, Notification
+    from people.models import Invitation
     from sessions.models import AgendaItem, ItemComment, Outcome, Participant, Session, Vote
     from triage.models import Initiative, InitiativeEvent
 
@@ -813,6 +842,7 @@ def _tables() -> list[tuple[str, bool]]:
         Outcome,
         Notification,
         Notice,
+        Invitation,
     ]
     return [(m._meta.db_table, any(f.name == "updated_at" for f in m._meta.fields)) for m in models]
 

@@ -105,11 +105,14 @@ def scripted(
 ) -> dict[str, Any]:
     """Every kind of stored text holds a script tag, made through the services as people do;
     every email those services send is delivered (Celery runs eagerly) to the empty outbox."""
+    from accounts.models import Role, Team
+    from accounts.tests.factories import UserFactory
     from email_intake.channels import email_test_send
     from email_intake.models import Via
     from email_intake.services import email_receive
     from intake.models import CommentKind, ProductArea
     from intake.services import comment_add, ticket_create
+    from people.services import invitation_create
     from sessions.models import Decision, Outcome
     from sessions.services import (
         decision_record,
@@ -254,6 +257,22 @@ def scripted(
         ):
             email_receive(raw=_email(sender, stored("ticket title"), body), via=Via.WEBHOOK)
         email_test_send(facilitator)
+        # An admin invites someone whose name holds the tag: the invite email.
+        admin = UserFactory.create(
+            username="admin",
+            role=Role.ADMIN,
+            is_staff=True,
+            is_superuser=True,
+            first_name=stored("admin first name"),
+        )
+        invitation_create(
+            by=admin,
+            email="newcomer@staff.example",
+            role=Role.SUBMITTER,
+            team=Team.SALES,
+            first_name=stored("invitee first name"),
+            last_name=stored("invitee last name"),
+        )
     return {
         "waiting": waiting,
         "asked": asked,

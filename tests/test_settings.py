@@ -93,6 +93,8 @@ def test_an_unreachable_redis_is_one_line() -> None:
         ("ANYMAIL_WEBHOOK_SECRET", "no-colon"),
         ("INBOUND_IMAP_URL", "https://mail.ourco.example/INBOX"),
         ("INBOUND_MAX_BYTES", "ten megabytes"),
+        ("COMPANY_NAME", "Acme\nBcc: everyone@example.com"),
+        ("COMPANY_LOGO_URL", "javascript://alert(1)"),
     ],
 )
 def test_other_bad_settings_are_one_line(name: str, value: str) -> None:

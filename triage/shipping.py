@@ -19,6 +19,7 @@ from intake.models import Contact, Ticket, TicketStatus
 from intake.selectors import contact_may_be_emailed, unsubscribe_url
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.registry import Message, Suppress, as_recorded
+from notifications.senders import company, company_from_email, person_address
 from notifications.services import notifications_record, staff_notify
 from triage.models import Initiative
 
@@ -40,6 +41,21 @@ def _asks_of(initiative: Initiative, *, contact_id: int | None = None) -> dict[i
     return asks
 
 
+def reply_to_rep(*, tickets: list[Ticket], initiative: Initiative) -> User | None:
+    """Whom the customer's reply to the shipped email reaches: the rep who filed this contact's
+    latest ask on the initiative (the freshest conversation with them), else the one before,
+    skipping anyone without an email address or an active account; if none can take it, the
+    initiative's owner; None if they cannot either (the reply goes to the From address)."""
+    for ticket in sorted(tickets, key=lambda t: (t.created_at, t.pk), reverse=True):
+        rep = ticket.submitted_by
+        if rep.email and rep.is_active:
+            return rep
+    owner = initiative.owner if initiative.owner_id else None
+    if owner is not None and owner.email and owner.is_active:
+        return owner
+    return None
+
+
 def customer_email_context(
     *, initiative: Initiative, contact: Contact, tickets: list[Ticket], release_note: str
 ) -> dict[str, object]:
@@ -51,6 +67,8 @@ def customer_email_context(
         "tickets": tickets,
         "release_note": release_note,
         "filed_by": filed_by,
+        "company": company(),
+        "rep": reply_to_rep(tickets=tickets, initiative=initiative),
         "unsubscribe_url": unsubscribe_url(contact),
     }
 
@@ -68,8 +86,9 @@ def customer_email_render(context: dict[str, object]) -> tuple[str, str]:
 
 def customer_shipped_email(notification: Notification) -> Message | Suppress:
     """The outbox handler for CUSTOMER_SHIPPED: at send time, suppress the row if its contact
-    may no longer be emailed; otherwise the email, rendered from the initiative's tickets as
-    they are now (or as first rendered, for a resend), with a one-click unsubscribe (RFC 8058)."""
+    may no longer be emailed; otherwise the email from the company, replies to the rep
+    (reply_to_rep), rendered from the initiative's tickets as they are now (or as first
+    rendered, for a resend), with a one-click unsubscribe (RFC 8058)."""
     contact_id = notification.contact_id
     contact = None
     if contact_id is not None:
@@ -80,16 +99,28 @@ def customer_shipped_email(notification: Notification) -> Message | Suppress:
         "List-Unsubscribe": f"<{unsubscribe_url(contact)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    if notification.body_text:  # rendered for an earlier attempt: the same words again
-        recorded = as_recorded(notification)
-        return Message(recorded.subject, recorded.body_text, recorded.body_html, headers)
     assert notification.initiative_id is not None
-    initiative = Initiative.objects.defer("search_vector").get(pk=notification.initiative_id)
+    initiative = (Initiative.objects.defer("search_vector").select_related("owner")).get(
+        pk=notification.initiative_id
+    )
     # Only this contact's tickets: loading the whole initiative for each email is quadratic.
     tickets = _asks_of(initiative, contact_id=contact.pk).get(contact.pk, [])
     if not tickets and notification.ticket_id:
         tickets = list(
             Ticket.objects.select_related("submitted_by").filter(pk=notification.ticket_id)
+        )
+    rep = reply_to_rep(tickets=tickets, initiative=initiative)
+    from_email = company_from_email()
+    reply_to = (person_address(name=rep.display_name, email=rep.email),) if rep else ()
+    if notification.body_text:  # rendered for an earlier attempt: the same words again
+        recorded = as_recorded(notification)
+        return Message(
+            recorded.subject,
+            recorded.body_text,
+            recorded.body_html,
+            headers,
+            from_email=from_email,
+            reply_to=reply_to,
         )
     context = customer_email_context(
         initiative=initiative,
@@ -98,7 +129,14 @@ def customer_shipped_email(notification: Notification) -> Message | Suppress:
         release_note=initiative.release_note,
     )
     body_text, body_html = customer_email_render(context)
-    return Message(notification.subject, body_text, body_html, headers)
+    return Message(
+        notification.subject,
+        body_text,
+        body_html,
+        headers,
+        from_email=from_email,
+        reply_to=reply_to,
+    )
 
 
 @dataclass(frozen=True)

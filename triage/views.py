@@ -26,6 +26,7 @@ from intake.models import CommentKind, Ticket
 from intake.selectors import ticket_get, tickets_by_id
 from intake.services import comment_add
 from notifications.selectors import delivery_counts
+from notifications.senders import company_from_email
 from triage.forms import (
     AskForm,
     BoardFilterForm,
@@ -498,7 +499,13 @@ def _ship_preview_context(initiative: Initiative, release_note: str) -> dict[str
             release_note=release_note.strip() or "(Your release note goes here.)",
         )
         _text, html = customer_email_render(context)
-        preview = {"to": contact, "subject": customer_email_subject(initiative), "html": html}
+        preview = {
+            "to": contact,
+            "from_email": company_from_email(),
+            "rep": context["rep"],
+            "subject": customer_email_subject(initiative),
+            "html": html,
+        }
     return {"audience": audience, "preview": preview}
 
 

@@ -86,6 +86,7 @@ def test_filing_answers_the_ticket_in_the_contract_shape(submitter) -> None:
         "company": "Acme Inc",
         "email": "ops@acme.example",
         "name": "Ada Ops",
+        "segment": "other",
     }
     assert ticket["revenue_at_stake"] == "25000.50"
     assert ticket["product_area"] == "billing"
@@ -129,6 +130,18 @@ def test_filing_for_a_known_company_reuses_it(submitter) -> None:
     assert response.json()["customer"]["company"] == "Acme Inc"
     assert Customer.objects.count() == 1
     assert Ticket.objects.get().customer == customer
+
+
+def test_a_new_company_takes_the_segment_given_and_a_known_one_keeps_its_own(submitter) -> None:
+    client = api_as(submitter)
+    customer = {"company": "Acme Inc", "email": "ops@acme.example", "segment": "enterprise"}
+    response = client.post(TICKETS, _body(customer=customer), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["customer"]["segment"] == "enterprise"
+    again = {"company": "ACME inc", "email": "cfo@acme.example", "segment": "startup"}
+    response = client.post(TICKETS, _body(customer=again), format="json")
+    assert response.json()["customer"]["segment"] == "enterprise"
+    assert Customer.objects.get().segment == "enterprise"
 
 
 @pytest.mark.parametrize("role", ["pm", "facilitator", "admin_user"])
@@ -203,6 +216,11 @@ BAD_INPUT = [
     pytest.param({"customer": {"company": "Acme Inc"}}, ["customer", "email"], id="no email"),
     pytest.param(
         {"customer": "Acme Inc"}, ["customer", "non_field_errors"], id="customer not an object"
+    ),
+    pytest.param(
+        {"customer": {"company": "Acme Inc", "email": "ops@acme.example", "segment": "huge"}},
+        ["customer", "segment"],
+        id="unknown segment",
     ),
     pytest.param({"revenue_at_stake": "-5"}, ["revenue_at_stake"], id="negative revenue"),
     pytest.param({"revenue_at_stake": "abc"}, ["revenue_at_stake"], id="revenue not a number"),

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import DomainError
-from intake.models import CommentKind, Contact, Customer, Ticket, TicketStatus
+from intake.models import CommentKind, Contact, Customer, Segment, Ticket, TicketStatus
 from intake.services import comment_add, ticket_create, ticket_update
 from intake.tests.factories import FILED, TicketFactory
 from notifications.models import Notice, Notification
@@ -70,6 +70,30 @@ def test_one_company_whatever_the_spelling(submitter) -> None:
     assert Contact.objects.count() == 2
 
 
+def test_a_new_customer_takes_the_segment_chosen(submitter) -> None:
+    ticket = ticket_create(submitted_by=submitter, segment=Segment.ENTERPRISE, **FILED)
+    assert ticket.customer.segment == Segment.ENTERPRISE
+    plain = ticket_create(
+        submitted_by=submitter, **{**FILED, "company": "Globex", "email": "g@x.io"}
+    )
+    assert plain.customer.segment == Segment.OTHER  # nothing chosen
+
+
+def test_a_known_customer_keeps_its_segment_unless_it_is_still_other(submitter) -> None:
+    ticket_create(submitted_by=submitter, segment=Segment.ENTERPRISE, **FILED)
+    ticket_create(
+        submitted_by=submitter, segment=Segment.STARTUP, **{**FILED, "email": "b@acme.example"}
+    )
+    assert Customer.objects.get().segment == Segment.ENTERPRISE
+    ticket_create(submitted_by=submitter, **{**FILED, "company": "Globex", "email": "g@x.io"})
+    ticket_create(
+        submitted_by=submitter,
+        segment=Segment.SMB,
+        **{**FILED, "company": "Globex", "email": "h@x.io"},
+    )
+    assert Customer.objects.get(name="Globex").segment == Segment.SMB
+
+
 def test_one_contact_per_email(submitter) -> None:
     ticket_create(submitted_by=submitter, **FILED)
     ticket_create(submitted_by=submitter, **{**FILED, "email": " jane.doe@acme.EXAMPLE "})
@@ -102,6 +126,7 @@ def test_an_email_of_another_company_is_refused(submitter) -> None:
         ({"revenue_at_stake": "NaN"}, "revenue_at_stake"),
         ({"tags": ["x" * 41]}, "tags"),
         ({"tags": [f"t{i}" for i in range(11)]}, "tags"),
+        ({"segment": "huge"}, "segment"),
     ],
 )
 def test_bad_input_names_the_field_and_stores_nothing(submitter, change, field) -> None:

@@ -40,6 +40,7 @@ def test_filing_through_the_form(client, submitter) -> None:
     assert ticket.tags == ["billing", "export"]
     assert ticket.submitted_by == submitter
     assert ticket.source == "web"
+    assert ticket.customer.segment == "other"  # no segment chosen
     assert ticket.source_reference == ""
 
 
@@ -67,6 +68,14 @@ def test_the_list_filters_by_source_and_the_page_says_where_a_ticket_came_from(
     assert f"(sent {sent.astimezone(timezone.get_current_timezone()):%b} " in page
 
 
+def test_a_new_customer_gets_the_segment_chosen_on_the_form(client, submitter) -> None:
+    client.force_login(submitter)
+    assert 'name="segment"' in client.get("/intake/new/").content.decode()
+    response = client.post("/intake/new/", {**FORM, "segment": "mid_market"})
+    assert response.status_code == 302
+    assert Ticket.objects.get().customer.segment == "mid_market"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -78,6 +87,7 @@ def test_the_list_filters_by_source_and_the_page_says_where_a_ticket_came_from(
         ("revenue_at_stake", "abc", "Enter a number."),
         ("importance", "urgent", "Select a valid choice."),
         ("source_team", "marketing", "Select a valid choice."),
+        ("segment", "huge", "Select a valid choice."),
     ],
 )
 def test_a_rejected_form_explains_keeps_input_and_stores_nothing(

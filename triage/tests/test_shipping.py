@@ -183,7 +183,8 @@ def test_the_sweep_sends_rows_the_fast_path_lost(pm, submitter) -> None:
 
 def test_staff_can_switch_email_off_per_kind(client, pm, submitter) -> None:
     client.force_login(submitter)
-    page = client.get(reverse("notifications:settings")).content.decode()
+    # The settings are on the account page; their old address leads there.
+    page = client.get(reverse("notifications:settings"), follow=True).content.decode()
     assert 'value="staff_declined" checked' in page
     client.post(reverse("notifications:settings"), {"emailed": ["staff_question"]})
     off = set(EmailPreference.objects.filter(user=submitter).values_list("kind", flat=True))
