@@ -124,6 +124,8 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /intake/tickets/{ticket}/same-ask/",                        LOGIN,   DONE,    DONE,    REFUSED, REFUSED),
     # Triage: product managers only
     ("GET /triage/",                                                   LOGIN,   403,     200,     403,     403),
+    ("GET /triage/move/",                                              LOGIN,   403,     405,     403,     403),
+    ("POST /triage/move/",                                             LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/",                                             LOGIN,   403,     200,     403,     403),
     ("GET /triage/inbox/{ticket}/",                                    LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/{ticket}/link/",                               LOGIN,   403,     200,     403,     403),
@@ -150,8 +152,11 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /triage/initiatives/{initiative}/",                          LOGIN,   200,     200,     200,     200),
     ("GET /triage/initiatives/{initiative}/edit/",                     LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/edit/",                    LOGIN,   403,     DONE,    403,     403),
-    ("GET /triage/initiatives/{initiative}/move/",                     LOGIN,   403,     405,     403,     403),
+    ("GET /triage/initiatives/{initiative}/move/",                     LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/move/",                    LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/initiatives/{initiative}/undo/",                     LOGIN,   403,     405,     403,     403),
+    ("POST /triage/initiatives/{initiative}/undo/",                    LOGIN,   403,     REFUSED, 403,     403),
+    ("GET /triage/initiatives/{initiative}/audience/",                 LOGIN,   403,     200,     403,     403),
     ("GET /triage/initiatives/{initiative}/status/?to=shipped",        LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/status/",                  LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/{initiative}/preview/",                  LOGIN,   403,     405,     403,     403),
@@ -352,6 +357,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /triage/initiatives/new/": {"title": "Dark mode"},
     "POST /triage/initiatives/{initiative}/edit/": {"title": "Renamed"},
     "POST /triage/initiatives/{initiative}/move/": {"status": "planned"},
+    "POST /triage/move/": {"initiative": "{initiative}", "status": "planned", "from": "board"},
+    # The world's initiative was never moved: there is nothing to undo (refused, unchanged).
+    "POST /triage/initiatives/{initiative}/undo/": {"version": "1"},
     "POST /triage/initiatives/{initiative}/status/": {
         "status": "declined",
         "decline_reason": "Not now.",

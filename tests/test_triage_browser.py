@@ -13,7 +13,7 @@ from accounts.models import User
 from intake.models import Importance, Ticket, TicketStatus
 from intake.tests.factories import CustomerFactory, TicketFactory
 from notifications.models import Notice
-from tests.helpers import log_in, screenshot
+from tests.helpers import log_in, screenshot, screenshots
 from triage.models import Initiative, InitiativeEvent, InitiativeStatus
 from triage.services import initiative_create, ticket_link
 from triage.tests.factories import InitiativeFactory
@@ -119,6 +119,20 @@ def _column(page: Any, status: str) -> Any:
     return page.locator(f".board-column[data-status={status}]")
 
 
+def _menu(page: Any, title: str) -> Any:
+    return page.get_by_role("dialog", name=f"Move “{title}”")
+
+
+def _card_menu(page: Any, initiative: Initiative) -> Any:
+    """Open the board's move menu from a card's Move button."""
+    page.locator(f"#initiative-{initiative.pk}").get_by_role(
+        "link", name=re.compile("^Move")
+    ).click()
+    menu = _menu(page, initiative.title)
+    expect(menu).to_be_visible()
+    return menu
+
+
 def test_pm_moves_cards_on_the_board(page, pm, submitter, browser, live_server) -> None:
     sso = InitiativeFactory.create(title="Single sign-on with Okta")
     export = InitiativeFactory.create(title="CSV export for invoices")
@@ -132,13 +146,32 @@ def test_pm_moves_cards_on_the_board(page, pm, submitter, browser, live_server) 
     # Ranked by score: the initiative a critical customer asks for comes first.
     expect(proposed.locator(".board-card").first).to_contain_text("CSV export for invoices")
     expect(proposed.locator(".board-card").first).to_contain_text("1 customer · 1 critical")
-    screenshot(page, "triage-board")
+    # One menu for the whole board, not a form on every card.
+    expect(page.locator(".board-card form")).to_have_count(0)
+    expect(page.locator("form[data-move-menu]")).to_have_count(1)
+    screenshots(page, "triage-board")
 
-    # Drag a card to the next column.
+    # Drag a card to the next column: moved at once, said so, with an undo.
     page.locator(f"#initiative-{sso.pk}").drag_to(_column(page, "planned"))
     expect(_column(page, "planned").locator(f"#initiative-{sso.pk}")).to_be_visible()
+    toast = page.locator("[data-toast]")
+    expect(toast).to_contain_text("Moved “Single sign-on with Okta” to planned.")
+    screenshots(page, "triage-board-moved")
+    toast.get_by_role("button", name="Undo").click()
+    expect(toast).to_contain_text("Undone: “Single sign-on with Okta” is proposed again.")
+    expect(_column(page, "proposed").locator(f"#initiative-{sso.pk}")).to_be_visible()
     sso.refresh_from_db()
-    assert sso.status == InitiativeStatus.PLANNED
+    assert sso.status == InitiativeStatus.PROPOSED
+    toast.get_by_role("button", name="Dismiss").click()
+    expect(toast).to_have_count(0)
+
+    # Straight from proposed to in progress, through the card's menu.
+    menu = _card_menu(page, sso)
+    expect(menu.get_by_label("Proposed")).to_be_hidden()  # where it is already
+    menu.get_by_label("In progress").check()
+    menu.get_by_role("button", name="Move").click()
+    expect(_column(page, "in_progress").locator(f"#initiative-{sso.pk}")).to_be_visible()
+    expect(menu).to_be_hidden()
 
     # A second PM, looking at the board from before that move, moves the same card: refused
     # with who moved it, and their board shows where it is now.
@@ -146,41 +179,138 @@ def test_pm_moves_cards_on_the_board(page, pm, submitter, browser, live_server) 
     stale = other.new_page()
     log_in(stale, "pm")
     stale.goto("/triage/")
-    page.locator(f"#initiative-{sso.pk}").locator("select").select_option("in_progress")
-    page.locator(f"#initiative-{sso.pk}").get_by_role("button", name="Move").click()
-    expect(_column(page, "in_progress").locator(f"#initiative-{sso.pk}")).to_be_visible()
-    stale.locator(f"#initiative-{sso.pk}").locator("select").select_option("proposed")
-    stale.locator(f"#initiative-{sso.pk}").get_by_role("button", name="Move").click()
+    sso_then = InitiativeFactory.build(title=sso.title, pk=sso.pk)
+    page.locator(f"#initiative-{sso.pk}").drag_to(_column(page, "planned"))
+    expect(_column(page, "planned").locator(f"#initiative-{sso.pk}")).to_be_visible()
+    stale_menu = _card_menu(stale, sso_then)
+    stale_menu.get_by_label("Planned").check()
+    stale_menu.get_by_role("button", name="Move").click()
     expect(stale.get_by_role("alert")).to_contain_text("while you were looking")
-    expect(_column(stale, "in_progress").locator(f"#initiative-{sso.pk}")).to_be_visible()
+    expect(_column(stale, "planned").locator(f"#initiative-{sso.pk}")).to_be_visible()
     other.close()
     sso.refresh_from_db()
-    assert sso.status == InitiativeStatus.IN_PROGRESS
+    assert sso.status == InitiativeStatus.PLANNED
 
-    # With the keyboard alone: focus the card's menu, pick a status, press the button.
-    page.locator(f"#initiative-{export.pk} select").focus()
-    page.keyboard.press("ArrowDown")
+    # With the keyboard alone: the card's Move button, a status, the menu's button.
+    page.locator(f"#initiative-{export.pk}").get_by_role("link", name=re.compile("^Move")).focus()
+    page.keyboard.press("Enter")
+    expect(_menu(page, export.title)).to_be_visible()
+    page.keyboard.press("Space")  # the first status it may move to: planned
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(_column(page, "planned").locator(f"#initiative-{export.pk}")).to_be_visible()
 
-    # Shipping needs a release note: dropping on Shipped opens the ship page.
-    page.locator(f"#initiative-{sso.pk}").drag_to(_column(page, "shipped"))
-    expect(page.get_by_role("heading", name=re.compile("Ship “Single sign-on"))).to_be_visible()
-    page.get_by_role("button", name="Ship it").click()
-    expect(page.get_by_text("A release note is required.")).to_be_visible()
-    page.get_by_label("Release note").fill("Sign in with Okta from the login page.")
-    page.get_by_role("button", name="Ship it").click()
-    expect(page.get_by_text("Shipped “Single sign-on with Okta”.")).to_be_visible()
-    sso.refresh_from_db()
-    assert sso.status == InitiativeStatus.SHIPPED
+    # Straight to shipped from planned: the menu asks for the release note, says who is told,
+    # and the "required" message goes once a note is typed.
+    page.locator(f"#initiative-{export.pk}").drag_to(_column(page, "shipped"))
+    menu = _menu(page, export.title)
+    expect(menu.get_by_label("Shipped")).to_be_checked()
+    expect(menu.locator("#move-audience")).to_contain_text("customer contact will be emailed")
+    expect(menu.locator("#move-audience .stat")).to_have_text("1")
+    menu.get_by_role("button", name="Ship it").click()
+    expect(menu.get_by_text("A release note is required.")).to_be_visible()
+    screenshots(page, "triage-board-ship-menu")
+    menu.get_by_role("textbox", name="Release note").fill("Export any invoice list as CSV.")
+    expect(menu.get_by_text("A release note is required.")).to_have_count(0)
+    menu.get_by_role("button", name="Ship it").click()
+    expect(_column(page, "shipped").locator(f"#initiative-{export.pk}")).to_be_visible()
+    expect(toast).to_contain_text(
+        "Shipped “CSV export for invoices”: 1 customer contact is being emailed."
+    )
+    expect(toast.get_by_role("button", name="Undo")).to_have_count(0)
+    export.refresh_from_db()
+    assert (export.status, export.release_note) == (
+        InitiativeStatus.SHIPPED,
+        "Export any invoice list as CSV.",
+    )
+    assert export.notifications.count() == 1
+
+    # Moving it back un-ships it: the menu says what that does to the emails before it does it.
+    menu = _card_menu(page, export)
+    menu.get_by_label("In progress").check()
+    expect(menu.get_by_text("This un-ships it.")).to_be_visible()
+    expect(menu).to_contain_text("emails already sent to customers are not unsent")
+    screenshots(page, "triage-board-unship")
+    menu.get_by_role("button", name="Un-ship it").click()
+    expect(_column(page, "in_progress").locator(f"#initiative-{export.pk}")).to_be_visible()
+    expect(toast).to_contain_text("Un-shipped “CSV export for invoices”")
+
+    # Declining from the board needs a reason; the undo brings it back where it was.
+    page.locator(f"#initiative-{sso.pk}").drag_to(_column(page, "declined"))
+    menu = _menu(page, sso.title)
+    menu.get_by_label("Why decline it").fill("Okta customers use SAML already.")
+    menu.get_by_role("button", name="Decline").click()
+    expect(_column(page, "declined").locator(f"#initiative-{sso.pk}")).to_be_visible()
+    toast.get_by_role("button", name="Undo").click()
+    expect(_column(page, "planned").locator(f"#initiative-{sso.pk}")).to_be_visible()
 
     # Every move is in the history, with who made it.
+    page.goto(f"/triage/initiatives/{sso.pk}/")
     history = page.locator(".history")
-    expect(history).to_contain_text("Moved from In progress to Shipped")
-    expect(history).to_contain_text("Moved from Planned to In progress")
-    assert InitiativeEvent.objects.filter(initiative=sso, kind="status").count() == 3
-    screenshot(page, "triage-initiative-shipped")
+    expect(history).to_contain_text("Moved from Declined to Planned: undone")
+    expect(history).to_contain_text("Moved from Proposed to In progress")
+    assert InitiativeEvent.objects.filter(initiative=sso, kind="status").count() == 6
+
+
+def test_board_scrolls_a_column_at_a_time_on_a_phone(page, pm) -> None:
+    for status in InitiativeStatus:
+        InitiativeFactory.create(title=f"Something {status.label.lower()}", status=status)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, "pm")
+    page.goto("/triage/")
+    board = page.locator(".board")
+    assert board.evaluate("el => getComputedStyle(el).scrollSnapType") == "x mandatory"
+    # Nothing sticks out of the page: the board scrolls inside itself.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    width = _column(page, "proposed").evaluate("el => el.getBoundingClientRect().width")
+    assert 300 <= width <= 390
+    # Scrolled part of the way, the board settles on the next column's start.
+    board.evaluate("el => el.scrollBy({left: 200})")
+    page.wait_for_function("document.querySelector('.board').scrollLeft > 300")
+    left = _column(page, "planned").evaluate("el => el.getBoundingClientRect().left")
+    assert 0 <= left <= 30
+    screenshot(page, "triage-board-phone")
+
+
+def test_unshipping_from_the_initiative_page_asks_first(page, pm, submitter) -> None:
+    initiative = InitiativeFactory.create(title="CSV export", status=InitiativeStatus.IN_PROGRESS)
+    ticket_link(
+        ticket=_ticket("CSV please", "Acme", Importance.IMPORTANT, submitter),
+        initiative=initiative,
+        by=pm,
+    )
+    log_in(page, "pm")
+    page.goto(f"/triage/initiatives/{initiative.pk}/")
+    page.get_by_role("link", name="Ship…").click()
+    page.get_by_role("button", name="Ship it").click()
+    expect(page.get_by_text("A release note is required.")).to_be_visible()
+    page.get_by_label("Release note").fill("Export as CSV.")
+    expect(page.get_by_text("A release note is required.")).to_have_count(0)
+    page.get_by_role("button", name="Ship it").click()
+    expect(page.locator(".page-head .badge.shipped")).to_be_visible()
+
+    page.get_by_role("link", name="Move back to in progress…").click()
+    expect(
+        page.get_by_role("heading", name="Move “CSV export” back to in progress?")
+    ).to_be_visible()
+    expect(page.locator("main")).to_contain_text("emails already sent to customers are not unsent")
+    screenshots(page, "triage-unship-confirm")
+    page.get_by_role("link", name="Keep it shipped").click()
+    initiative.refresh_from_db()
+    assert initiative.status == InitiativeStatus.SHIPPED
+    page.get_by_role("link", name="Move back to in progress…").click()
+    page.get_by_role("button", name="Un-ship it").click()
+    expect(page.get_by_text("Un-shipped “CSV export”: it is in progress again.")).to_be_visible()
+    initiative.refresh_from_db()
+    assert initiative.status == InitiativeStatus.IN_PROGRESS
+
+    # Shipping again says who was told before and will not be emailed again.
+    page.get_by_role("link", name="Ship…").click()
+    expect(page.locator(".audience")).to_contain_text(
+        "already told when it shipped before: will not be emailed again"
+    )
+    expect(page.locator(".audience .stat").first).to_have_text("0")
+    screenshots(page, "triage-reship")
 
 
 def test_initiative_page_merges_and_unlinks(page, pm, submitter) -> None:

@@ -158,7 +158,23 @@ class MoveForm(DomainErrorMixin, forms.Form):
         required=False,
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in its history, for whoever asks later.",
     )
+    # Moving a shipped initiative back un-ships it: only once the person was told what that
+    # does to the emails already sent (the board's menu and the un-ship page say so).
+    unship = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class BoardMoveForm(MoveForm):
+    """The board's one move menu: the card that opened it names the initiative."""
+
+    initiative = IdField()
+
+
+class UndoForm(forms.Form):
+    """Take back a move: the version the move left, so a change since is not overwritten."""
+
+    version = forms.IntegerField(min_value=1, max_value=ID_MAX, widget=forms.HiddenInput)
 
 
 class MergeForm(DomainErrorMixin, forms.Form):

@@ -42,8 +42,9 @@ from triage.themes import THEME_SIZE_MAX
 
 REASON_MAX = 2_000
 
-# The lifecycle, in order. A PM moves one step forward or back, declines anything not yet
-# shipped, and may reopen a declined initiative (it goes back to proposed).
+# The lifecycle, in order. A PM moves an open initiative to any other open status, or straight
+# to shipped (with a release note) or declined (with a reason); moves a shipped one back to in
+# progress (un-shipping it); and reopens a declined one (it goes back to proposed).
 FLOW = [
     InitiativeStatus.PROPOSED,
     InitiativeStatus.PLANNED,
@@ -53,17 +54,12 @@ FLOW = [
 
 
 def allowed_moves(status: str) -> list[InitiativeStatus]:
-    """The statuses an initiative in `status` may move to."""
+    """The statuses an initiative in `status` may move to, in the lifecycle's order."""
     if status == InitiativeStatus.DECLINED:
         return [InitiativeStatus.PROPOSED]
-    step = FLOW.index(InitiativeStatus(status))
-    moves = []
-    if step > 0:
-        moves.append(FLOW[step - 1])
-    if step < len(FLOW) - 1:
-        moves.append(FLOW[step + 1])
-        moves.append(InitiativeStatus.DECLINED)
-    return moves
+    if status == InitiativeStatus.SHIPPED:
+        return [InitiativeStatus.IN_PROGRESS]
+    return [target for target in InitiativeStatus if target != status]
 
 
 def initiative_default_owner(*, by: User, product_area: ProductArea | None = None) -> User | None:
@@ -378,6 +374,36 @@ def initiative_decline(
     return _status_set(
         current, by, InitiativeStatus.DECLINED, ["decline_reason"], note=current.decline_reason
     )
+
+
+@transaction.atomic
+def initiative_move_undo(*, initiative: Initiative, by: User, version: int) -> Initiative:
+    """Take back an initiative's last move (the board's "Undo"), as long as nobody changed it
+    since `version`: it goes back to where it was, whatever the lifecycle allows from here. A
+    ship is not taken back this way: its emails are on their way (moving it back un-ships it)."""
+    ensure_may_change_triage(by)
+    current = _locked(initiative, version)
+    last = current.events.filter(kind=InitiativeEvent.Kind.STATUS).first()
+    if last is None or last.to_value != current.status:
+        raise DomainError(
+            f"“{current.title}” has no move to undo.", field="status", code="conflict"
+        )
+    if current.status == InitiativeStatus.SHIPPED:
+        raise DomainError(
+            f"“{current.title}” shipped and its customers are being emailed, so it is not "
+            "undone; move it back to in progress to un-ship it.",
+            field="status",
+        )
+    previous = InitiativeStatus(last.from_value)
+    fields = []
+    if current.status == InitiativeStatus.DECLINED:
+        current.decline_reason = ""
+        fields.append("decline_reason")
+    _status_set(current, by, previous, fields, note="undone")
+    if previous == InitiativeStatus.SHIPPED:
+        # Shipped again, as before the un-ship: anyone who asked since is told (once).
+        initiative_shipped_notify(initiative=current)
+    return current
 
 
 @transaction.atomic

@@ -14,9 +14,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from accounts.models import User
 from core.errors import DomainError
@@ -29,6 +30,7 @@ from notifications.selectors import delivery_counts
 from triage.forms import (
     AskForm,
     BoardFilterForm,
+    BoardMoveForm,
     DeclineForm,
     DuplicateForm,
     InitiativeForm,
@@ -40,6 +42,7 @@ from triage.forms import (
     SnoozeForm,
     ThemeExcludeForm,
     ThemeForm,
+    UndoForm,
 )
 from triage.matches import same_ask_matches
 from triage.models import Initiative, InitiativeStatus
@@ -53,6 +56,7 @@ from triage.selectors import (
     initiative_asks,
     initiative_get,
     initiative_history,
+    initiative_revenue_at_stake,
     similar_feedback,
 )
 from triage.services import (
@@ -61,6 +65,7 @@ from triage.services import (
     initiative_decline,
     initiative_merge,
     initiative_move,
+    initiative_move_undo,
     initiative_ship,
     initiative_update,
     theme_merge,
@@ -358,78 +363,208 @@ def _board_filters(data: QueryDict) -> tuple[BoardFilterForm, BoardFilters]:
     return form, BoardFilters()
 
 
-def _board_context(filters: BoardFilters) -> dict[str, Any]:
-    return {"columns": board(filters=filters), "needs_form": NEEDS_FORM}
+def _board_context(filters: BoardFilters, **extra: Any) -> dict[str, Any]:
+    return {"columns": board(filters=filters), **extra}
+
+
+def _menu_form(initiative: Initiative | None = None) -> MoveForm:
+    """The move menu's fields: one shared by every card on the board (filled in by the card
+    that opens it), or one initiative's on its own move page."""
+    initial = {"version": initiative.version} if initiative else {}
+    return MoveForm(initial=initial, auto_id="move_%s")
 
 
 @require(ensure_may_triage)
 @require_GET
 def board_page(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = _board_filters(request.GET)
-    context = {"form": form, "nav": "board", **_board_context(filters)}
     if request.htmx and request.htmx.target == "board":
-        return render(request, "triage/partials/board.html", context)
+        return render(request, "triage/partials/board.html", _board_context(filters))
+    context = {
+        "form": form,
+        "nav": "board",
+        "menu": _menu_form(),
+        "statuses": list(InitiativeStatus),
+        **_board_context(filters),
+    }
     return render(request, "triage/board.html", context)
 
 
-@require(ensure_may_triage)
-@require_POST
-def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
-    """A card moved on the board (drag, keyboard or select) or a status button on its page."""
+class UnshipUnconfirmed(Exception):
+    """A move out of Shipped that nobody confirmed: the un-ship page asks first."""
+
+
+def _move(initiative: Initiative, by: User, data: dict[str, Any]) -> tuple[Initiative, str]:
+    """The move the menu or a button asked for, through the service that owns it (shipping
+    with its release note, declining with its reason); returns the initiative and what to say."""
+    target = data["status"]
+    if target == InitiativeStatus.SHIPPED:
+        audience = ship_audience(initiative=initiative)
+        moved = initiative_ship(
+            initiative=initiative,
+            by=by,
+            release_note=data["release_note"],
+            version=data["version"],
+        )
+        told = (
+            f"{audience.told} customer contact{pluralize(audience.told)} "
+            f"{pluralize(audience.told, 'is,are')} being emailed"
+        )
+        if audience.already_told:
+            told += f"; {audience.already_told} told before are not emailed again"
+        return moved, f"Shipped “{moved.title}”: {told}."
+    if target == InitiativeStatus.DECLINED:
+        moved = initiative_decline(
+            initiative=initiative,
+            by=by,
+            reason=data["decline_reason"],
+            version=data["version"],
+        )
+        return moved, f"Declined “{moved.title}”."
+    if initiative.status == InitiativeStatus.SHIPPED and not data["unship"]:
+        raise UnshipUnconfirmed
+    moved = initiative_move(initiative=initiative, by=by, status=target, version=data["version"])
+    if initiative.status == InitiativeStatus.SHIPPED:
+        return moved, f"Un-shipped “{moved.title}”: it is in progress again."
+    return moved, f"Moved “{moved.title}” to {moved.get_status_display().lower()}."
+
+
+def _board_answer(request: HtmxHttpRequest, **extra: Any) -> HttpResponse:
+    """The board as the filters the request carries show it, with a message (and its undo)."""
+    _, filters = _board_filters(request.POST)
+    return render(request, "triage/partials/board.html", _board_context(filters, **extra))
+
+
+def _move_refused(
+    request: HtmxHttpRequest, error: DomainError, on_board: bool, back: str
+) -> HttpResponse:
+    """A refused move: in the board's menu, beside the field it is about (a conflict redraws
+    the board as it is now); elsewhere the page the move came from, with the message."""
+    if not (request.htmx and on_board):
+        return domain_error_response(request, error, redirect_to=back)
+    if error.code == "conflict":
+        return domain_error_response(
+            request,
+            error,
+            template="triage/partials/board.html",
+            context=_board_context(_board_filters(request.POST)[1]),
+        )
+    response = render(request, "triage/partials/move_error.html", {"error": error}, status=400)
+    return reswap(retarget(response, "#move-error"), "innerHTML")
+
+
+def _came_from(request: HtmxHttpRequest, initiative: Initiative) -> tuple[bool, str]:
+    """Whether a move came from the board, and the page to go back to."""
+    if request.POST.get("from") == "board":
+        return True, reverse("triage:board")
+    return False, reverse("triage:initiative", args=[initiative.pk])
+
+
+def _move_answer(request: HtmxHttpRequest, initiative: Initiative, form: MoveForm) -> HttpResponse:
+    """Do a move from the board's menu or an initiative's page and answer where it came from:
+    the board redrawn with the move confirmed and its undo, or the page with a message."""
     user = _user(request)
-    initiative = _initiative_or_404(initiative_id)
-    form = MoveForm(request.POST)
+    on_board, back = _came_from(request, initiative)
     status_url = reverse("triage:status", args=[initiative.pk])
-    on_board = request.POST.get("from") == "board"
-    back = (
-        reverse("triage:board") if on_board else reverse("triage:initiative", args=[initiative.pk])
-    )
-    if form.is_valid() and (
-        form.cleaned_data["status"] in NEEDS_FORM
-        and not (form.cleaned_data["release_note"] or form.cleaned_data["decline_reason"])
-    ):
-        # Shipping needs a release note (and shows who will be told); declining needs a reason.
-        url = f"{status_url}?to={form.cleaned_data['status']}"
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     try:
         if not form.is_valid():
             raise DomainError("Pick a status to move it to.", field="status")
-        initiative_move(
-            initiative=initiative,
-            by=user,
-            status=form.cleaned_data["status"],
-            version=form.cleaned_data["version"],
-        )
+        data = form.cleaned_data
+        if (
+            not on_board
+            and data["status"] in NEEDS_FORM
+            and not (data["release_note"] or data["decline_reason"])
+        ):
+            # A button without the note's field: the ship or decline page asks for it.
+            url = f"{status_url}?to={data['status']}"
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        moved, done = _move(initiative, user, data)
+    except UnshipUnconfirmed:
+        url = f"{status_url}?to={InitiativeStatus.IN_PROGRESS}"
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     except DomainError as error:
-        if not (request.htmx and on_board):
-            return domain_error_response(request, error, redirect_to=back)
-        _, filters = _board_filters(request.POST)
-        return domain_error_response(
-            request, error, template="triage/partials/board.html", context=_board_context(filters)
-        )
+        return _move_refused(request, error, on_board, back)
     if request.htmx and on_board:
-        _, filters = _board_filters(request.POST)
-        return render(request, "triage/partials/board.html", _board_context(filters))
-    moved = initiative_get(initiative_id=initiative.pk)
-    assert moved is not None
-    messages.success(request, f"“{moved.title}” is now {moved.get_status_display().lower()}.")
+        undo = moved if moved.status != InitiativeStatus.SHIPPED else None
+        return _board_answer(request, done=done, undo=undo, moved=moved)
+    messages.success(request, done)
     return redirect(back)
 
 
 @require(ensure_may_triage)
+@require_POST
+def board_move(request: HtmxHttpRequest) -> HttpResponse:
+    """The board's one move menu: the card that opened it names the initiative."""
+    form = BoardMoveForm(request.POST)
+    initiative_id = form.data.get("initiative", "")
+    initiative = initiative_get(initiative_id=initiative_id) if initiative_id.isdigit() else None
+    if initiative is None:
+        raise Http404("No such initiative.")
+    return _move_answer(request, initiative, form)
+
+
+@require(ensure_may_triage)
 @require_http_methods(["GET", "POST"])
-def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
-    """Ship (with a release note and who will be told) or decline (with a reason)."""
+def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """GET: one initiative's move menu on a page of its own (the board's menu without
+    JavaScript). POST: a status button on the initiative's page."""
+    initiative = _initiative_or_404(initiative_id)
+    if request.method == "POST":
+        return _move_answer(request, initiative, MoveForm(request.POST))
+    context = {
+        "initiative": initiative,
+        "menu": _menu_form(initiative),
+        "statuses": allowed_moves(initiative.status),
+        "nav": "board",
+    }
+    return render(request, "triage/initiative_move.html", context)
+
+
+@require(ensure_may_triage)
+@require_POST
+def initiative_undo_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """The board's "Undo": the initiative goes back to where it was before its last move."""
     user = _user(request)
     initiative = _initiative_or_404(initiative_id)
-    target = request.POST.get("status") or request.GET.get("to", "")
-    if target not in NEEDS_FORM:
-        raise Http404("Only shipping and declining need this page.")
-    initial = {"status": target, "version": initiative.version}
+    form = UndoForm(request.POST)
+    on_board, back = _came_from(request, initiative)
+    try:
+        if not form.is_valid():
+            raise DomainError("This undo is out of date; reload the board.", code="conflict")
+        moved = initiative_move_undo(
+            initiative=initiative, by=user, version=form.cleaned_data["version"]
+        )
+    except DomainError as error:
+        if request.htmx and on_board:
+            return domain_error_response(
+                request,
+                error,
+                template="triage/partials/board.html",
+                context=_board_context(_board_filters(request.POST)[1]),
+            )
+        return domain_error_response(request, error, redirect_to=back)
+    done = f"Undone: “{moved.title}” is {moved.get_status_display().lower()} again."
+    if request.htmx and on_board:
+        return _board_answer(request, done=done, moved=moved)
+    messages.success(request, done)
+    return redirect(back)
+
+
+@require(ensure_may_triage)
+@require_GET
+def ship_audience_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Fragment: who shipping this initiative emails, for the board's move menu."""
+    initiative = _initiative_or_404(initiative_id)
+    context = {"audience": ship_audience(initiative=initiative), "initiative": initiative}
+    return render(request, "triage/partials/ship_audience.html", context)
+
+
+def _status_form(initiative: Initiative, target: str, data: QueryDict | None) -> MoveForm:
+    """The ship or decline form, with the one field that move needs made required."""
+    initial: dict[str, Any] = {"status": target, "version": initiative.version}
     if target == InitiativeStatus.SHIPPED:
         initial["release_note"] = initiative.release_note
-    form = MoveForm(request.POST or None, initial=initial)
-    # The one field this move needs is required here (the board's quick move has neither).
+    form = MoveForm(data, initial=initial)
     needed = "release_note" if target == InitiativeStatus.SHIPPED else "decline_reason"
     form.fields[needed].required = True
     form.fields[needed].error_messages["required"] = (
@@ -437,29 +572,44 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         if target == InitiativeStatus.SHIPPED
         else "A reason for declining is required."
     )
+    return form
+
+
+def _unship_page(request: HtmxHttpRequest, initiative: Initiative) -> HttpResponse:
+    """Before a shipped initiative moves back: what un-shipping does to the emails sent."""
+    context = {
+        "initiative": initiative,
+        "deliveries": delivery_counts(initiative_id=initiative.pk),
+        "nav": "board",
+    }
+    return render(request, "triage/initiative_unship.html", context)
+
+
+@require(ensure_may_triage)
+@require_http_methods(["GET", "POST"])
+def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Ship (with a release note and who will be told) or decline (with a reason); for a
+    shipped initiative moving back, the page that asks first."""
+    user = _user(request)
+    initiative = _initiative_or_404(initiative_id)
+    target = request.POST.get("status") or request.GET.get("to", "")
+    if (
+        target == InitiativeStatus.IN_PROGRESS
+        and request.method == "GET"
+        and initiative.status == InitiativeStatus.SHIPPED
+    ):
+        return _unship_page(request, initiative)
+    if target not in NEEDS_FORM:
+        raise Http404("Only shipping, declining and un-shipping need this page.")
+    form = _status_form(initiative, target, request.POST or None)
     refusal: DomainError | None = None
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            if target == InitiativeStatus.SHIPPED:
-                initiative_ship(
-                    initiative=initiative,
-                    by=user,
-                    release_note=data["release_note"],
-                    version=data["version"],
-                )
-            else:
-                initiative_decline(
-                    initiative=initiative,
-                    by=user,
-                    reason=data["decline_reason"],
-                    version=data["version"],
-                )
+            _moved, done = _move(initiative, user, {**form.cleaned_data, "unship": False})
         except DomainError as error:
             refusal = error
         else:
-            verb = "Shipped" if target == InitiativeStatus.SHIPPED else "Declined"
-            messages.success(request, f"{verb} “{initiative.title}”.")
+            messages.success(request, done)
             return redirect("triage:initiative", initiative.pk)
     context: dict[str, Any] = {
         "initiative": initiative,
@@ -500,13 +650,14 @@ def _ship_preview_context(initiative: Initiative, release_note: str) -> dict[str
         )
         _text, html = customer_email_render(context)
         preview = {"to": contact, "subject": customer_email_subject(initiative), "html": html}
-    return {"audience": audience, "preview": preview}
+    return {"audience": audience, "preview": preview, "note_typed": bool(release_note.strip())}
 
 
 @require(ensure_may_triage)
 @require_POST
 def ship_preview(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
-    """Fragment: the customer email as it reads with the release note being typed."""
+    """Fragment: the customer email as it reads with the release note being typed (and, once
+    one is typed, the "release note is required" message gone)."""
     initiative = _initiative_or_404(initiative_id)
     note = request.POST.get("release_note", "")[:TEXT_MAX]
     context = _ship_preview_context(initiative, note)
@@ -574,8 +725,8 @@ def initiative_detail(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         "asks_page": asks_page,
         "asks": asks,
         "history": initiative_history(initiative=initiative),
+        "at_stake": initiative_revenue_at_stake(initiative=initiative),
         "moves": allowed_moves(initiative.status),
-        "needs_form": NEEDS_FORM,
         "merge_form": MergeForm(exclude=initiative.pk),
         "deliveries": delivery_counts(initiative_id=initiative.pk),
         "nav": "board",
