@@ -154,8 +154,8 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /triage/initiatives/{initiative}/edit/",                    LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/{initiative}/move/",                     LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/move/",                    LOGIN,   403,     DONE,    403,     403),
-    ("GET /triage/initiatives/{initiative}/undo/",                     LOGIN,   403,     405,     403,     403),
-    ("POST /triage/initiatives/{initiative}/undo/",                    LOGIN,   403,     REFUSED, 403,     403),
+    ("GET /triage/initiatives/{moved}/undo/",                          LOGIN,   403,     405,     403,     403),
+    ("POST /triage/initiatives/{moved}/undo/",                         LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/{initiative}/audience/",                 LOGIN,   403,     200,     403,     403),
     ("GET /triage/initiatives/{initiative}/status/?to=shipped",        LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/status/",                  LOGIN,   403,     DONE,    403,     403),
@@ -358,8 +358,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /triage/initiatives/{initiative}/edit/": {"title": "Renamed"},
     "POST /triage/initiatives/{initiative}/move/": {"status": "planned"},
     "POST /triage/move/": {"initiative": "{initiative}", "status": "planned", "from": "board"},
-    # The world's initiative was never moved: there is nothing to undo (refused, unchanged).
-    "POST /triage/initiatives/{initiative}/undo/": {"version": "1"},
+    "POST /triage/initiatives/{moved}/undo/": {"version": "1"},
     "POST /triage/initiatives/{initiative}/status/": {
         "status": "declined",
         "decline_reason": "Not now.",
@@ -493,6 +492,11 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     initiative = InitiativeFactory.create(owner=pm)
     linked = TicketFactory.create(initiative=initiative, status=TicketStatus.LINKED)
     into = InitiativeFactory.create()
+    # Moved once from proposed (as history before the test): the board's undo has a move to undo.
+    moved = InitiativeFactory.create(status="planned")
+    InitiativeEvent.objects.create(
+        initiative=moved, kind="status", from_value="proposed", to_value="planned"
+    )
     starts = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(days=3)
     review = SessionFactory.create(
         kind=SessionKind.MONTHLY_REVIEW,
@@ -531,6 +535,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         "initiative": initiative.pk,
         "linked": linked.pk,
         "into": into.pk,
+        "moved": moved.pk,
         "review": review.pk,
         "workshop": workshop.pk,
         "item": item.pk,

@@ -211,8 +211,8 @@ PARAMS: dict[str, dict[str, str]] = {
         "unship": "text",
         "from": "choice",
     },
-    "GET /triage/initiatives/{initiative}/undo/": {},
-    "POST /triage/initiatives/{initiative}/undo/": {"version": "int", "from": "choice"},
+    "GET /triage/initiatives/{moved}/undo/": {},
+    "POST /triage/initiatives/{moved}/undo/": {"version": "int", "from": "choice"},
     "GET /triage/initiatives/{initiative}/audience/": {},
     "GET /triage/initiatives/{initiative}/status/?to=shipped": {"to": "choice"},
     "POST /triage/initiatives/{initiative}/status/": {
