@@ -201,6 +201,18 @@ PARAMS: dict[str, dict[str, str]] = {
         "unship": "text",
         "from": "choice",
     },
+    "GET /triage/inbox/bulk/": {},
+    "POST /triage/inbox/bulk/": {
+        "tickets": "ids",
+        "action": "choice",
+        "initiative": "int",
+        "reason": "text",
+        "until": "date",
+        "view": "choice",
+        "page": "int",
+    },
+    "GET /triage/inbox/undo/": {},
+    "POST /triage/inbox/undo/": {"view": "choice", "page": "int"},
     "GET /triage/move/": {},
     "POST /triage/move/": {
         "initiative": "int",

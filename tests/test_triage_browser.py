@@ -115,6 +115,101 @@ def test_pm_works_the_inbox(page, pm, submitter) -> None:
     assert (later.status, later.snoozed_until) == (TicketStatus.SNOOZED, until)
 
 
+def test_pm_works_the_inbox_by_keyboard_in_bulk_and_undoes(page, pm, submitter) -> None:
+    export = initiative_create(by=pm, title="CSV export for invoices")
+    tickets = [
+        _ticket(f"Ask {n}", f"Company {n}", Importance.IMPORTANT, submitter) for n in range(8)
+    ]
+    log_in(page, "pm")
+    page.goto("/triage/inbox/")
+    items = page.locator("[data-inbox] [data-inbox-item]")
+    # A compact list: every ticket of this page is on a laptop's screen at once.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    for n in range(6):
+        expect(items.nth(n)).to_be_in_viewport()
+    screenshots(page, "triage-inbox-compact")
+
+    # j starts at the first ticket (and opens its excerpt), then walks down; k walks back.
+    page.keyboard.press("j")
+    expect(items.first).to_be_focused()
+    expect(items.first.locator(".excerpt")).to_be_visible()
+    expect(items.nth(1).locator(".excerpt")).to_be_hidden()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(items.nth(2)).to_be_focused()
+    page.keyboard.press("k")
+    expect(items.nth(1)).to_be_focused()
+
+    # A single decline from the keyboard, then u takes it back.
+    page.keyboard.press("x")
+    second = _item(page, tickets[1])
+    second.get_by_label("Reason").fill("Not for us.")
+    second.get_by_role("button", name="Decline").click()
+    expect(second).to_contain_text("Declined;")
+    expect(page.locator("#inbox-count-waiting")).to_have_text("7")
+    page.keyboard.press("u")
+    expect(page.locator(".inbox-message")).to_contain_text(
+        f"Undone: “{tickets[1].title}” is back in the inbox."
+    )
+    expect(page.locator("#inbox-count-waiting")).to_have_text("8")
+    tickets[1].refresh_from_db()
+    assert (tickets[1].status, tickets[1].decline_reason) == (TicketStatus.NEW, "")
+
+    # Tick three (c ticks the current one; a click on a row makes it current), link them.
+    bar = page.locator("[data-bulk]")
+    expect(bar.get_by_role("button", name="Link them")).to_be_hidden()
+    _item(page, tickets[0]).locator(".inbox-meta").click()
+    expect(items.first).to_be_focused()
+    page.keyboard.press("c")
+    expect(_item(page, tickets[0]).get_by_role("checkbox")).to_be_checked()
+    _item(page, tickets[3]).get_by_role("checkbox").check()
+    _item(page, tickets[4]).get_by_role("checkbox").check()
+    expect(bar).to_contain_text("3 tickets ticked")
+    bar.get_by_role("button", name="Link them").click()
+    expect(page.get_by_role("alert")).to_contain_text("Pick the initiative to link them to.")
+    bar = page.locator("[data-bulk]")
+    for ticket in (tickets[0], tickets[3], tickets[4]):
+        _item(page, ticket).get_by_role("checkbox").check()
+    bar.get_by_label("Initiative to link them to").select_option(label=export.title)
+    screenshots(page, "triage-inbox-bulk")
+    bar.get_by_role("button", name="Link them").click()
+    message = page.locator(".inbox-message")
+    expect(message).to_contain_text("Linked 3 tickets to “CSV export for invoices”.")
+    expect(page.locator("#inbox-count-waiting")).to_have_text("5")
+    expect(items).to_have_count(5)
+    export.refresh_from_db()
+    assert export.customer_count == 3
+    screenshots(page, "triage-inbox-bulk-done")
+
+    # The bulk action's undo puts all three back, in one go.
+    message.get_by_role("button", name="Undo").click()
+    expect(page.locator(".inbox-message")).to_contain_text(
+        "Undone: 3 tickets are back in the inbox."
+    )
+    expect(items).to_have_count(8)
+    export.refresh_from_db()
+    assert export.customer_count == 0
+
+    # Decline several with one reason, snooze several until a day.
+    bar = page.locator("[data-bulk]")
+    bar.get_by_role("checkbox").check()  # every ticket on the page
+    expect(bar).to_contain_text("8 tickets ticked")
+    _item(page, tickets[7]).get_by_role("checkbox").uncheck()
+    bar.get_by_label("With the ticked tickets").select_option("decline")
+    bar.get_by_label("Reason the submitters are told").fill("Out of scope this year.")
+    bar.get_by_role("button", name="Decline them").click()
+    expect(page.locator(".inbox-message")).to_contain_text("Declined 7 tickets;")
+    bar = page.locator("[data-bulk]")
+    _item(page, tickets[7]).get_by_role("checkbox").check()
+    bar.get_by_label("With the ticked tickets").select_option("snooze")
+    until = timezone.localdate() + datetime.timedelta(days=10)
+    bar.get_by_label("Bring them back on").fill(until.isoformat())
+    bar.get_by_role("button", name="Snooze them").click()
+    expect(page.get_by_role("heading", name="Inbox zero")).to_be_visible()
+    statuses = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).values_list("status")
+    assert sorted(s for (s,) in statuses) == [TicketStatus.DECLINED] * 7 + [TicketStatus.SNOOZED]
+
+
 def _column(page: Any, status: str) -> Any:
     return page.locator(f".board-column[data-status={status}]")
 

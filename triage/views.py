@@ -33,6 +33,7 @@ from triage.forms import (
     BoardMoveForm,
     DeclineForm,
     DuplicateForm,
+    InboxBulkForm,
     InitiativeForm,
     InitiativeFromTicketForm,
     LinkForm,
@@ -60,7 +61,11 @@ from triage.selectors import (
     similar_feedback,
 )
 from triage.services import (
+    InboxUndo,
     allowed_moves,
+    inbox_undo,
+    inbox_undo_after,
+    inbox_undo_before,
     initiative_create,
     initiative_decline,
     initiative_merge,
@@ -76,6 +81,9 @@ from triage.services import (
     ticket_mark_duplicate,
     ticket_snooze,
     ticket_unlink,
+    tickets_bulk_decline,
+    tickets_bulk_link,
+    tickets_bulk_snooze,
     tickets_same_ask,
 )
 from triage.shipping import (
@@ -118,28 +126,145 @@ def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
     return [(key, label, counts[key]) for key, (_, label, _) in INBOX_VIEWS.items()]
 
 
+def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
+    """One page of an inbox view, as the list and its bulk bar draw it."""
+    view = data.get("view", "waiting")
+    if view not in INBOX_VIEWS:
+        view = "waiting"
+    page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(data.get("page"))
+    counts = inbox_counts()
+    return {
+        "page": page,
+        "view": view,
+        "tabs": _tabs(counts),
+        "counts": counts,
+        "bulk_form": InboxBulkForm(auto_id="bulk_%s"),
+        "query": f"view={view}",
+    }
+
+
 @require(ensure_may_triage)
 @require_GET
 def inbox(request: HtmxHttpRequest) -> HttpResponse:
-    view = request.GET.get("view", "waiting")
-    if view not in INBOX_VIEWS:
-        view = "waiting"
-    page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = inbox_counts()
+    context = _inbox_list_context(request.GET)
     themes: list[Theme] = []
-    if view == "waiting" and page.number == 1:
+    if context["view"] == "waiting" and context["page"].number == 1:
         themes = inbox_themes()
-    context = {
-        "page": page,
-        "view": view,
-        "view_help": INBOX_VIEWS[view][2],
-        "tabs": _tabs(counts),
-        "counts": counts,
-        "themes": themes,
-        "nav": "inbox",
-        "query": f"view={view}",
-    }
+    context.update({"view_help": INBOX_VIEWS[context["view"]][2], "themes": themes, "nav": "inbox"})
     return render(request, "triage/inbox.html", context)
+
+
+# The last inbox action that can be taken back, in the product manager's session.
+UNDO_KEY = "triage_inbox_undo"
+
+
+def _undo_keep(request: HtmxHttpRequest, undo: InboxUndo | None) -> None:
+    """Remember the action just done as the one to undo; one that cannot be undone (or none)
+    forgets the one before, so Undo never takes back an older action than the last."""
+    if undo is None:
+        request.session.pop(UNDO_KEY, None)
+    else:
+        request.session[UNDO_KEY] = undo.as_data()
+
+
+def _inbox_list_answer(
+    request: HtmxHttpRequest,
+    *,
+    done: str = "",
+    undo: InboxUndo | None = None,
+    error: DomainError | None = None,
+    level: int = messages.SUCCESS,
+) -> HttpResponse:
+    """After a bulk action or an undo: htmx gets the list as it is now (with the message and
+    its undo, and fresh counts); a plain post goes back to the inbox with the message."""
+    view = request.POST.get("view", "waiting")
+    if not request.htmx:
+        if error is not None:
+            messages.error(request, error.message)
+        else:
+            messages.add_message(request, level, done)
+        return redirect(reverse("triage:inbox") + f"?view={view if view in INBOX_VIEWS else ''}")
+    context = {
+        **_inbox_list_context(request.POST),
+        "done": done,
+        "done_level": "success" if level == messages.SUCCESS else "info",
+        "undo": undo,
+        "error": error,
+    }
+    status = error.status if error is not None else 200
+    return render(request, "triage/partials/inbox_list.html", context, status=status)
+
+
+def _bulk_link(tickets: list[Ticket], by: User, data: dict[str, Any]) -> str:
+    initiative = data["initiative"]
+    tickets_bulk_link(tickets=tickets, initiative=initiative, by=by)
+    return f"Linked {len(tickets)} ticket{pluralize(len(tickets))} to “{initiative.title}”."
+
+
+def _bulk_decline(tickets: list[Ticket], by: User, data: dict[str, Any]) -> str:
+    tickets_bulk_decline(tickets=tickets, reason=data["reason"], by=by)
+    return (
+        f"Declined {len(tickets)} ticket{pluralize(len(tickets))}; their submitters were told why."
+    )
+
+
+def _bulk_snooze(tickets: list[Ticket], by: User, data: dict[str, Any]) -> str:
+    tickets_bulk_snooze(tickets=tickets, until=data["until"], by=by)
+    return (
+        f"Snoozed {len(tickets)} ticket{pluralize(len(tickets))} until {data['until']:%b %-d, %Y}."
+    )
+
+
+BULK_ACTIONS: dict[str, Callable[[list[Ticket], User, dict[str, Any]], str]] = {
+    "link": _bulk_link,
+    "decline": _bulk_decline,
+    "snooze": _bulk_snooze,
+}
+
+
+@require(ensure_may_triage)
+@require_POST
+def inbox_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    """The ticked tickets linked, declined or snoozed together: one transaction, all or none."""
+    user = _user(request)
+    form = InboxBulkForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(form_errors_text(form), field="tickets")
+        data = form.cleaned_data
+        tickets = tickets_by_id(ticket_ids=data["tickets"])
+        if len(tickets) != len(set(data["tickets"])):
+            raise DomainError(
+                "A ticket picked no longer exists; reload the inbox.", code="conflict"
+            )
+        before = inbox_undo_before(tickets=tickets)
+        done = BULK_ACTIONS[data["action"]](tickets, user, data)
+    except DomainError as error:
+        return _inbox_list_answer(request, error=error)
+    undo = inbox_undo_after(before=before, done=done)
+    _undo_keep(request, undo)
+    return _inbox_list_answer(request, done=done, undo=undo)
+
+
+@require(ensure_may_triage)
+@require_POST
+def inbox_undo_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Take back the last inbox action: its tickets wait in the inbox again."""
+    user = _user(request)
+    undo = InboxUndo.from_data(request.session.get(UNDO_KEY))
+    if undo is None:
+        # Already undone, or the last action was one that is not (asking, a new initiative).
+        return _inbox_list_answer(request, done="There is nothing to undo.", level=messages.INFO)
+    try:
+        tickets = inbox_undo(undo=undo, by=user)
+    except DomainError as error:
+        return _inbox_list_answer(request, error=error)
+    request.session.pop(UNDO_KEY, None)
+    if len(tickets) == 1:
+        done = f"Undone: “{tickets[0].title}” is back in the inbox."
+    else:
+        done = f"Undone: {len(tickets)} tickets are back in the inbox."
+    return _inbox_list_answer(request, done=done)
 
 
 def _text(ticket: Ticket) -> str:
@@ -219,6 +344,14 @@ INBOX_ACTIONS: dict[str, InboxAction] = {
 }
 
 
+def _undoable(action: str, data: dict[str, Any]) -> bool:
+    """Whether an inbox action can be taken back: a link (unless the initiative shipped, when
+    its customer is emailed at once), a decline, a snooze or a duplicate."""
+    if action == "link":
+        return bool(data["initiative"].status != InitiativeStatus.SHIPPED)
+    return action in ("decline", "snooze", "duplicate")
+
+
 def _initial(action: str, ticket: Ticket) -> dict[str, Any]:
     if action == "create":
         return {
@@ -257,14 +390,17 @@ def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpR
         return render(request, template, context)
     if not form.is_valid():
         return render(request, template, context, status=400)
+    before = inbox_undo_before(tickets=[ticket]) if _undoable(action, form.cleaned_data) else []
     try:
         done = do(ticket, user, form.cleaned_data)
     except DomainError as error:
         return domain_error_response(request, error, form=form, template=template, context=context)
+    undo = inbox_undo_after(before=before, done=done)
+    _undo_keep(request, undo)
     if not request.htmx:
         messages.success(request, f"“{ticket.title}”: {done}")
         return redirect(reverse("triage:inbox") + "?" + request.GET.urlencode())
-    done_context = {"ticket": ticket, "done": done, "tabs": _tabs(inbox_counts())}
+    done_context = {"ticket": ticket, "done": done, "undo": undo, "tabs": _tabs(inbox_counts())}
     return render(request, "triage/partials/inbox_done.html", done_context)
 
 

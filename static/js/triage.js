@@ -178,7 +178,8 @@ document.addEventListener("drop", (event) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The inbox: j/k walk the tickets, a letter opens that action on the current one.
+// The inbox: j/k walk the tickets (j starts at the first), a letter opens that action on the
+// current one, c ticks it for a bulk action, u undoes the last action.
 const typing = (element) =>
   element && (element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName));
 
@@ -186,14 +187,17 @@ function inboxItems() {
   return Array.from(document.querySelectorAll("[data-inbox] [data-inbox-item]:not([data-done])"));
 }
 
+// The ticket the keys act on: the one focused, else the one last marked current; none before j.
 function currentItem() {
   const active = document.activeElement;
-  return (active && active.closest("[data-inbox-item]")) || inboxItems()[0];
+  const focused = active && active.closest && active.closest("[data-inbox] [data-inbox-item]");
+  return focused || document.querySelector("[data-inbox] [data-inbox-item].current");
 }
 
 function focusItem(item) {
   if (!item) return;
-  item.focus();
+  markCurrent(item);
+  item.focus({ preventScroll: true });
   item.scrollIntoView({ block: "nearest" });
 }
 
@@ -213,19 +217,67 @@ document.addEventListener("keydown", (event) => {
     if (toggle) toggle.click();
     return;
   }
+  if (event.key === "u") {
+    const undo = Array.from(document.querySelectorAll("[data-undo]")).pop();
+    if (undo) {
+      event.preventDefault();
+      undo.click();
+    }
+    return;
+  }
   const items = inboxItems();
   const item = currentItem();
   if (event.key === "j" || event.key === "k") {
     event.preventDefault();
     const at = items.indexOf(item);
+    if (at === -1) {
+      focusItem(items[0]);
+      return;
+    }
     focusItem(items[Math.max(0, Math.min(items.length - 1, at + (event.key === "j" ? 1 : -1)))]);
     return;
   }
-  const button = item && item.querySelector(`[data-key="${event.key}"]`);
+  if (event.key === "c" && (item || items[0])) {
+    const check = (item || items[0]).querySelector("[data-bulk-check]");
+    if (check) {
+      event.preventDefault();
+      check.checked = !check.checked;
+      bulkSync();
+    }
+    return;
+  }
+  // A letter before any j acts on the first ticket, as it always has.
+  const target = item || items[0];
+  const button = target && target.querySelector(`[data-key="${event.key}"]`);
   if (button) {
     event.preventDefault();
     button.click();
   }
+});
+
+// The current row opens; it changes only once a click is over (or from the keyboard), so a
+// row opening or closing never moves what the pointer is pressing. A click on a row's own
+// space focuses it; a tick leaves the current row as it is.
+function markCurrent(item) {
+  document.querySelectorAll("[data-inbox-item].current").forEach((other) => {
+    if (other !== item) other.classList.remove("current");
+  });
+  item.classList.add("current");
+}
+
+document.addEventListener("click", (event) => {
+  const item = event.target.closest && event.target.closest("[data-inbox] [data-inbox-item]:not([data-done])");
+  if (!item || event.target.closest("[data-bulk-check]")) return;
+  if (event.target.closest("a, button, input, select, textarea, label, form")) markCurrent(item);
+  else focusItem(item);
+});
+
+let pointing = false;
+document.addEventListener("mousedown", () => { pointing = true; }, true);
+document.addEventListener("keydown", () => { pointing = false; }, true);
+document.addEventListener("focusin", (event) => {
+  const item = event.target.closest && event.target.closest("[data-inbox] [data-inbox-item]:not([data-done])");
+  if (item && !pointing && !event.target.matches("[data-bulk-check]")) markCurrent(item);
 });
 
 document.addEventListener("click", (event) => {
@@ -236,21 +288,60 @@ document.addEventListener("click", (event) => {
   toggle.setAttribute("aria-expanded", String(!panel.hidden));
 });
 
+// The bulk bar: it shows its action once a ticket is ticked, and the one field that action needs.
+function bulkSync() {
+  const bar = document.querySelector("[data-bulk]");
+  if (!bar) return;
+  const checks = Array.from(document.querySelectorAll("[data-inbox] [data-bulk-check]"));
+  const ticked = checks.filter((check) => check.checked).length;
+  bar.classList.toggle("picking", ticked > 0);
+  bar.querySelector("[data-bulk-count]").textContent = ticked
+    ? `${ticked} ticket${ticked === 1 ? "" : "s"} ticked`
+    : "Tick tickets to act on several at once";
+  const all = bar.querySelector("[data-bulk-all]");
+  all.checked = ticked > 0 && ticked === checks.length;
+  all.indeterminate = ticked > 0 && ticked < checks.length;
+  const action = bar.querySelector("select[name=action]").value;
+  bar.querySelectorAll("[data-bulk-for]").forEach((field) => {
+    field.classList.toggle("shown", field.dataset.bulkFor === action);
+  });
+  const labels = { link: "Link them", decline: "Decline them", snooze: "Snooze them" };
+  bar.querySelector("[data-bulk-apply]").textContent = labels[action] || "Apply";
+}
+
+document.addEventListener("change", (event) => {
+  const all = event.target.closest && event.target.closest("[data-bulk-all]");
+  if (all) {
+    document.querySelectorAll("[data-inbox] [data-bulk-check]").forEach((check) => {
+      check.checked = all.checked;
+    });
+  }
+  if (event.target.closest && (event.target.closest("[data-bulk]") || event.target.matches("[data-bulk-check]"))) {
+    bulkSync();
+  }
+});
+
+bulkSync();
+
 // After an inbox action opens its form, put the cursor in its first field; after one is done,
-// move on to the next ticket.
+// move on to the next ticket. After a bulk action or an undo the list is new: its bar too.
 document.addEventListener("htmx:afterSwap", (event) => {
-  const item = event.detail.target;
-  if (!item || !item.matches || !item.matches("[data-inbox-item]")) return;
-  const swapped = document.getElementById(item.id);
+  const target = event.detail.target;
+  if (target && target.id === "inbox-list") {
+    bulkSync();
+    return;
+  }
+  if (!target || !target.matches || !target.matches("[data-inbox-item]")) return;
+  const swapped = document.getElementById(target.id);
   if (!swapped) return;
   if (swapped.hasAttribute("data-done")) {
     const items = inboxItems();
     const next = items.find((other) => swapped.compareDocumentPosition(other) & Node.DOCUMENT_POSITION_FOLLOWING);
     focusItem(next);
+    bulkSync();
     return;
   }
   const field = swapped.querySelector(".inbox-form textarea, .inbox-form input:not([type=hidden]), .inbox-form select");
   if (field) field.focus();
   else swapped.focus();
 });
-
