@@ -238,6 +238,8 @@ def test_moving_to_shipped_or_declined_from_a_button_asks_for_the_note_first(cli
 def test_without_javascript_a_card_moves_from_its_own_menu_page(client, pm) -> None:
     initiative = InitiativeFactory.create(title="CSV", status=InitiativeStatus.PLANNED)
     client.force_login(pm)
+    board = client.get(reverse("triage:board")).content.decode()
+    assert f'href="{reverse("triage:move", args=[initiative.pk])}" data-move-open' in board
     page = client.get(reverse("triage:move", args=[initiative.pk])).content.decode()
     for status in ("proposed", "in_progress", "shipped", "declined"):
         assert f'name="status" value="{status}"' in page
