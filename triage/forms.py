@@ -159,7 +159,7 @@ class InboxBulkForm(DomainErrorMixin, forms.Form):
     initiative = forms.ModelChoiceField(
         queryset=Initiative.objects.none(),
         required=False,
-        empty_label="— pick an open initiative —",
+        empty_label=CHOOSE,
         error_messages={"invalid_choice": "That initiative is not open; pick another."},
     )
     reason = forms.CharField(label="Reason", required=False, max_length=REASON_MAX)
@@ -177,7 +177,7 @@ class InboxBulkForm(DomainErrorMixin, forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["initiative"]
         field.queryset = initiative_choices()  # type: ignore[attr-defined]
-        field.widget.choices = [("", "— pick an open initiative —"), *initiative_menu()]
+        field.widget.choices = [("", CHOOSE), *initiative_menu()]
         today = timezone.localdate()
         self.fields["until"].widget.attrs["min"] = (today + datetime.timedelta(days=1)).isoformat()
         self.fields["until"].widget.attrs["max"] = snooze_latest(today).isoformat()
