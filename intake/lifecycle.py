@@ -9,6 +9,7 @@ services for questions and answers, triage's for everything a product manager de
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from django.utils import timezone
 
@@ -97,6 +98,39 @@ def ticket_to_declined(*, ticket: Ticket, reason: str) -> int | None:
     ticket.snoozed_until = None
     _save(ticket, "status", "decline_reason", "initiative", "duplicate_of", "snoozed_until")
     Ticket.objects.filter(duplicate_of=ticket).update(initiative=None)
+    return previous_id
+
+
+def ticket_to_inbox_again(
+    *,
+    ticket: Ticket,
+    status: TicketStatus,
+    snoozed_until: datetime.date | None,
+    followers: Sequence[int] = (),
+) -> int | None:
+    """Take back a triage action (an undo): the ticket returns to the inbox view it was in,
+    waiting, asked or snoozed until its day, and the `followers` that duplicated it before
+    follow it again. Returns the initiative it left."""
+    if status not in S.untriaged():
+        raise DomainError(f"A ticket goes back to the inbox, not to {status.label.lower()}.")
+    if ticket.status not in (S.LINKED, S.DUPLICATE, S.DECLINED, S.SNOOZED):
+        raise DomainError(
+            f"“{ticket.title}” is {ticket.get_status_display().lower()}; there is no triage to "
+            "take back.",
+            code="conflict",
+        )
+    previous_id = ticket.initiative_id
+    original_id = ticket.duplicate_of_id
+    ticket.status = status
+    ticket.initiative = None
+    ticket.duplicate_of = None
+    ticket.decline_reason = ""
+    ticket.snoozed_until = snoozed_until if status == S.SNOOZED else None
+    _save(ticket, "status", "initiative", "duplicate_of", "decline_reason", "snoozed_until")
+    # Its duplicates went where it went (marked a duplicate, they were handed to its original).
+    Ticket.objects.filter(
+        pk__in=followers, status=S.DUPLICATE, duplicate_of_id__in=[ticket.pk, original_id]
+    ).update(duplicate_of=ticket, initiative=None)
     return previous_id
 
 

@@ -129,6 +129,8 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /intake/tickets/{ticket}/answer/",                          LOGIN,   DONE,    403,     403,     403),
     # Triage: product managers only
     ("GET /triage/",                                                   LOGIN,   403,     200,     403,     403),
+    ("GET /triage/move/",                                              LOGIN,   403,     405,     403,     403),
+    ("POST /triage/move/",                                             LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/",                                             LOGIN,   403,     200,     403,     403),
     ("GET /triage/inbox/{ticket}/",                                    LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/{ticket}/link/",                               LOGIN,   403,     200,     403,     403),
@@ -146,6 +148,10 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /triage/inbox/{ticket}/same/",                               LOGIN,   403,     200,     403,     403),
     ("POST /triage/inbox/{ticket}/same/",                              LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/{ticket}/nonsense/",                           LOGIN,   403,     404,     403,     403),
+    ("GET /triage/inbox/bulk/",                                        LOGIN,   403,     405,     403,     403),
+    ("POST /triage/inbox/bulk/",                                       LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/inbox/undo/",                                        LOGIN,   403,     405,     403,     403),
+    ("POST /triage/inbox/undo/",                                       LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/themes/",                                      LOGIN,   403,     405,     403,     403),
     ("POST /triage/inbox/themes/",                                     LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/inbox/themes/exclude/",                              LOGIN,   403,     405,     403,     403),
@@ -155,8 +161,11 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /triage/initiatives/{initiative}/",                          LOGIN,   200,     200,     200,     200),
     ("GET /triage/initiatives/{initiative}/edit/",                     LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/edit/",                    LOGIN,   403,     DONE,    403,     403),
-    ("GET /triage/initiatives/{initiative}/move/",                     LOGIN,   403,     405,     403,     403),
+    ("GET /triage/initiatives/{initiative}/move/",                     LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/move/",                    LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/initiatives/{moved}/undo/",                          LOGIN,   403,     405,     403,     403),
+    ("POST /triage/initiatives/{moved}/undo/",                         LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/initiatives/{initiative}/audience/",                 LOGIN,   403,     200,     403,     403),
     ("GET /triage/initiatives/{initiative}/status/?to=shipped",        LOGIN,   403,     200,     403,     403),
     ("POST /triage/initiatives/{initiative}/status/",                  LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/{initiative}/preview/",                  LOGIN,   403,     405,     403,     403),
@@ -388,11 +397,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /triage/inbox/{ticket}/ask/": {"body": "Which format?"},
     "POST /triage/inbox/{ticket}/snooze/": {"until": SNOOZE_UNTIL},
     "POST /triage/inbox/{ticket}/same/": {"same_as": "{other}"},
+    "POST /triage/inbox/bulk/": {"tickets": ["{ticket}"], "action": "decline", "reason": "No."},
+    "POST /triage/inbox/undo/": {},
     "POST /triage/inbox/themes/": {"tickets": ["{ticket}", "{other}"], "title": "Invoices"},
     "POST /triage/inbox/themes/exclude/": {"ticket": "{ticket}"},
     "POST /triage/initiatives/new/": {"title": "Dark mode"},
     "POST /triage/initiatives/{initiative}/edit/": {"title": "Renamed"},
     "POST /triage/initiatives/{initiative}/move/": {"status": "planned"},
+    "POST /triage/move/": {"initiative": "{initiative}", "status": "planned", "from": "board"},
+    "POST /triage/initiatives/{moved}/undo/": {"version": "1"},
     "POST /triage/initiatives/{initiative}/status/": {
         "status": "declined",
         "decline_reason": "Not now.",
@@ -540,6 +553,11 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     initiative = InitiativeFactory.create(owner=pm)
     linked = TicketFactory.create(initiative=initiative, status=TicketStatus.LINKED)
     into = InitiativeFactory.create()
+    # Moved once from proposed (as history before the test): the board's undo has a move to undo.
+    moved = InitiativeFactory.create(status="planned")
+    InitiativeEvent.objects.create(
+        initiative=moved, kind="status", from_value="proposed", to_value="planned"
+    )
     starts = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(days=3)
     review = SessionFactory.create(
         kind=SessionKind.MONTHLY_REVIEW,
@@ -578,6 +596,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         "initiative": initiative.pk,
         "linked": linked.pk,
         "into": into.pk,
+        "moved": moved.pk,
         "review": review.pk,
         "workshop": workshop.pk,
         "item": item.pk,

@@ -150,8 +150,10 @@ def test_two_customers_ask_and_each_is_told_once_when_it_ships(
     page.get_by_role("link", name="Board", exact=True).click()
     card = page.locator(f"#initiative-{initiative.pk}")
     expect(card).to_contain_text("2 customers · 1 critical")
-    card.get_by_label(f"Move “{INITIATIVE}” to").select_option("planned")
-    card.get_by_role("button", name="Move").click()
+    card.get_by_role("link", name=re.compile("^Move")).click()
+    menu = page.get_by_role("dialog", name=f"Move “{INITIATIVE}”")
+    menu.get_by_label("Planned").check()
+    menu.get_by_role("button", name="Move").click()
     planned = page.locator(".board-column[data-status=planned]")
     expect(planned.locator(f"#initiative-{initiative.pk}")).to_be_visible()
     screenshot(page, "journey-3-planned")
@@ -195,7 +197,9 @@ def test_two_customers_ask_and_each_is_told_once_when_it_ships(
     expect(page.locator(".audience .stat").first).to_have_text("2")
     page.get_by_label("Release note").fill(RELEASE_NOTE)
     page.get_by_role("button", name="Ship it").click()
-    expect(page.get_by_text(f"Shipped “{INITIATIVE}”.")).to_be_visible()
+    expect(
+        page.get_by_text(f"Shipped “{INITIATIVE}”: 2 customer contacts are being emailed.")
+    ).to_be_visible()
     screenshot(page, "journey-5-shipped")
 
     # 6. The worker emails each customer once, about their own ask.

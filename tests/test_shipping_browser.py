@@ -49,7 +49,11 @@ def test_pm_ships_with_the_preview_and_sees_the_log_fill_in(page, pm, submitter)
     assert Notification.objects.filter(kind="customer_shipped").count() == 0
 
     page.get_by_role("button", name="Ship it").click()
-    expect(page.get_by_text("Shipped “CSV export for invoices”.")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Shipped “CSV export for invoices”: 3 customer contacts are being emailed."
+        )
+    ).to_be_visible()
     initiative.refresh_from_db()
     assert initiative.status == InitiativeStatus.SHIPPED
 

@@ -13,7 +13,7 @@ from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea, Segment, SourceTeam
 from triage.models import Initiative, InitiativeStatus
 from triage.selectors import PERIODS, initiative_choices, initiative_menu
-from triage.services import REASON_MAX, snooze_latest
+from triage.services import BULK_MAX, REASON_MAX, snooze_latest
 from triage.themes import THEME_SIZE_MAX
 
 
@@ -144,6 +144,54 @@ class SnoozeForm(DomainErrorMixin, forms.Form):
         self.fields["until"].widget.attrs["max"] = snooze_latest(today).isoformat()
 
 
+class InboxBulkForm(DomainErrorMixin, forms.Form):
+    """Several ticked waiting tickets: link them to one initiative, decline them with one
+    reason, or snooze them until one day."""
+
+    ACTIONS = [("link", "Link to…"), ("decline", "Decline…"), ("snooze", "Snooze until…")]
+
+    tickets = IdListField(max_items=BULK_MAX)
+    action = forms.ChoiceField(
+        label="With the ticked tickets",
+        choices=ACTIONS,
+        error_messages={"required": "Pick what to do."},
+    )
+    initiative = forms.ModelChoiceField(
+        queryset=Initiative.objects.none(),
+        required=False,
+        empty_label=CHOOSE,
+        error_messages={"invalid_choice": "That initiative is not open; pick another."},
+    )
+    reason = forms.CharField(label="Reason", required=False, max_length=REASON_MAX)
+    until = forms.DateField(
+        label="Bring them back on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    NEEDS = {
+        "link": ("initiative", "Pick the initiative to link them to."),
+        "decline": ("reason", "Say why, so the submitters can tell their customers."),
+        "snooze": ("until", "Pick the day they should come back."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["initiative"]
+        field.queryset = initiative_choices()  # type: ignore[attr-defined]
+        field.widget.choices = [("", CHOOSE), *initiative_menu()]
+        today = timezone.localdate()
+        self.fields["until"].widget.attrs["min"] = (today + datetime.timedelta(days=1)).isoformat()
+        self.fields["until"].widget.attrs["max"] = snooze_latest(today).isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("tickets"):
+            self.add_error("tickets", "Tick the tickets to act on first.")
+        needed = self.NEEDS.get(data.get("action", ""))
+        if needed and not data.get(needed[0]) and needed[0] not in self.errors:
+            self.add_error(needed[0], needed[1])
+        return data
+
+
 class MoveForm(DomainErrorMixin, forms.Form):
     status = forms.ChoiceField(choices=InitiativeStatus.choices)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -158,7 +206,23 @@ class MoveForm(DomainErrorMixin, forms.Form):
         required=False,
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in its history, for whoever asks later.",
     )
+    # Moving a shipped initiative back un-ships it: only once the person was told what that
+    # does to the emails already sent (the board's menu and the un-ship page say so).
+    unship = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class BoardMoveForm(MoveForm):
+    """The board's one move menu: the card that opened it names the initiative."""
+
+    initiative = IdField()
+
+
+class UndoForm(forms.Form):
+    """Take back a move: the version the move left, so a change since is not overwritten."""
+
+    version = forms.IntegerField(min_value=1, max_value=ID_MAX, widget=forms.HiddenInput)
 
 
 class MergeForm(DomainErrorMixin, forms.Form):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -42,8 +43,9 @@ from triage.themes import THEME_SIZE_MAX
 
 REASON_MAX = 2_000
 
-# The lifecycle, in order. A PM moves one step forward or back, declines anything not yet
-# shipped, and may reopen a declined initiative (it goes back to proposed).
+# The lifecycle, in order. A PM moves an open initiative to any other open status, or straight
+# to shipped (with a release note) or declined (with a reason); moves a shipped one back to in
+# progress (un-shipping it); and reopens a declined one (it goes back to proposed).
 FLOW = [
     InitiativeStatus.PROPOSED,
     InitiativeStatus.PLANNED,
@@ -53,17 +55,12 @@ FLOW = [
 
 
 def allowed_moves(status: str) -> list[InitiativeStatus]:
-    """The statuses an initiative in `status` may move to."""
+    """The statuses an initiative in `status` may move to, in the lifecycle's order."""
     if status == InitiativeStatus.DECLINED:
         return [InitiativeStatus.PROPOSED]
-    step = FLOW.index(InitiativeStatus(status))
-    moves = []
-    if step > 0:
-        moves.append(FLOW[step - 1])
-    if step < len(FLOW) - 1:
-        moves.append(FLOW[step + 1])
-        moves.append(InitiativeStatus.DECLINED)
-    return moves
+    if status == InitiativeStatus.SHIPPED:
+        return [InitiativeStatus.IN_PROGRESS]
+    return [target for target in InitiativeStatus if target != status]
 
 
 def initiative_default_owner(*, by: User, product_area: ProductArea | None = None) -> User | None:
@@ -378,6 +375,36 @@ def initiative_decline(
     return _status_set(
         current, by, InitiativeStatus.DECLINED, ["decline_reason"], note=current.decline_reason
     )
+
+
+@transaction.atomic
+def initiative_move_undo(*, initiative: Initiative, by: User, version: int) -> Initiative:
+    """Take back an initiative's last move (the board's "Undo"), as long as nobody changed it
+    since `version`: it goes back to where it was, whatever the lifecycle allows from here. A
+    ship is not taken back this way: its emails are on their way (moving it back un-ships it)."""
+    ensure_may_change_triage(by)
+    current = _locked(initiative, version)
+    last = current.events.filter(kind=InitiativeEvent.Kind.STATUS).first()
+    if last is None or last.to_value != current.status:
+        raise DomainError(
+            f"“{current.title}” has no move to undo.", field="status", code="conflict"
+        )
+    if current.status == InitiativeStatus.SHIPPED:
+        raise DomainError(
+            f"“{current.title}” shipped and its customers are being emailed, so it is not "
+            "undone; move it back to in progress to un-ship it.",
+            field="status",
+        )
+    previous = InitiativeStatus(last.from_value)
+    fields = []
+    if current.status == InitiativeStatus.DECLINED:
+        current.decline_reason = ""
+        fields.append("decline_reason")
+    _status_set(current, by, previous, fields, note="undone")
+    if previous == InitiativeStatus.SHIPPED:
+        # Shipped again, as before the un-ship: anyone who asked since is told (once).
+        initiative_shipped_notify(initiative=current)
+    return current
 
 
 @transaction.atomic
@@ -764,6 +791,180 @@ def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
         raise DomainError("Snooze for at most a year.", field="until")
     lifecycle.ticket_to_snoozed(ticket=ticket, until=until)
     return ticket
+
+
+# ---------------------------------------------------------------------------------------------
+# Several waiting tickets at once, and taking back the last inbox action
+
+BULK_MAX = 100
+
+
+def _bulk_locked(tickets: Sequence[Ticket]) -> list[Ticket]:
+    """The tickets picked in the inbox, locked in id order; refused unless each still waits."""
+    ids = sorted({ticket.pk for ticket in tickets})
+    if not ids:
+        raise DomainError("Tick the tickets to act on first.", field="tickets")
+    if len(ids) > BULK_MAX:
+        raise DomainError(f"Pick at most {BULK_MAX} tickets at once.", field="tickets")
+    locked = list(
+        Ticket.objects.select_related("customer", "submitted_by", "contact", "product_area")
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if len(locked) != len(ids):
+        raise DomainError("A ticket picked no longer exists; reload the inbox.", code="conflict")
+    for ticket in locked:
+        _waiting_clean(ticket, "tickets")
+    return locked
+
+
+@transaction.atomic
+def tickets_bulk_link(
+    *, tickets: Sequence[Ticket], initiative: Initiative, by: User
+) -> list[Ticket]:
+    """Link several waiting tickets to one initiative, each as `ticket_link` does (history,
+    score, submitter told); all or none."""
+    ensure_may_change_triage(by)
+    return [ticket_link(ticket=t, initiative=initiative, by=by) for t in _bulk_locked(tickets)]
+
+
+@transaction.atomic
+def tickets_bulk_decline(*, tickets: Sequence[Ticket], reason: str, by: User) -> list[Ticket]:
+    """Decline several waiting tickets with one reason, each as `ticket_decline` does; all or
+    none."""
+    ensure_may_change_triage(by)
+    return [ticket_decline(ticket=t, by=by, reason=reason) for t in _bulk_locked(tickets)]
+
+
+@transaction.atomic
+def tickets_bulk_snooze(
+    *, tickets: Sequence[Ticket], until: datetime.date, by: User
+) -> list[Ticket]:
+    """Snooze several waiting tickets until one day, each as `ticket_snooze` does; all or none."""
+    ensure_may_change_triage(by)
+    return [ticket_snooze(ticket=t, by=by, until=until) for t in _bulk_locked(tickets)]
+
+
+@dataclass(frozen=True)
+class TicketBefore:
+    """Where one ticket was in the inbox before an action, and how the action left it."""
+
+    ticket_id: int
+    status: str
+    snoozed_until: str  # ISO date, or ""
+    followers: tuple[int, ...]
+    after_status: str = ""
+    after_changed: str = ""  # its updated_at after the action, ISO
+
+
+@dataclass(frozen=True)
+class InboxUndo:
+    """The last inbox action (link, decline, snooze, duplicate, or one of them in bulk), as
+    much as it takes to put its tickets back: kept in the product manager's session."""
+
+    done: str
+    tickets: tuple[TicketBefore, ...]
+
+    def as_data(self) -> dict[str, Any]:
+        return {"done": self.done, "tickets": [list(asdict(t).values()) for t in self.tickets]}
+
+    @classmethod
+    def from_data(cls, data: Any) -> InboxUndo | None:
+        """The undo kept in a session, or None when there is none (or it is not one)."""
+        try:
+            tickets = tuple(
+                TicketBefore(int(i), str(st), str(su), tuple(int(f) for f in fo), str(a), str(c))
+                for i, st, su, fo, a, c in data["tickets"]
+            )
+            return cls(done=str(data["done"]), tickets=tickets)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def inbox_undo_before(*, tickets: Sequence[Ticket]) -> list[TicketBefore]:
+    """Where these tickets are in the inbox, read before an action that may be taken back
+    (one query, for the tickets that duplicate them); empty when one is not in the inbox."""
+    if any(not ticket.is_untriaged for ticket in tickets):
+        return []
+    followers: dict[int, list[int]] = {}
+    for pk, original in Ticket.objects.filter(duplicate_of__in=tickets).values_list(
+        "pk", "duplicate_of_id"
+    ):
+        followers.setdefault(original, []).append(pk)
+    return [
+        TicketBefore(
+            ticket_id=t.pk,
+            status=t.status,
+            snoozed_until=t.snoozed_until.isoformat() if t.snoozed_until else "",
+            followers=tuple(followers.get(t.pk, [])),
+        )
+        for t in tickets
+    ]
+
+
+def inbox_undo_after(*, before: Sequence[TicketBefore], done: str) -> InboxUndo | None:
+    """The undo of an action just done, with how it left each ticket (one query)."""
+    if not before:
+        return None
+    after = {
+        pk: (status, changed)
+        for pk, status, changed in Ticket.objects.filter(
+            pk__in=[t.ticket_id for t in before]
+        ).values_list("pk", "status", "updated_at")
+    }
+    return InboxUndo(
+        done=done,
+        tickets=tuple(
+            replace(
+                t,
+                after_status=after[t.ticket_id][0],
+                after_changed=after[t.ticket_id][1].isoformat(),
+            )
+            for t in before
+        ),
+    )
+
+
+@transaction.atomic
+def inbox_undo(*, undo: InboxUndo, by: User) -> list[Ticket]:
+    """Take back the last inbox action: each ticket returns to where it waited (through
+    intake.lifecycle), its initiative is rescored and keeps the change in its history; refused,
+    with nothing changed, when any ticket was changed since."""
+    ensure_may_change_triage(by)
+    befores = {t.ticket_id: t for t in undo.tickets}
+    locked = list(
+        Ticket.objects.select_related("customer")
+        .select_for_update(of=("self",))
+        .filter(pk__in=befores)
+        .order_by("pk")
+    )
+    if len(locked) != len(befores):
+        raise DomainError("A ticket of that action no longer exists; nothing was undone.")
+    for ticket in locked:
+        before = befores[ticket.pk]
+        if ticket.status != before.after_status or (
+            ticket.updated_at.isoformat() != before.after_changed
+        ):
+            raise DomainError(
+                f"#{ticket.pk} “{ticket.title}” changed since (it is "
+                f"{ticket.get_status_display().lower()}); nothing was undone.",
+                code="conflict",
+            )
+    left: list[int | None] = []
+    for ticket in locked:
+        before = befores[ticket.pk]
+        until = datetime.date.fromisoformat(before.snoozed_until) if before.snoozed_until else None
+        previous_id = lifecycle.ticket_to_inbox_again(
+            ticket=ticket,
+            status=TicketStatus(before.status),
+            snoozed_until=until,
+            followers=before.followers,
+        )
+        _ticket_left(previous_id, ticket, by, "undone: back in the inbox")
+        left.append(previous_id)
+    _rescore(*left)
+    return locked
 
 
 # ---------------------------------------------------------------------------------------------

@@ -141,29 +141,45 @@ def customer_shipped_email(notification: Notification) -> Message | Suppress:
 
 @dataclass(frozen=True)
 class ShipAudience:
-    """Who a ship tells: contacts emailed, contacts suppressed, companies, and one sample."""
+    """Who a ship tells: contacts emailed (and at how many companies), contacts suppressed,
+    contacts told when it shipped before (not emailed again), one sample of a contact emailed."""
 
     told: int
     suppressed: int
     companies: int
     sample: tuple[Contact, list[Ticket]] | None
+    already_told: int = 0
 
 
 def ship_audience(*, initiative: Initiative) -> ShipAudience:
-    """How many customers shipping this initiative would tell (one query)."""
+    """How many customers shipping this initiative would tell (two queries). A contact with a
+    shipped email on record from an earlier ship is not emailed again (the same key)."""
     asks = _asks_of(initiative)
-    told = suppressed = 0
+    recorded = set(
+        Notification.objects.filter(
+            initiative=initiative, kind=NotificationKind.CUSTOMER_SHIPPED
+        ).values_list("contact_id", flat=True)
+    )
+    told = suppressed = already_told = 0
     companies: set[int] = set()
     sample = None
-    for tickets in asks.values():
+    for contact_id, tickets in asks.items():
         contact = tickets[0].contact
-        companies.add(contact.customer_id)
-        if contact_may_be_emailed(contact):
+        if contact_id in recorded:
+            already_told += 1
+        elif contact_may_be_emailed(contact):
             told += 1
+            companies.add(contact.customer_id)
             sample = sample or (contact, tickets)
         else:
             suppressed += 1
-    return ShipAudience(told=told, suppressed=suppressed, companies=len(companies), sample=sample)
+    return ShipAudience(
+        told=told,
+        suppressed=suppressed,
+        companies=len(companies),
+        sample=sample,
+        already_told=already_told,
+    )
 
 
 def _customer_row(initiative: Initiative, contact: Contact, ticket: Ticket) -> Notification:

@@ -14,9 +14,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from accounts.models import User
 from core.errors import DomainError
@@ -30,8 +31,10 @@ from notifications.senders import company_from_email
 from triage.forms import (
     AskForm,
     BoardFilterForm,
+    BoardMoveForm,
     DeclineForm,
     DuplicateForm,
+    InboxBulkForm,
     InitiativeForm,
     InitiativeFromTicketForm,
     LinkForm,
@@ -41,6 +44,7 @@ from triage.forms import (
     SnoozeForm,
     ThemeExcludeForm,
     ThemeForm,
+    UndoForm,
 )
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import ensure_may_triage
@@ -53,14 +57,20 @@ from triage.selectors import (
     initiative_asks,
     initiative_get,
     initiative_history,
+    initiative_revenue_at_stake,
     similar_feedback,
 )
 from triage.services import (
+    InboxUndo,
     allowed_moves,
+    inbox_undo,
+    inbox_undo_after,
+    inbox_undo_before,
     initiative_create,
     initiative_decline,
     initiative_merge,
     initiative_move,
+    initiative_move_undo,
     initiative_ship,
     initiative_update,
     theme_merge,
@@ -71,6 +81,9 @@ from triage.services import (
     ticket_mark_duplicate,
     ticket_snooze,
     ticket_unlink,
+    tickets_bulk_decline,
+    tickets_bulk_link,
+    tickets_bulk_snooze,
     tickets_same_ask,
 )
 from triage.shipping import (
@@ -113,28 +126,145 @@ def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
     return [(key, label, counts[key]) for key, (_, label, _) in INBOX_VIEWS.items()]
 
 
+def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
+    """One page of an inbox view, as the list and its bulk bar draw it."""
+    view = data.get("view", "waiting")
+    if view not in INBOX_VIEWS:
+        view = "waiting"
+    page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(data.get("page"))
+    counts = inbox_counts()
+    return {
+        "page": page,
+        "view": view,
+        "tabs": _tabs(counts),
+        "counts": counts,
+        "bulk_form": InboxBulkForm(auto_id="bulk_%s"),
+        "query": f"view={view}",
+    }
+
+
 @require(ensure_may_triage)
 @require_GET
 def inbox(request: HtmxHttpRequest) -> HttpResponse:
-    view = request.GET.get("view", "waiting")
-    if view not in INBOX_VIEWS:
-        view = "waiting"
-    page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = inbox_counts()
+    context = _inbox_list_context(request.GET)
     themes: list[Theme] = []
-    if view == "waiting" and page.number == 1:
+    if context["view"] == "waiting" and context["page"].number == 1:
         themes = inbox_themes()
-    context = {
-        "page": page,
-        "view": view,
-        "view_help": INBOX_VIEWS[view][2],
-        "tabs": _tabs(counts),
-        "counts": counts,
-        "themes": themes,
-        "nav": "inbox",
-        "query": f"view={view}",
-    }
+    context.update({"view_help": INBOX_VIEWS[context["view"]][2], "themes": themes, "nav": "inbox"})
     return render(request, "triage/inbox.html", context)
+
+
+# The last inbox action that can be taken back, in the product manager's session.
+UNDO_KEY = "triage_inbox_undo"
+
+
+def _undo_keep(request: HtmxHttpRequest, undo: InboxUndo | None) -> None:
+    """Remember the action just done as the one to undo; one that cannot be undone (or none)
+    forgets the one before, so Undo never takes back an older action than the last."""
+    if undo is None:
+        request.session.pop(UNDO_KEY, None)
+    else:
+        request.session[UNDO_KEY] = undo.as_data()
+
+
+def _inbox_list_answer(
+    request: HtmxHttpRequest,
+    *,
+    done: str = "",
+    undo: InboxUndo | None = None,
+    error: DomainError | None = None,
+    level: int = messages.SUCCESS,
+) -> HttpResponse:
+    """After a bulk action or an undo: htmx gets the list as it is now (with the message and
+    its undo, and fresh counts); a plain post goes back to the inbox with the message."""
+    view = request.POST.get("view", "waiting")
+    if not request.htmx:
+        if error is not None:
+            messages.error(request, error.message)
+        else:
+            messages.add_message(request, level, done)
+        return redirect(reverse("triage:inbox") + f"?view={view if view in INBOX_VIEWS else ''}")
+    context = {
+        **_inbox_list_context(request.POST),
+        "done": done,
+        "done_level": "success" if level == messages.SUCCESS else "info",
+        "undo": undo,
+        "error": error,
+    }
+    status = error.status if error is not None else 200
+    return render(request, "triage/partials/inbox_list.html", context, status=status)
+
+
+def _bulk_link(tickets: list[Ticket], by: User, data: dict[str, Any]) -> str:
+    initiative = data["initiative"]
+    tickets_bulk_link(tickets=tickets, initiative=initiative, by=by)
+    return f"Linked {len(tickets)} ticket{pluralize(len(tickets))} to “{initiative.title}”."
+
+
+def _bulk_decline(tickets: list[Ticket], by: User, data: dict[str, Any]) -> str:
+    tickets_bulk_decline(tickets=tickets, reason=data["reason"], by=by)
+    return (
+        f"Declined {len(tickets)} ticket{pluralize(len(tickets))}; their submitters were told why."
+    )
+
+
+def _bulk_snooze(tickets: list[Ticket], by: User, data: dict[str, Any]) -> str:
+    tickets_bulk_snooze(tickets=tickets, until=data["until"], by=by)
+    return (
+        f"Snoozed {len(tickets)} ticket{pluralize(len(tickets))} until {data['until']:%b %-d, %Y}."
+    )
+
+
+BULK_ACTIONS: dict[str, Callable[[list[Ticket], User, dict[str, Any]], str]] = {
+    "link": _bulk_link,
+    "decline": _bulk_decline,
+    "snooze": _bulk_snooze,
+}
+
+
+@require(ensure_may_triage)
+@require_POST
+def inbox_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    """The ticked tickets linked, declined or snoozed together: one transaction, all or none."""
+    user = _user(request)
+    form = InboxBulkForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(form_errors_text(form), field="tickets")
+        data = form.cleaned_data
+        tickets = tickets_by_id(ticket_ids=data["tickets"])
+        if len(tickets) != len(set(data["tickets"])):
+            raise DomainError(
+                "A ticket picked no longer exists; reload the inbox.", code="conflict"
+            )
+        before = inbox_undo_before(tickets=tickets)
+        done = BULK_ACTIONS[data["action"]](tickets, user, data)
+    except DomainError as error:
+        return _inbox_list_answer(request, error=error)
+    undo = inbox_undo_after(before=before, done=done)
+    _undo_keep(request, undo)
+    return _inbox_list_answer(request, done=done, undo=undo)
+
+
+@require(ensure_may_triage)
+@require_POST
+def inbox_undo_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Take back the last inbox action: its tickets wait in the inbox again."""
+    user = _user(request)
+    undo = InboxUndo.from_data(request.session.get(UNDO_KEY))
+    if undo is None:
+        # Already undone, or the last action was one that is not (asking, a new initiative).
+        return _inbox_list_answer(request, done="There is nothing to undo.", level=messages.INFO)
+    try:
+        tickets = inbox_undo(undo=undo, by=user)
+    except DomainError as error:
+        return _inbox_list_answer(request, error=error)
+    request.session.pop(UNDO_KEY, None)
+    if len(tickets) == 1:
+        done = f"Undone: “{tickets[0].title}” is back in the inbox."
+    else:
+        done = f"Undone: {len(tickets)} tickets are back in the inbox."
+    return _inbox_list_answer(request, done=done)
 
 
 def _text(ticket: Ticket) -> str:
@@ -214,6 +344,14 @@ INBOX_ACTIONS: dict[str, InboxAction] = {
 }
 
 
+def _undoable(action: str, data: dict[str, Any]) -> bool:
+    """Whether an inbox action can be taken back: a link (unless the initiative shipped, when
+    its customer is emailed at once), a decline, a snooze or a duplicate."""
+    if action == "link":
+        return bool(data["initiative"].status != InitiativeStatus.SHIPPED)
+    return action in ("decline", "snooze", "duplicate")
+
+
 def _initial(action: str, ticket: Ticket) -> dict[str, Any]:
     if action == "create":
         return {
@@ -252,14 +390,17 @@ def inbox_action(request: HtmxHttpRequest, ticket_id: int, action: str) -> HttpR
         return render(request, template, context)
     if not form.is_valid():
         return render(request, template, context, status=400)
+    before = inbox_undo_before(tickets=[ticket]) if _undoable(action, form.cleaned_data) else []
     try:
         done = do(ticket, user, form.cleaned_data)
     except DomainError as error:
         return domain_error_response(request, error, form=form, template=template, context=context)
+    undo = inbox_undo_after(before=before, done=done)
+    _undo_keep(request, undo)
     if not request.htmx:
         messages.success(request, f"“{ticket.title}”: {done}")
         return redirect(reverse("triage:inbox") + "?" + request.GET.urlencode())
-    done_context = {"ticket": ticket, "done": done, "tabs": _tabs(inbox_counts())}
+    done_context = {"ticket": ticket, "done": done, "undo": undo, "tabs": _tabs(inbox_counts())}
     return render(request, "triage/partials/inbox_done.html", done_context)
 
 
@@ -358,78 +499,208 @@ def _board_filters(data: QueryDict) -> tuple[BoardFilterForm, BoardFilters]:
     return form, BoardFilters()
 
 
-def _board_context(filters: BoardFilters) -> dict[str, Any]:
-    return {"columns": board(filters=filters), "needs_form": NEEDS_FORM}
+def _board_context(filters: BoardFilters, **extra: Any) -> dict[str, Any]:
+    return {"columns": board(filters=filters), **extra}
+
+
+def _menu_form(initiative: Initiative | None = None) -> MoveForm:
+    """The move menu's fields: one shared by every card on the board (filled in by the card
+    that opens it), or one initiative's on its own move page."""
+    initial = {"version": initiative.version} if initiative else {}
+    return MoveForm(initial=initial, auto_id="move_%s")
 
 
 @require(ensure_may_triage)
 @require_GET
 def board_page(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = _board_filters(request.GET)
-    context = {"form": form, "nav": "board", **_board_context(filters)}
     if request.htmx and request.htmx.target == "board":
-        return render(request, "triage/partials/board.html", context)
+        return render(request, "triage/partials/board.html", _board_context(filters))
+    context = {
+        "form": form,
+        "nav": "board",
+        "menu": _menu_form(),
+        "statuses": list(InitiativeStatus),
+        **_board_context(filters),
+    }
     return render(request, "triage/board.html", context)
 
 
-@require(ensure_may_triage)
-@require_POST
-def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
-    """A card moved on the board (drag, keyboard or select) or a status button on its page."""
+class UnshipUnconfirmed(Exception):
+    """A move out of Shipped that nobody confirmed: the un-ship page asks first."""
+
+
+def _move(initiative: Initiative, by: User, data: dict[str, Any]) -> tuple[Initiative, str]:
+    """The move the menu or a button asked for, through the service that owns it (shipping
+    with its release note, declining with its reason); returns the initiative and what to say."""
+    target = data["status"]
+    if target == InitiativeStatus.SHIPPED:
+        audience = ship_audience(initiative=initiative)
+        moved = initiative_ship(
+            initiative=initiative,
+            by=by,
+            release_note=data["release_note"],
+            version=data["version"],
+        )
+        told = (
+            f"{audience.told} customer contact{pluralize(audience.told)} "
+            f"{pluralize(audience.told, 'is,are')} being emailed"
+        )
+        if audience.already_told:
+            told += f"; {audience.already_told} told before are not emailed again"
+        return moved, f"Shipped “{moved.title}”: {told}."
+    if target == InitiativeStatus.DECLINED:
+        moved = initiative_decline(
+            initiative=initiative,
+            by=by,
+            reason=data["decline_reason"],
+            version=data["version"],
+        )
+        return moved, f"Declined “{moved.title}”."
+    if initiative.status == InitiativeStatus.SHIPPED and not data["unship"]:
+        raise UnshipUnconfirmed
+    moved = initiative_move(initiative=initiative, by=by, status=target, version=data["version"])
+    if initiative.status == InitiativeStatus.SHIPPED:
+        return moved, f"Un-shipped “{moved.title}”: it is in progress again."
+    return moved, f"Moved “{moved.title}” to {moved.get_status_display().lower()}."
+
+
+def _board_answer(request: HtmxHttpRequest, **extra: Any) -> HttpResponse:
+    """The board as the filters the request carries show it, with a message (and its undo)."""
+    _, filters = _board_filters(request.POST)
+    return render(request, "triage/partials/board.html", _board_context(filters, **extra))
+
+
+def _move_refused(
+    request: HtmxHttpRequest, error: DomainError, on_board: bool, back: str
+) -> HttpResponse:
+    """A refused move: in the board's menu, beside the field it is about (a conflict redraws
+    the board as it is now); elsewhere the page the move came from, with the message."""
+    if not (request.htmx and on_board):
+        return domain_error_response(request, error, redirect_to=back)
+    if error.code == "conflict":
+        return domain_error_response(
+            request,
+            error,
+            template="triage/partials/board.html",
+            context=_board_context(_board_filters(request.POST)[1]),
+        )
+    response = render(request, "triage/partials/move_error.html", {"error": error}, status=400)
+    return reswap(retarget(response, "#move-error"), "innerHTML")
+
+
+def _came_from(request: HtmxHttpRequest, initiative: Initiative) -> tuple[bool, str]:
+    """Whether a move came from the board, and the page to go back to."""
+    if request.POST.get("from") == "board":
+        return True, reverse("triage:board")
+    return False, reverse("triage:initiative", args=[initiative.pk])
+
+
+def _move_answer(request: HtmxHttpRequest, initiative: Initiative, form: MoveForm) -> HttpResponse:
+    """Do a move from the board's menu or an initiative's page and answer where it came from:
+    the board redrawn with the move confirmed and its undo, or the page with a message."""
     user = _user(request)
-    initiative = _initiative_or_404(initiative_id)
-    form = MoveForm(request.POST)
+    on_board, back = _came_from(request, initiative)
     status_url = reverse("triage:status", args=[initiative.pk])
-    on_board = request.POST.get("from") == "board"
-    back = (
-        reverse("triage:board") if on_board else reverse("triage:initiative", args=[initiative.pk])
-    )
-    if form.is_valid() and (
-        form.cleaned_data["status"] in NEEDS_FORM
-        and not (form.cleaned_data["release_note"] or form.cleaned_data["decline_reason"])
-    ):
-        # Shipping needs a release note (and shows who will be told); declining needs a reason.
-        url = f"{status_url}?to={form.cleaned_data['status']}"
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     try:
         if not form.is_valid():
             raise DomainError("Pick a status to move it to.", field="status")
-        initiative_move(
-            initiative=initiative,
-            by=user,
-            status=form.cleaned_data["status"],
-            version=form.cleaned_data["version"],
-        )
+        data = form.cleaned_data
+        if (
+            not on_board
+            and data["status"] in NEEDS_FORM
+            and not (data["release_note"] or data["decline_reason"])
+        ):
+            # A button without the note's field: the ship or decline page asks for it.
+            url = f"{status_url}?to={data['status']}"
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        moved, done = _move(initiative, user, data)
+    except UnshipUnconfirmed:
+        url = f"{status_url}?to={InitiativeStatus.IN_PROGRESS}"
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     except DomainError as error:
-        if not (request.htmx and on_board):
-            return domain_error_response(request, error, redirect_to=back)
-        _, filters = _board_filters(request.POST)
-        return domain_error_response(
-            request, error, template="triage/partials/board.html", context=_board_context(filters)
-        )
+        return _move_refused(request, error, on_board, back)
     if request.htmx and on_board:
-        _, filters = _board_filters(request.POST)
-        return render(request, "triage/partials/board.html", _board_context(filters))
-    moved = initiative_get(initiative_id=initiative.pk)
-    assert moved is not None
-    messages.success(request, f"“{moved.title}” is now {moved.get_status_display().lower()}.")
+        undo = moved if moved.status != InitiativeStatus.SHIPPED else None
+        return _board_answer(request, done=done, undo=undo, moved=moved)
+    messages.success(request, done)
     return redirect(back)
 
 
 @require(ensure_may_triage)
+@require_POST
+def board_move(request: HtmxHttpRequest) -> HttpResponse:
+    """The board's one move menu: the card that opened it names the initiative."""
+    form = BoardMoveForm(request.POST)
+    initiative_id = form.data.get("initiative", "")
+    initiative = initiative_get(initiative_id=initiative_id) if initiative_id.isdigit() else None
+    if initiative is None:
+        raise Http404("No such initiative.")
+    return _move_answer(request, initiative, form)
+
+
+@require(ensure_may_triage)
 @require_http_methods(["GET", "POST"])
-def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
-    """Ship (with a release note and who will be told) or decline (with a reason)."""
+def initiative_move_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """GET: one initiative's move menu on a page of its own (the board's menu without
+    JavaScript). POST: a status button on the initiative's page."""
+    initiative = _initiative_or_404(initiative_id)
+    if request.method == "POST":
+        return _move_answer(request, initiative, MoveForm(request.POST))
+    context = {
+        "initiative": initiative,
+        "menu": _menu_form(initiative),
+        "statuses": allowed_moves(initiative.status),
+        "nav": "board",
+    }
+    return render(request, "triage/initiative_move.html", context)
+
+
+@require(ensure_may_triage)
+@require_POST
+def initiative_undo_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """The board's "Undo": the initiative goes back to where it was before its last move."""
     user = _user(request)
     initiative = _initiative_or_404(initiative_id)
-    target = request.POST.get("status") or request.GET.get("to", "")
-    if target not in NEEDS_FORM:
-        raise Http404("Only shipping and declining need this page.")
-    initial = {"status": target, "version": initiative.version}
+    form = UndoForm(request.POST)
+    on_board, back = _came_from(request, initiative)
+    try:
+        if not form.is_valid():
+            raise DomainError("This undo is out of date; reload the board.", code="conflict")
+        moved = initiative_move_undo(
+            initiative=initiative, by=user, version=form.cleaned_data["version"]
+        )
+    except DomainError as error:
+        if request.htmx and on_board:
+            return domain_error_response(
+                request,
+                error,
+                template="triage/partials/board.html",
+                context=_board_context(_board_filters(request.POST)[1]),
+            )
+        return domain_error_response(request, error, redirect_to=back)
+    done = f"Undone: “{moved.title}” is {moved.get_status_display().lower()} again."
+    if request.htmx and on_board:
+        return _board_answer(request, done=done, moved=moved)
+    messages.success(request, done)
+    return redirect(back)
+
+
+@require(ensure_may_triage)
+@require_GET
+def ship_audience_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Fragment: who shipping this initiative emails, for the board's move menu."""
+    initiative = _initiative_or_404(initiative_id)
+    context = {"audience": ship_audience(initiative=initiative), "initiative": initiative}
+    return render(request, "triage/partials/ship_audience.html", context)
+
+
+def _status_form(initiative: Initiative, target: str, data: QueryDict | None) -> MoveForm:
+    """The ship or decline form, with the one field that move needs made required."""
+    initial: dict[str, Any] = {"status": target, "version": initiative.version}
     if target == InitiativeStatus.SHIPPED:
         initial["release_note"] = initiative.release_note
-    form = MoveForm(request.POST or None, initial=initial)
-    # The one field this move needs is required here (the board's quick move has neither).
+    form = MoveForm(data, initial=initial)
     needed = "release_note" if target == InitiativeStatus.SHIPPED else "decline_reason"
     form.fields[needed].required = True
     form.fields[needed].error_messages["required"] = (
@@ -437,29 +708,44 @@ def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         if target == InitiativeStatus.SHIPPED
         else "A reason for declining is required."
     )
+    return form
+
+
+def _unship_page(request: HtmxHttpRequest, initiative: Initiative) -> HttpResponse:
+    """Before a shipped initiative moves back: what un-shipping does to the emails sent."""
+    context = {
+        "initiative": initiative,
+        "deliveries": delivery_counts(initiative_id=initiative.pk),
+        "nav": "board",
+    }
+    return render(request, "triage/initiative_unship.html", context)
+
+
+@require(ensure_may_triage)
+@require_http_methods(["GET", "POST"])
+def initiative_status(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Ship (with a release note and who will be told) or decline (with a reason); for a
+    shipped initiative moving back, the page that asks first."""
+    user = _user(request)
+    initiative = _initiative_or_404(initiative_id)
+    target = request.POST.get("status") or request.GET.get("to", "")
+    if (
+        target == InitiativeStatus.IN_PROGRESS
+        and request.method == "GET"
+        and initiative.status == InitiativeStatus.SHIPPED
+    ):
+        return _unship_page(request, initiative)
+    if target not in NEEDS_FORM:
+        raise Http404("Only shipping, declining and un-shipping need this page.")
+    form = _status_form(initiative, target, request.POST or None)
     refusal: DomainError | None = None
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            if target == InitiativeStatus.SHIPPED:
-                initiative_ship(
-                    initiative=initiative,
-                    by=user,
-                    release_note=data["release_note"],
-                    version=data["version"],
-                )
-            else:
-                initiative_decline(
-                    initiative=initiative,
-                    by=user,
-                    reason=data["decline_reason"],
-                    version=data["version"],
-                )
+            _moved, done = _move(initiative, user, {**form.cleaned_data, "unship": False})
         except DomainError as error:
             refusal = error
         else:
-            verb = "Shipped" if target == InitiativeStatus.SHIPPED else "Declined"
-            messages.success(request, f"{verb} “{initiative.title}”.")
+            messages.success(request, done)
             return redirect("triage:initiative", initiative.pk)
     context: dict[str, Any] = {
         "initiative": initiative,
@@ -506,13 +792,14 @@ def _ship_preview_context(initiative: Initiative, release_note: str) -> dict[str
             "subject": customer_email_subject(initiative),
             "html": html,
         }
-    return {"audience": audience, "preview": preview}
+    return {"audience": audience, "preview": preview, "note_typed": bool(release_note.strip())}
 
 
 @require(ensure_may_triage)
 @require_POST
 def ship_preview(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
-    """Fragment: the customer email as it reads with the release note being typed."""
+    """Fragment: the customer email as it reads with the release note being typed (and, once
+    one is typed, the "release note is required" message gone)."""
     initiative = _initiative_or_404(initiative_id)
     note = request.POST.get("release_note", "")[:TEXT_MAX]
     context = _ship_preview_context(initiative, note)
@@ -580,8 +867,8 @@ def initiative_detail(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         "asks_page": asks_page,
         "asks": asks,
         "history": initiative_history(initiative=initiative),
+        "at_stake": initiative_revenue_at_stake(initiative=initiative),
         "moves": allowed_moves(initiative.status),
-        "needs_form": NEEDS_FORM,
         "merge_form": MergeForm(exclude=initiative.pk),
         "deliveries": delivery_counts(initiative_id=initiative.pk),
         "nav": "board",

@@ -15,9 +15,9 @@ register = template.Library()
 
 
 @register.filter
-def moves(initiative: Initiative) -> list[InitiativeStatus]:
-    """Where this initiative may move next."""
-    return allowed_moves(initiative.status)
+def move_targets(initiative: Initiative) -> str:
+    """Where this initiative may move next, as the card's data attribute ("planned shipped")."""
+    return " ".join(allowed_moves(initiative.status))
 
 
 @register.simple_tag

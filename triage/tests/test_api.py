@@ -587,6 +587,20 @@ def test_shipping_keeps_the_release_note(pm) -> None:
     assert initiative.shipped_at is not None
 
 
+def test_a_proposed_initiative_ships_straight_and_its_customers_are_emailed(pm) -> None:
+    # As on the board: any open status goes straight to shipped, through initiative_ship.
+    initiative = InitiativeFactory.create()
+    ticket = TicketFactory.create(initiative=initiative, status=TicketStatus.LINKED)
+    response = _patch(pm, initiative, {"status": "shipped", "release_note": "It is out."})
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "shipped"
+    assert list(
+        initiative.notifications.filter(kind=NotificationKind.CUSTOMER_SHIPPED).values_list(
+            "contact_id", flat=True
+        )
+    ) == [ticket.contact_id]
+
+
 def test_shipping_again_without_a_note_keeps_the_one_written_before(pm) -> None:
     initiative = InitiativeFactory.create(
         status=InitiativeStatus.IN_PROGRESS, release_note="Drafted earlier."
@@ -620,10 +634,10 @@ def test_declining_an_initiative_needs_a_reason(pm) -> None:
 @pytest.mark.parametrize(
     ("status", "target", "words"),
     [
-        ("proposed", "shipped", "it can move to planned or declined, not straight to shipped"),
-        ("proposed", "in_progress", "not straight to in progress"),
-        ("shipped", "declined", "not straight to declined"),
+        ("shipped", "declined", "it can move to in progress, not straight to declined"),
+        ("shipped", "planned", "not straight to planned"),
         ("declined", "planned", "it can move to proposed"),
+        ("declined", "shipped", "not straight to shipped"),
     ],
 )
 def test_a_forbidden_move_is_400_on_status(pm, status: str, target: str, words: str) -> None:
@@ -722,9 +736,10 @@ def test_editing_and_moving_together(pm) -> None:
 
 
 def test_an_edit_is_undone_when_its_move_is_refused(pm) -> None:
-    initiative = InitiativeFactory.create(title="Invoice export")
+    initiative = InitiativeFactory.create(title="Invoice export", status=InitiativeStatus.DECLINED)
     before = _initiative_row(initiative)
-    response = _patch(pm, initiative, {"title": "CSV export", "status": "shipped"})
+    body = {"title": "CSV export", "status": "shipped", "release_note": "Out."}
+    response = _patch(pm, initiative, body)
     assert "not straight to shipped" in _messages(response, "status")[0]
     assert _initiative_row(initiative) == before
     assert not initiative.events.exists()

@@ -31,6 +31,7 @@ from triage.services import (
     initiative_decline,
     initiative_merge,
     initiative_move,
+    initiative_move_undo,
     initiative_ship,
     initiative_update,
     ticket_decline,
@@ -92,12 +93,18 @@ def new_ticket(submitter: User, **fields: Any) -> Ticket:
 # The lifecycle
 
 
+# Any open status moves to any other, or straight to shipped or declined; a shipped initiative
+# moves back to in progress (un-shipping it); a declined one is reopened as proposed.
 ALLOWED = [
     (PROPOSED, PLANNED),
+    (PROPOSED, IN_PROGRESS),
+    (PROPOSED, SHIPPED),
     (PLANNED, IN_PROGRESS),
+    (PLANNED, SHIPPED),
     (IN_PROGRESS, SHIPPED),
     (PLANNED, PROPOSED),
     (IN_PROGRESS, PLANNED),
+    (IN_PROGRESS, PROPOSED),
     (SHIPPED, IN_PROGRESS),
     (PROPOSED, DECLINED),
     (PLANNED, DECLINED),
@@ -106,10 +113,6 @@ ALLOWED = [
 ]
 
 FORBIDDEN = [
-    (PROPOSED, IN_PROGRESS),
-    (PROPOSED, SHIPPED),
-    (PLANNED, SHIPPED),
-    (IN_PROGRESS, PROPOSED),
     (SHIPPED, PLANNED),
     (SHIPPED, PROPOSED),
     (SHIPPED, DECLINED),
@@ -141,7 +144,7 @@ def move(
 
 
 @pytest.mark.parametrize(("start", "target"), ALLOWED)
-def test_one_step_moves_are_made_and_kept_in_history(pm, start, target) -> None:
+def test_allowed_moves_are_made_and_kept_in_history(pm, start, target) -> None:
     initiative = initiative_in(start)
     before = timezone.now()
 
@@ -201,6 +204,78 @@ def test_the_full_lifecycle_leaves_a_complete_history(pm) -> None:
         (InitiativeEvent.Kind.STATUS, IN_PROGRESS, SHIPPED),
     ]
     assert set(initiative.events.values_list("actor", flat=True)) == {pm.pk}
+
+
+# ---------------------------------------------------------------------------------------------
+# Undo of a move (the board's "Undo")
+
+
+@pytest.mark.parametrize(
+    ("start", "target"), [(PROPOSED, IN_PROGRESS), (PLANNED, DECLINED), (SHIPPED, IN_PROGRESS)]
+)
+def test_undo_puts_a_move_back_where_it_was(pm, start, target) -> None:
+    initiative = initiative_in(start)
+    moved = move(
+        initiative=initiative,
+        by=pm,
+        status=target,
+        version=initiative.version,
+        decline_reason="Not now.",
+    )
+    back = initiative_move_undo(initiative=moved, by=pm, version=moved.version)
+    stored = Initiative.objects.get(pk=initiative.pk)
+    assert back.status == stored.status == start
+    assert stored.decline_reason == ""
+    assert stored.version == initiative.version + 2
+    last = stored.events.filter(kind=InitiativeEvent.Kind.STATUS).first()
+    assert last is not None
+    assert (last.from_value, last.to_value, last.note, last.actor) == (target, start, "undone", pm)
+
+
+def test_undoing_a_decline_from_planned_goes_back_to_planned(pm) -> None:
+    # Reopening a declined initiative only goes to proposed; its undo goes back where it was.
+    initiative = initiative_in(PLANNED)
+    declined = initiative_decline(
+        initiative=initiative, by=pm, reason="Too niche.", version=initiative.version
+    )
+    back = initiative_move_undo(initiative=declined, by=pm, version=declined.version)
+    assert (back.status, back.decline_reason) == (PLANNED, "")
+
+
+def test_undo_after_someone_else_changed_it_is_refused(pm) -> None:
+    initiative = initiative_in(PROPOSED)
+    moved = initiative_move(initiative=initiative, by=pm, status=PLANNED, version=1)
+    again = initiative_move(initiative=moved, by=pm, status=IN_PROGRESS, version=moved.version)
+    error = refused(
+        lambda: initiative_move_undo(initiative=again, by=pm, version=moved.version),
+        code="conflict",
+    )
+    assert "while you were looking" in error.message
+
+
+def test_a_ship_is_not_undone_and_without_a_move_there_is_nothing_to_undo(pm, submitter) -> None:
+    initiative = initiative_in(IN_PROGRESS)
+    shipped = initiative_ship(initiative=initiative, by=pm, release_note="Out.", version=1)
+    error = refused(lambda: initiative_move_undo(initiative=shipped, by=pm, version=2))
+    assert "un-ship" in error.message
+    fresh = initiative_in(PROPOSED)
+    refused(lambda: initiative_move_undo(initiative=fresh, by=pm, version=1), code="conflict")
+    refused(
+        lambda: initiative_move_undo(initiative=fresh, by=submitter, version=1), code="forbidden"
+    )
+
+
+def test_undoing_an_unship_ships_it_again_and_tells_only_who_asked_since(pm) -> None:
+    initiative = initiative_in(IN_PROGRESS)
+    first = TicketFactory.create(initiative=initiative, status=TicketStatus.LINKED)
+    shipped = initiative_ship(initiative=initiative, by=pm, release_note="Out.", version=1)
+    back = initiative_move(initiative=shipped, by=pm, status=IN_PROGRESS, version=2)
+    later = TicketFactory.create(initiative=initiative, status=TicketStatus.LINKED)
+    initiative_move_undo(initiative=back, by=pm, version=back.version)
+    told = Notification.objects.filter(
+        initiative=initiative, kind=NotificationKind.CUSTOMER_SHIPPED
+    ).values_list("contact_id", flat=True)
+    assert sorted(told) == sorted([first.contact_id, later.contact_id])
 
 
 @pytest.mark.parametrize("note", [None, "", "   \n "])
@@ -338,6 +413,9 @@ def _triage_actions(actor: User) -> dict[str, Callable[[], object]]:
             initiative=initiative, by=actor, reason="No."
         ),
         "initiative_merge": lambda: initiative_merge(initiative=initiative, into=other, by=actor),
+        "initiative_move_undo": lambda: initiative_move_undo(
+            initiative=other, by=actor, version=other.version
+        ),
         "ticket_link": lambda: ticket_link(ticket=waiting, initiative=initiative, by=actor),
         "ticket_initiative_create": lambda: ticket_initiative_create(
             ticket=waiting, by=actor, title="New"
@@ -358,6 +436,7 @@ TRIAGE_ACTIONS = [
     "initiative_ship",
     "initiative_decline",
     "initiative_merge",
+    "initiative_move_undo",
     "ticket_link",
     "ticket_initiative_create",
     "ticket_unlink",

@@ -267,3 +267,72 @@ def test_ship_page_shows_who_will_be_told_and_the_email(client, pm, submitter) -
     assert "<script>x</script>" not in text
     assert initiative.status == InitiativeStatus.PROPOSED  # nothing shipped by looking
     assert Notification.objects.filter(kind="customer_shipped").count() == 0
+
+
+def test_shipping_again_counts_who_was_told_before_apart(client, pm, submitter) -> None:
+    initiative = InitiativeFactory.create(title="CSV export")
+    _asks(pm, submitter, initiative, ["Acme", "Globex"])
+    _ship(initiative, pm)
+    initiative_move(initiative=initiative, by=pm, status="in_progress")
+    _asks(pm, submitter, initiative, ["Initech"])
+
+    audience = ship_audience(initiative=initiative)
+    assert (audience.told, audience.already_told, audience.companies) == (1, 2, 1)
+    assert audience.sample is not None
+    assert audience.sample[0].email == "ops@initech.example"
+    client.force_login(pm)
+    body = client.get(reverse("triage:status", args=[initiative.pk]) + "?to=shipped")
+    text = " ".join(body.content.decode().split())
+    assert '1</div><div class="stat-label">customer contact will be emailed, at 1 company' in text
+    assert "already told when it shipped before: will not be emailed again" in text
+
+    # And so it is: only the customer who asked since is emailed.
+    initiative_ship(initiative=initiative, by=pm, release_note="Shipped.")
+    assert sorted(m.to[0] for m in _customer_mail()) == [
+        "ops@acme.example",
+        "ops@globex.example",
+        "ops@initech.example",
+    ]
+
+
+def test_a_release_note_typed_clears_the_required_message(client, pm) -> None:
+    initiative = InitiativeFactory.create(status=InitiativeStatus.IN_PROGRESS)
+    client.force_login(pm)
+    url = reverse("triage:status", args=[initiative.pk])
+    page = client.post(url, {"status": "shipped", "version": initiative.version})
+    assert page.status_code == 400
+    assert "A release note is required." in page.content.decode()
+    preview = reverse("triage:preview", args=[initiative.pk])
+    typed = client.post(preview, {"release_note": "Export from the invoices page."}).content
+    assert b'<div id="release-note-error" hx-swap-oob="true"></div>' in typed
+    empty = client.post(preview, {"release_note": "  "}).content
+    assert b"release-note-error" not in empty
+
+
+def test_moving_a_shipped_initiative_back_asks_first_and_says_what_happens_to_emails(
+    client, pm, submitter
+) -> None:
+    initiative = InitiativeFactory.create(title="CSV export")
+    _asks(pm, submitter, initiative, ["Acme"])
+    _ship(initiative, pm)
+    initiative.refresh_from_db()
+    client.force_login(pm)
+    # A move out of Shipped without the confirmation goes to the page that asks.
+    move = reverse("triage:move", args=[initiative.pk])
+    answer = client.post(move, {"status": "in_progress", "version": initiative.version})
+    assert answer.status_code == 302
+    assert answer.url == reverse("triage:status", args=[initiative.pk]) + "?to=in_progress"
+    assert Initiative.objects.get(pk=initiative.pk).status == InitiativeStatus.SHIPPED
+    page = " ".join(client.get(answer.url).content.decode().split())
+    assert "Move “CSV export” back to in progress?" in page
+    assert "1 sent" in page
+    assert "emails already sent to customers are not unsent" in page
+    assert "customers already told are not emailed again" in page
+    # Confirmed, it un-ships; no email goes anywhere, and shipping again tells nobody twice.
+    body = {"status": "in_progress", "version": initiative.version, "unship": "1"}
+    answer = client.post(move, body)
+    assert answer.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.status == InitiativeStatus.IN_PROGRESS
+    initiative_ship(initiative=initiative, by=pm, release_note="Again.")
+    assert len(_customer_mail()) == 1
