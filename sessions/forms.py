@@ -95,8 +95,12 @@ class ReviewForm(WhenForm):
     duration_minutes = None  # type: ignore[assignment]  # a review is an hour
 
 
+# What an invitee may answer (not "no answer yet").
+RSVP_ANSWERS = [c for c in Rsvp.choices if c[0] != Rsvp.PENDING]
+
+
 class RsvpForm(forms.Form):
-    rsvp = forms.ChoiceField(choices=[c for c in Rsvp.choices if c[0] != Rsvp.PENDING])
+    rsvp = forms.ChoiceField(choices=RSVP_ANSWERS)
 
 
 class CommentForm(DomainErrorMixin, forms.Form):

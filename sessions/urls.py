@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:session_id>/", views.session_detail, name="detail"),
     path("<int:session_id>/rsvp/", views.rsvp, name="rsvp"),
     path("<int:session_id>/agenda/", views.agenda_edit, name="agenda"),
+    path("<int:session_id>/agenda/search/", views.agenda_search, name="agenda-search"),
     path("<int:session_id>/items/<int:item_id>/vote/", views.vote, name="vote"),
     path("<int:session_id>/items/<int:item_id>/comment/", views.comment, name="comment"),
     path("<int:session_id>/items/<int:item_id>/decide/", views.decide, name="decide"),
