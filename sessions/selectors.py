@@ -228,6 +228,51 @@ def research_material(*, session: Session, limit: int = RESEARCH_SHOWN) -> Simil
     return similar_feedback(text=_research_text(session), limit=limit, blend=RESEARCH_BLEND)
 
 
+# How many people the invitee search offers at once.
+PEOPLE_SHOWN = 8
+
+
+def invitee_candidates(
+    *, text: str, exclude: Sequence[int] = (), limit: int = PEOPLE_SHOWN
+) -> list[User]:
+    """Active people whose name, username or email holds every word of `text`, by name, except
+    those in `exclude` (already chosen, or the organiser); one query."""
+    words = text.split()[:5]
+    if not words:
+        return []
+    people = User.objects.filter(is_active=True).exclude(pk__in=list(exclude))
+    for word in words:
+        people = people.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+        )
+    return list(people.order_by("first_name", "last_name", "username")[:limit])
+
+
+def people_by_id(*, user_ids: Sequence[int]) -> list[User]:
+    """The active people with these ids, in the order given (one query)."""
+    found = {u.pk: u for u in User.objects.filter(pk__in=list(user_ids), is_active=True)}
+    return [found[pk] for pk in dict.fromkeys(user_ids) if pk in found]
+
+
+def team_members(*, team: str, exclude: Sequence[int] = ()) -> list[User]:
+    """Everyone active in a team (a whole team is invited at once), by name; one query."""
+    return list(
+        User.objects.filter(is_active=True, team=team)
+        .exclude(pk__in=list(exclude))
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def team_sizes() -> dict[str, int]:
+    """How many active people each team has, for the "add a whole team" menu; one query."""
+    return dict(
+        User.objects.filter(is_active=True).values_list("team").annotate(n=Count("id")).order_by()
+    )
+
+
 def invited(*, session: Session, user: User) -> Participant | None:
     return next((p for p in session.participants.all() if p.user_id == user.pk), None)
 

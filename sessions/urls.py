@@ -9,6 +9,7 @@ urlpatterns = [
     path("calendar/", views.session_calendar, name="calendar"),
     path("new/workshop/", views.workshop_new, name="new-workshop"),
     path("new/review/", views.review_new, name="new-review"),
+    path("people/", views.people, name="people"),
     path("<int:session_id>/", views.session_detail, name="detail"),
     path("<int:session_id>/rsvp/", views.rsvp, name="rsvp"),
     path("<int:session_id>/agenda/", views.agenda_edit, name="agenda"),

@@ -18,16 +18,17 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from accounts.models import User
+from accounts.models import Team, User
 from core.dates import month_from_param, month_next, month_previous, month_start
 from core.errors import DomainError
+from core.forms import IdField
 from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
 from core.text import TITLE_MAX
 from intake.selectors import ticket_get
@@ -38,6 +39,7 @@ from sessions.forms import (
     CloseForm,
     CommentForm,
     DecisionForm,
+    InviteePickerForm,
     InviteForm,
     NotesForm,
     OutcomeForm,
@@ -48,6 +50,7 @@ from sessions.forms import (
 )
 from sessions.models import AgendaItem, Session, SessionStatus
 from sessions.policies import (
+    asked_to_answer,
     ensure_may_decide,
     ensure_may_run_sessions,
     may_decide,
@@ -60,11 +63,15 @@ from sessions.selectors import (
     agenda_of,
     dots_left,
     invited,
+    invitee_candidates,
+    people_by_id,
     research_material,
     session_get,
     sessions_in_month,
     sessions_past,
     sessions_upcoming,
+    team_members,
+    team_sizes,
 )
 from sessions.services import (
     VOTES_PER_PERSON,
@@ -173,6 +180,72 @@ def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
+# Choosing whom to invite: a search and whole teams, in one picker for htmx and plain posts
+
+PICKER_ACTIONS = ("find", "add", "drop", "add_team")
+
+
+def _picking(data: QueryDict) -> bool:
+    """Whether a plain post came from one of the picker's buttons, not the form's own."""
+    return any(name in data for name in PICKER_ACTIONS)
+
+
+def _picker_context(
+    data: QueryDict, *, exclude: list[int], session: Session | None = None
+) -> dict[str, Any]:
+    """The picker after the button pressed: who is chosen, what the search finds, the teams.
+    `exclude` are people never offered (the organiser, or whoever is invited already)."""
+    form = InviteePickerForm(data)
+    form.is_valid()  # what is wrong is dropped: a bad id or team adds nobody
+    state = form.cleaned_data
+    chosen = list(state.get("invitees") or [])
+    done = ""
+    if state.get("add"):
+        chosen.append(state["add"])
+    if state.get("drop"):
+        chosen = [pk for pk in chosen if pk != state["drop"]]
+    if state.get("add_team") and state.get("team"):
+        members = team_members(team=state["team"], exclude=[*exclude, *chosen])
+        chosen += [member.pk for member in members]
+        label = Team(state["team"]).label
+        done = f"Added {len(members)} from {label}." if members else f"Nobody else in {label}."
+    people = people_by_id(user_ids=[pk for pk in chosen if pk not in exclude])
+    query = state.get("people_q") or ""
+    sizes = team_sizes()
+    return {
+        "chosen": people,
+        "query": query,
+        "results": invitee_candidates(text=query, exclude=[*exclude, *(p.pk for p in people)]),
+        "teams": [(value, label, sizes.get(value, 0)) for value, label in Team.choices],
+        "team": state.get("team") or "",
+        "picker_done": done,
+        "picker_url": reverse("sessions:people")
+        + (f"?session={session.pk}" if session is not None else ""),
+    }
+
+
+def _invited_ids(session: Session) -> list[int]:
+    return [p.user_id for p in session.participants.all()]
+
+
+@require(ensure_may_run_sessions)
+@require_GET
+def people(request: HtmxHttpRequest) -> HttpResponse:
+    """The invitee picker as someone searches, picks or adds a team (htmx); for a session's
+    "invite more", whoever is invited already is not offered."""
+    session = None
+    if request.GET.get("session"):
+        try:
+            session_id = IdField().clean(request.GET["session"])
+        except forms.ValidationError as error:
+            raise Http404("No such session.") from error
+        session = _session_or_404(session_id)
+    exclude = _invited_ids(session) if session else [_user(request).pk]
+    context = _picker_context(request.GET, exclude=exclude, session=session)
+    return render(request, "sessions/partials/invitee_picker.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
 # Scheduling
 
 
@@ -181,6 +254,11 @@ def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
 def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
     form = WorkshopForm(request.POST or None)
+    picker = _picker_context(request.POST, exclude=[user.pk])
+    if request.method == "POST" and _picking(request.POST):
+        # A picker button without JavaScript: the form again, as typed, with the new choice.
+        context = {"form": WorkshopForm(initial=request.POST.dict()), "nav": "sessions", **picker}
+        return render(request, "sessions/workshop_form.html", context)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -197,7 +275,7 @@ def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
                 tags=data["tags"],
             )
         except DomainError as error:
-            context = {"form": form, "nav": "sessions"}
+            context = {"form": form, "nav": "sessions", **picker}
             return domain_error_response(
                 request, error, form=form, template="sessions/workshop_form.html", context=context
             )
@@ -207,7 +285,8 @@ def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
             f"Scheduled “{session.title}”; {count} invite{'s' if count != 1 else ''} sent.",
         )
         return redirect("sessions:detail", session.pk)
-    return render(request, "sessions/workshop_form.html", {"form": form, "nav": "sessions"})
+    context = {"form": form, "nav": "sessions", **picker}
+    return render(request, "sessions/workshop_form.html", context)
 
 
 @require(ensure_may_run_sessions)
@@ -249,6 +328,7 @@ def _page_context(request: HtmxHttpRequest, session: Session) -> dict[str, Any]:
         "decider": may_decide(user, session),
         "open": session.status == SessionStatus.SCHEDULED,
         "not_started": timezone.now() < session.starts_at,
+        "asked": asked_to_answer(user, session),
         "rsvp_choices": RSVP_ANSWERS,
         "nav": "sessions",
     }
@@ -300,7 +380,7 @@ def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
                     "duration_minutes": session.duration_minutes,
                 }
             ),
-            invite_form=InviteForm(),
+            **_picker_context(QueryDict(), exclude=_invited_ids(session), session=session),
         )
     return render(request, "sessions/session_detail.html", context)
 
@@ -682,16 +762,23 @@ def cancel(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 @require(ensure_may_run_sessions)
 @require_POST
 def invite(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """Invite the people chosen in the picker; without JavaScript, a picker button shows the
+    picker on a page of its own."""
     session = _session_or_404(session_id)
+    if _picking(request.POST):
+        picker = _picker_context(request.POST, exclude=_invited_ids(session), session=session)
+        context = {**_page_context(request, session), **picker}
+        return render(request, "sessions/invite.html", context)
     form = InviteForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["invitees"]:
-        messages.error(request, "Pick who to invite.")
+        messages.error(request, form_errors_text(form) or "Pick who to invite.")
         return _back(session, "people")
     users = list(form.cleaned_data["invitees"])
+    count = len(users)
     return _attempt(
         request,
         lambda: session_invite(session=session, by=_user(request), users=users),
-        "Invited.",
+        f"Invited {count} {'person' if count == 1 else 'people'}; each got the calendar invite.",
         back=_back_url(session, "people"),
     )
 

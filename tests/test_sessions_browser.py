@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 from intake.models import Importance, TicketStatus
 from intake.tests.factories import TicketFactory
 from sessions.models import Participant, Rsvp, Session
-from sessions.services import review_create
+from sessions.services import review_create, workshop_schedule
 from tests.dates import month_start, tuesday_at
-from tests.helpers import log_in, screenshot, screenshots
+from tests.helpers import log_in, screenshots
 from triage.models import InitiativeStatus
 from triage.tests.factories import InitiativeFactory
 
@@ -36,6 +36,11 @@ def test_facilitator_schedules_a_workshop_and_an_invitee_says_yes(
 ) -> None:
     facilitator.time_zone = "Europe/Berlin"
     facilitator.save()
+    wizard = TicketFactory.create(
+        title="Admins give up in the setup wizard",
+        description="New admins get stuck on the setup wizard's second step and give up.",
+    )
+    TicketFactory.create(title="Export invoices to CSV", description="Finance needs it monthly.")
     starts_at = tuesday_at(weeks=6, hour=15, minute=30, tz=ZoneInfo("Europe/Berlin"))
     log_in(page, "facilitator")
     page.get_by_role("link", name="Sessions", exact=True).click()
@@ -46,14 +51,29 @@ def test_facilitator_schedules_a_workshop_and_an_invitee_says_yes(
     page.get_by_label("Starts").fill(f"{starts_at:%Y-%m-%dT%H:%M}")
     page.get_by_label("Duration (minutes)").fill("0")
     page.get_by_label("Place or video link").fill("https://meet.example/setup")
-    page.get_by_label(re.compile(submitter.display_name)).check()
-    page.get_by_label(re.compile(pm.display_name)).check()
-    page.get_by_role("button", name="Schedule and invite").click()
+    # The date and time are read in the person's own zone, and the form says which.
+    expect(page.locator("#id_starts_at_help")).to_contain_text("Your time zone: Europe/Berlin")
+    # Invitees: one by a search, then a whole team (the organiser is never offered).
+    _no_reload_since(page)
+    page.get_by_label("Find people").fill("sale")
+    picker = page.locator("#invitee-picker")
+    picker.get_by_role("button", name=f"Add {submitter.display_name}").click()
+    expect(picker.locator(".chips")).to_contain_text(submitter.display_name)
+    page.get_by_label("Add a whole team").select_option("product")
+    picker.get_by_role("button", name="Add team").click()
+    expect(picker.get_by_role("status")).to_have_text("Added 1 from Product.")
+    expect(picker.locator(".chips")).to_contain_text(pm.display_name)
+    expect(picker.locator(".chips")).not_to_contain_text(facilitator.display_name)
+    _still_the_same_page(page)
+    screenshots(page, "workshop-invitees")
+    page.get_by_role("button", name="Schedule and invite").last.click()
     expect(page.get_by_text("A session lasts at least 5 minutes.")).to_be_visible()
     assert Session.objects.count() == 0
 
+    # The choice survives the refusal.
+    expect(page.locator("#invitee-picker .chips")).to_contain_text(pm.display_name)
     page.get_by_label("Duration (minutes)").fill("90")
-    page.get_by_role("button", name="Schedule and invite").click()
+    page.get_by_role("button", name="Schedule and invite").last.click()
     expect(
         page.get_by_text(
             re.compile("Scheduled “Why do admins give up on setup\\?”; 2 invites sent.")
@@ -64,7 +84,13 @@ def test_facilitator_schedules_a_workshop_and_an_invitee_says_yes(
     session = Session.objects.get()
     # 14:30 UTC in winter, 13:30 in summer.
     assert session.starts_at == starts_at.astimezone(datetime.UTC)
-    screenshot(page, "workshop-scheduled")
+    screenshots(page, "workshop-scheduled")
+    research = page.locator("#research")
+    expect(research).to_contain_text(wizard.title)
+    expect(research).not_to_contain_text("Export invoices to CSV")
+    # The organiser is not asked whether she comes.
+    expect(page.locator("#rsvp")).to_have_count(0)
+    expect(page.locator("#people-list")).to_contain_text("Organiser")
 
     calendar = _invite_calendar(submitter.email)
     assert calendar["method"] == "REQUEST"
@@ -78,9 +104,11 @@ def test_facilitator_schedules_a_workshop_and_an_invitee_says_yes(
     log_in(page, "sales")
     page.get_by_role("link", name="Sessions", exact=True).click()
     page.get_by_role("link", name="Why do admins give up on setup?").click()
+    _no_reload_since(page)
     page.locator("#rsvp").get_by_role("button", name="Yes").click()
     expect(page.get_by_text("You answered yes.")).to_be_visible()
     expect(page.locator("#people")).to_contain_text("Yes")
+    _still_the_same_page(page)
     assert Participant.objects.get(session=session, user=submitter).rsvp == Rsvp.YES
 
 
@@ -241,3 +269,31 @@ def test_a_match_on_the_agenda_is_decided_in_place(page, facilitator) -> None:
     _still_the_same_page(page)
     ticket.refresh_from_db()
     assert (ticket.status, ticket.initiative_id) == (TicketStatus.LINKED, initiative.pk)
+
+
+def test_more_people_are_invited_by_team_from_the_session_page(
+    page, facilitator, submitter, other_submitter
+) -> None:
+    starts_at = tuesday_at(weeks=3)
+    session = workshop_schedule(
+        by=facilitator,
+        title="Personas",
+        topic="new_personas",
+        starts_at=starts_at,
+        duration_minutes=60,
+        invitees=[submitter],
+    )
+    log_in(page, "facilitator")
+    page.goto(f"/sessions/{session.pk}/")
+    page.get_by_text("Invite more").click()
+    picker = page.locator("#invitee-picker")
+    # Whoever is invited already is not offered again.
+    page.get_by_label("Find people").fill(submitter.username)
+    expect(picker.locator("#people-results")).to_contain_text("Nobody else matches")
+    page.get_by_label("Add a whole team").select_option("customer_success")
+    picker.get_by_role("button", name="Add team").click()
+    expect(picker.locator(".chips")).to_contain_text(other_submitter.display_name)
+    screenshots(page, "workshop-invite-more")
+    page.get_by_role("button", name="Invite and send the invites").click()
+    expect(page.get_by_text("Invited 1 person; each got the calendar invite.")).to_be_visible()
+    assert Participant.objects.filter(session=session, user=other_submitter).exists()

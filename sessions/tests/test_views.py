@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from accounts.models import Role, Team
+from accounts.tests.factories import UserFactory
 from intake.tests.factories import TicketFactory
 from sessions.models import AgendaItem, ItemComment, Session, SessionStatus, Vote
 from sessions.services import review_create, workshop_schedule
@@ -348,3 +350,117 @@ def test_closing_early_by_htmx_is_refused_beside_the_box_then_reloads(client, fa
     assert closed["HX-Redirect"] == reverse("sessions:detail", args=[session.pk])
     session.refresh_from_db()
     assert session.status == SessionStatus.CLOSED
+
+
+# ---------------------------------------------------------------------------------------------
+# Whom to invite: a search and whole teams
+
+
+def test_the_picker_finds_people_and_adds_a_team_never_offering_the_organiser(
+    client, facilitator, pm, submitter, other_submitter, django_assert_max_num_queries: Any
+) -> None:
+    colleague = UserFactory.create(username="sally", role=Role.SUBMITTER, team=Team.SALES)
+    UserFactory.create(username="salim", team=Team.SALES, is_active=False)
+    client.force_login(facilitator)
+    url = reverse("sessions:people")
+
+    with django_assert_max_num_queries(6) as small:
+        body = client.get(url, {"people_q": "sal", "invitees": [pm.pk]}, **HTMX).content.decode()
+    queries = len(small.captured_queries)
+    assert f'name="add" value="{submitter.pk}"' in body
+    assert f'name="add" value="{colleague.pk}"' in body
+    assert "salim" not in body
+    # A whole team, with whoever was chosen before; the organiser (product) is never offered.
+    body = client.get(
+        url, {"invitees": [other_submitter.pk], "team": "product", "add_team": "1"}, **HTMX
+    ).content.decode()
+    assert "Added 1 from Product." in body
+    chosen = [f'name="invitees" value="{pk}"' for pk in (other_submitter.pk, pm.pk)]
+    assert all(hidden in body for hidden in chosen)
+    assert f'name="invitees" value="{facilitator.pk}"' not in body
+    dropped = client.get(
+        url, {"invitees": [other_submitter.pk, pm.pk], "drop": pm.pk}, **HTMX
+    ).content.decode()
+    assert f'name="invitees" value="{pm.pk}"' not in dropped
+    nobody = client.get(url, {"people_q": "zebra"}, **HTMX).content.decode()
+    assert "Nobody else matches “zebra”." in nobody
+
+    for n in range(15):
+        UserFactory.create(username=f"sales{n}", team=Team.SALES)
+    with django_assert_max_num_queries(queries):
+        client.get(url, {"people_q": "sal", "invitees": [pm.pk]}, **HTMX)
+    client.force_login(submitter)
+    assert client.get(url).status_code == 403
+
+
+def test_a_picker_button_without_javascript_shows_the_form_again_as_typed(
+    client, facilitator, submitter
+) -> None:
+    client.force_login(facilitator)
+    response = client.post(
+        reverse("sessions:new-workshop"),
+        {"title": "Personas <i>", "topic": "new_personas", "team": "sales", "add_team": "1"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'value="Personas &lt;i&gt;"' in body
+    assert f'name="invitees" value="{submitter.pk}"' in body
+    assert Session.objects.count() == 0
+
+
+def test_a_workshop_invites_the_people_picked_and_the_organiser_comes(
+    client, facilitator, submitter, pm
+) -> None:
+    client.force_login(facilitator)
+    starts_at = day_at(month_start(2) + datetime.timedelta(days=14), 15)
+    response = client.post(
+        reverse("sessions:new-workshop"),
+        {
+            "title": "Personas",
+            "topic": "new_personas",
+            "starts_at": f"{starts_at:%Y-%m-%dT%H:%M}",
+            "duration_minutes": "60",
+            "invitees": [submitter.pk, pm.pk, 10**9],
+        },
+    )
+    assert "1000000000 is not an active user." in response.content.decode()
+    assert Session.objects.count() == 0
+    response = client.post(
+        reverse("sessions:new-workshop"),
+        {
+            "title": "Personas",
+            "topic": "new_personas",
+            "starts_at": f"{starts_at:%Y-%m-%dT%H:%M}",
+            "duration_minutes": "60",
+            "invitees": [submitter.pk, pm.pk],
+        },
+    )
+    session = Session.objects.get()
+    assert response["Location"] == reverse("sessions:detail", args=[session.pk])
+    answers = dict(session.participants.values_list("user__username", "rsvp"))
+    assert answers == {"facilitator": "yes", "sales": "pending", "pm": "pending"}
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="rsvp"' not in page  # the organiser is not asked
+    assert "Your time zone: UTC (UTC+00:00)." in page
+    client.force_login(submitter)
+    assert 'id="rsvp"' in client.get(response["Location"]).content.decode()
+
+
+def test_the_workshop_page_makes_a_fixed_number_of_queries(
+    client, facilitator, django_assert_max_num_queries: Any
+) -> None:
+    session = SessionFactory.create(
+        facilitator=facilitator, title="Setup wizard", description="Where admins get stuck."
+    )
+    client.force_login(facilitator)
+    url = reverse("sessions:detail", args=[session.pk])
+    with django_assert_max_num_queries(30) as small:
+        assert client.get(url).status_code == 200
+    queries = len(small.captured_queries)
+    for n in range(10):
+        TicketFactory.create(title=f"The setup wizard loses step {n}")
+        InitiativeFactory.create(title=f"Setup wizard, part {n}")
+        ParticipantFactory.create(session=session)
+    with django_assert_max_num_queries(queries):
+        body = client.get(url).content.decode()
+    assert "The setup wizard loses step" in body

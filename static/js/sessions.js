@@ -24,3 +24,12 @@ document.addEventListener("htmx:load", (event) => {
     window.htmx.process(form);
   });
 });
+
+// The invitee picker: Enter in its search finds people (it would otherwise submit the form
+// around it, which schedules the workshop or sends the invites).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || !event.target.matches || !event.target.matches("[data-people-q]")) return;
+  event.preventDefault();
+  const find = event.target.closest(".invitee-picker").querySelector("[data-people-find]");
+  if (find) find.click();
+});
