@@ -5,36 +5,45 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from core.choices import CHOOSE, NONE
 from core.dates import YEARS_AHEAD, horizon
 from core.forms import DomainErrorMixin, IdField, IdListField
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea
 from sessions.models import Decision, ItemComment, Outcome, Rsvp, Topic
+from sessions.selectors import people_by_id
 from sessions.services import DURATION_MAX, DURATION_MIN
 from triage.selectors import initiative_choices
 
 
-class PeopleField(forms.ModelMultipleChoiceField[User]):
-    def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name} · {obj.get_team_display()}"
+class InviteesField(IdListField):
+    """The people chosen with the invitee picker (hidden inputs), as active users in the order
+    chosen; an id that is not an active user is a field error."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_items=1_000, **kwargs)
+
+    def clean(self, value: Any) -> list[User]:
+        ids = super().clean(value)
+        people = people_by_id(user_ids=ids)
+        missing = sorted(set(ids) - {p.pk for p in people})
+        if missing:
+            raise forms.ValidationError(f"{missing[0]} is not an active user.")
+        return people
 
 
-def _people() -> PeopleField:
-    return PeopleField(
-        queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "%(value)s is not an active user."},
-    )
+def zone_help() -> str:
+    """The time zone a date and time field is read in, named (the person's own, active now)."""
+    zone = timezone.get_current_timezone()
+    offset = timezone.localtime().strftime("%z")
+    return f"Your time zone: {zone.key} (UTC{offset[:3]}:{offset[3:]})."
 
 
 class WhenForm(DomainErrorMixin, forms.Form):
     starts_at = forms.DateTimeField(
         label="Starts",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="In your time zone.",
     )
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
@@ -46,6 +55,11 @@ class WhenForm(DomainErrorMixin, forms.Form):
             "max_value": f"A session lasts at most {DURATION_MAX // 60} hours.",
         },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The browser shows the date and time in its own locale; the zone is the person's.
+        self.fields["starts_at"].help_text = zone_help()
 
     def clean_starts_at(self) -> Any:
         value = self.cleaned_data["starts_at"]
@@ -69,7 +83,7 @@ class WorkshopForm(WhenForm):
     tags = forms.CharField(
         required=False, max_length=300, help_text="Comma-separated; finds research material."
     )
-    invitees = _people()
+    invitees = InviteesField()
 
     field_order = [
         "title",
@@ -88,15 +102,31 @@ class WorkshopForm(WhenForm):
 
 
 class InviteForm(forms.Form):
-    invitees = _people()
+    invitees = InviteesField()
+
+
+class InviteePickerForm(forms.Form):
+    """The invitee picker's state and the button pressed: the people chosen so far, the search,
+    a person to add or drop, a team to add whole."""
+
+    invitees = IdListField(max_items=1_000)
+    people_q = forms.CharField(required=False, max_length=100)
+    add = IdField(required=False)
+    drop = IdField(required=False)
+    team = forms.ChoiceField(choices=Team.choices, required=False)
+    add_team = forms.BooleanField(required=False)
 
 
 class ReviewForm(WhenForm):
     duration_minutes = None  # type: ignore[assignment]  # a review is an hour
 
 
+# What an invitee may answer (not "no answer yet").
+RSVP_ANSWERS = [c for c in Rsvp.choices if c[0] != Rsvp.PENDING]
+
+
 class RsvpForm(forms.Form):
-    rsvp = forms.ChoiceField(choices=[c for c in Rsvp.choices if c[0] != Rsvp.PENDING])
+    rsvp = forms.ChoiceField(choices=RSVP_ANSWERS)
 
 
 class CommentForm(DomainErrorMixin, forms.Form):

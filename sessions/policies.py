@@ -89,6 +89,11 @@ def may_rsvp(user: User | AnonymousUser, session: Session) -> bool:
     return _invited(user, session)
 
 
+def asked_to_answer(user: User | AnonymousUser, session: Session) -> bool:
+    """Whom the page asks "will you come?": the invitees, not the organiser (she comes)."""
+    return may_rsvp(user, session) and user.pk != session.facilitator_id
+
+
 def ensure_may_rsvp(user: User | AnonymousUser, session: Session) -> None:
     if not may_rsvp(user, session):
         raise DomainError("You are not invited to this session.", code="forbidden")

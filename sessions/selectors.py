@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from accounts.models import User
 from core.dates import month_next, month_start
-from intake.models import Kind, Ticket
-from intake.selectors import any_words_query
+from intake.models import Ticket, TicketStatus
+from intake.selectors import query_words
 from sessions.models import (
     AgendaItem,
     ItemComment,
@@ -19,10 +23,11 @@ from sessions.models import (
     Session,
     SessionKind,
     SessionStatus,
-    Topic,
 )
 from sessions.services import VOTES_PER_PERSON
+from triage import similarity
 from triage.models import Initiative, InitiativeStatus
+from triage.selectors import SimilarFeedback, similar_feedback
 
 
 def _sessions() -> QuerySet[Session]:
@@ -99,10 +104,10 @@ def session_get(*, session_id: int | str, with_agenda: bool = False) -> Session 
     return sessions.filter(pk=pk).first()
 
 
-def agenda_of(*, session: Session, user: User, by_votes: bool = False) -> list[AgendaItem]:
-    """The agenda with what each item is about, its dots (and this person's), its thread."""
+def _agenda_rows(session: Session, user: User) -> QuerySet[AgendaItem]:
+    """Agenda items with what each is about, its dots (and this person's), its thread."""
     comments = ItemComment.objects.select_related("author").order_by("created_at", "id")
-    items = (
+    return (
         session.agenda.select_related(
             "ticket__customer",
             "ticket__submitted_by",
@@ -118,9 +123,84 @@ def agenda_of(*, session: Session, user: User, by_votes: bool = False) -> list[A
             my_dots=Count("votes", filter=Q(votes__user=user), distinct=True),
         )
     )
+
+
+def agenda_of(*, session: Session, user: User, by_votes: bool = False) -> list[AgendaItem]:
+    """The agenda with what each item is about, its dots (and this person's), its thread."""
+    items = _agenda_rows(session, user)
     if by_votes:
-        return list(items.order_by("-dots", "position", "id"))
+        return list(items.order_by(F("dots").desc(), "position", "id"))
     return list(items.order_by("position", "id"))
+
+
+def agenda_item_of(*, session: Session, user: User, item_id: int) -> AgendaItem | None:
+    """One agenda item as the agenda shows it (after a change to it, for its fragment)."""
+    item = _agenda_rows(session, user).filter(pk=item_id).first()
+    if item is not None:
+        item.session = session
+    return item
+
+
+# What the agenda's search offers of each kind.
+AGENDA_SEARCH_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class AgendaCandidates:
+    """Tickets and initiatives a search found to add to an agenda; each has `.on_agenda`."""
+
+    tickets: Sequence[Ticket]
+    initiatives: Sequence[Initiative]
+
+    def __bool__(self) -> bool:
+        return bool(self.tickets or self.initiatives)
+
+
+def _prefix_query(text: str) -> SearchQuery | None:
+    """Every word, each as typed so far ("sing sig" finds "single sign-on"), or None."""
+    words = query_words(text)
+    if not words:
+        return None
+    raw = " & ".join(f"'{word}':*" for word in dict.fromkeys(words))
+    return SearchQuery(raw, config="english", search_type="raw")
+
+
+def agenda_candidates(
+    *, session: Session, text: str, limit: int = AGENDA_SEARCH_SHOWN
+) -> AgendaCandidates:
+    """Waiting or linked tickets and open initiatives whose words start as `text`'s do, best
+    first, or the ones numbered "#12" or "12" (two queries)."""
+    text = text.strip()
+    number = text.lstrip("#")
+    if number.isdigit() and len(number) < 10:
+        match = Q(pk=int(number))
+        rank: Any = Value(1.0)
+    else:
+        query = _prefix_query(text)
+        if query is None:
+            return AgendaCandidates(tickets=[], initiatives=[])
+        match = Q(search_vector=query)
+        rank = SearchRank(F("search_vector"), query)
+    tickets = list(
+        Ticket.objects.filter(match, status__in=[*TicketStatus.untriaged(), TicketStatus.LINKED])
+        .select_related("customer")
+        .defer("search_vector", "embedding", "customer__name_key")
+        .annotate(
+            rank=rank,
+            on_agenda=Exists(session.agenda.filter(ticket=OuterRef("pk"))),
+        )
+        .order_by("-rank", "-importance_rank", "-created_at")[:limit]
+    )
+    initiatives = list(
+        Initiative.objects.filter(match, status__in=InitiativeStatus.open())
+        .defer("search_vector", "embedding")
+        .annotate(
+            rank=rank,
+            on_agenda=Exists(session.agenda.filter(initiative=OuterRef("pk"))),
+        )
+        .order_by("-rank", "-priority_score")[:limit]
+    )
+    return AgendaCandidates(tickets=tickets, initiatives=initiatives)
 
 
 def dots_left(*, session: Session, user: User) -> int:
@@ -128,46 +208,69 @@ def dots_left(*, session: Session, user: User) -> int:
     return max(0, VOTES_PER_PERSON - used)
 
 
-@dataclass(frozen=True)
-class Research:
-    initiatives: list[Initiative]
-    tickets: list[Ticket]
+# What a workshop page lists of each kind, best first.
+RESEARCH_SHOWN = 6
+# Similar feedback's floor, without its cut to what is near the best match: a workshop studies
+# everything on its topic, not only the closest ask.
+RESEARCH_BLEND = dataclasses.replace(similarity.BLEND, near_best=0.0)
 
 
-def research_material(*, session: Session, limit: int = 8) -> Research:
-    """Tickets and initiatives a workshop could study: by the words of its title and
-    description, its topic, product area and tags (two queries)."""
-    # The topic's own label stays out of the words: "New customer personas" would match every
-    # ticket that mentions a customer. Friction points have a ticket kind of their own.
-    query = any_words_query(f"{session.title} {session.description}")
-    ticket_match = Q(kind=Kind.FRICTION) if session.topic == Topic.FRICTION_POINTS else Q(pk__in=[])
-    initiative_match = Q(pk__in=[])
-    if session.tags:
-        ticket_match |= Q(tags__overlap=session.tags)
-        # An initiative carries the tags of the tickets that count for it.
-        initiative_match |= Q(
-            pk__in=Ticket.objects.filter(
-                tags__overlap=session.tags, initiative__isnull=False
-            ).values("initiative_id")
+def _research_text(session: Session) -> str:
+    # The topic's label stays out: "New customer personas" is close to every ticket about a
+    # customer, and "Friction points" to every complaint.
+    return " ".join([session.title, session.description, *session.tags])[:2000]
+
+
+def research_material(*, session: Session, limit: int = RESEARCH_SHOWN) -> SimilarFeedback:
+    """Initiatives (any status) and waiting tickets a workshop could study: those similar
+    feedback finds close to its title, description and tags, over its relevance floor, best
+    first and at most `limit` of each (triage.selectors.similar_feedback's queries)."""
+    return similar_feedback(text=_research_text(session), limit=limit, blend=RESEARCH_BLEND)
+
+
+# How many people the invitee search offers at once.
+PEOPLE_SHOWN = 8
+
+
+def invitee_candidates(
+    *, text: str, exclude: Sequence[int] = (), limit: int = PEOPLE_SHOWN
+) -> list[User]:
+    """Active people whose name, username or email holds every word of `text`, by name, except
+    those in `exclude` (already chosen, or the organiser); one query."""
+    words = text.split()[:5]
+    if not words:
+        return []
+    people = User.objects.filter(is_active=True).exclude(pk__in=list(exclude))
+    for word in words:
+        people = people.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
         )
-    if session.product_area_id:
-        ticket_match |= Q(product_area_id=session.product_area_id)
-        initiative_match |= Q(product_area_id=session.product_area_id)
-    if query is not None:
-        ticket_match |= Q(search_vector=query)
-        initiative_match |= Q(search_vector=query)
-    tickets = list(
-        Ticket.objects.filter(ticket_match)
-        .select_related("customer")
-        .defer("search_vector")
-        .order_by("-importance_rank", "-created_at")[:limit]
+    return list(people.order_by("first_name", "last_name", "username")[:limit])
+
+
+def people_by_id(*, user_ids: Sequence[int]) -> list[User]:
+    """The active people with these ids, in the order given (one query)."""
+    found = {u.pk: u for u in User.objects.filter(pk__in=list(user_ids), is_active=True)}
+    return [found[pk] for pk in dict.fromkeys(user_ids) if pk in found]
+
+
+def team_members(*, team: str, exclude: Sequence[int] = ()) -> list[User]:
+    """Everyone active in a team (a whole team is invited at once), by name; one query."""
+    return list(
+        User.objects.filter(is_active=True, team=team)
+        .exclude(pk__in=list(exclude))
+        .order_by("first_name", "last_name", "username")
     )
-    initiatives = list(
-        Initiative.objects.filter(initiative_match, status__in=InitiativeStatus.open())
-        .defer("search_vector")
-        .order_by("-priority_score")[:limit]
+
+
+def team_sizes() -> dict[str, int]:
+    """How many active people each team has, for the "add a whole team" menu; one query."""
+    return dict(
+        User.objects.filter(is_active=True).values_list("team").annotate(n=Count("id")).order_by()
     )
-    return Research(initiatives=initiatives, tickets=tickets)
 
 
 def invited(*, session: Session, user: User) -> Participant | None:

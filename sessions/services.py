@@ -137,7 +137,17 @@ def _add_participants(session: Session, users: Sequence[User]) -> list[User]:
         if user.pk not in known and user.is_active:
             known.add(user.pk)
             new.append(user)
-    Participant.objects.bulk_create([Participant(session=session, user=user) for user in new])
+    Participant.objects.bulk_create(
+        [
+            # The organiser is coming: she is not asked to answer her own invite.
+            Participant(
+                session=session,
+                user=user,
+                rsvp=Rsvp.YES if user.pk == session.facilitator_id else Rsvp.PENDING,
+            )
+            for user in new
+        ]
+    )
     return new
 
 

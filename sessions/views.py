@@ -1,7 +1,9 @@
 """Pages for reviews and workshops: the list and calendar, scheduling, the agenda, the meeting.
 
-Every write is a small POST that calls one service and comes back to the session page (at the
-item it changed), so the page works without JavaScript.
+The review page works without reloads: each tool (a dot, a thread's message, notes, a decision,
+moving, the agenda's search) posts with htmx and gets back the fragment it changed, with what it
+did or why not beside the control. Every tool is also a plain form whose POST comes back to the
+session page (at the item it changed), so the page works without JavaScript.
 """
 
 from __future__ import annotations
@@ -12,27 +14,32 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from accounts.models import User
+from accounts.models import Team, User
 from core.dates import month_from_param, month_next, month_previous, month_start
 from core.errors import DomainError
+from core.forms import IdField
 from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
 from core.text import TITLE_MAX
 from intake.selectors import ticket_get
 from sessions.forms import (
+    RSVP_ANSWERS,
     AgendaAddForm,
     AgendaItemForm,
     CloseForm,
     CommentForm,
     DecisionForm,
+    InviteePickerForm,
     InviteForm,
     NotesForm,
     OutcomeForm,
@@ -43,6 +50,7 @@ from sessions.forms import (
 )
 from sessions.models import AgendaItem, Session, SessionStatus
 from sessions.policies import (
+    asked_to_answer,
     ensure_may_decide,
     ensure_may_run_sessions,
     may_decide,
@@ -50,14 +58,20 @@ from sessions.policies import (
     may_take_part,
 )
 from sessions.selectors import (
+    agenda_candidates,
+    agenda_item_of,
     agenda_of,
     dots_left,
     invited,
+    invitee_candidates,
+    people_by_id,
     research_material,
     session_get,
     sessions_in_month,
     sessions_past,
     sessions_upcoming,
+    team_members,
+    team_sizes,
 )
 from sessions.services import (
     VOTES_PER_PERSON,
@@ -165,6 +179,72 @@ def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
+# Choosing whom to invite: a search and whole teams, in one picker for htmx and plain posts
+
+PICKER_ACTIONS = ("find", "add", "drop", "add_team")
+
+
+def _picking(data: QueryDict) -> bool:
+    """Whether a plain post came from one of the picker's buttons, not the form's own."""
+    return any(name in data for name in PICKER_ACTIONS)
+
+
+def _picker_context(
+    data: QueryDict, *, exclude: list[int], session: Session | None = None
+) -> dict[str, Any]:
+    """The picker after the button pressed: who is chosen, what the search finds, the teams.
+    `exclude` are people never offered (the organiser, or whoever is invited already)."""
+    form = InviteePickerForm(data)
+    form.is_valid()  # what is wrong is dropped: a bad id or team adds nobody
+    state = form.cleaned_data
+    chosen = list(state.get("invitees") or [])
+    done = ""
+    if state.get("add"):
+        chosen.append(state["add"])
+    if state.get("drop"):
+        chosen = [pk for pk in chosen if pk != state["drop"]]
+    if state.get("add_team") and state.get("team"):
+        members = team_members(team=state["team"], exclude=[*exclude, *chosen])
+        chosen += [member.pk for member in members]
+        label = Team(state["team"]).label
+        done = f"Added {len(members)} from {label}." if members else f"Nobody else in {label}."
+    people = people_by_id(user_ids=[pk for pk in chosen if pk not in exclude])
+    query = state.get("people_q") or ""
+    sizes = team_sizes()
+    return {
+        "chosen": people,
+        "query": query,
+        "results": invitee_candidates(text=query, exclude=[*exclude, *(p.pk for p in people)]),
+        "teams": [(value, label, sizes.get(value, 0)) for value, label in Team.choices],
+        "team": state.get("team") or "",
+        "picker_done": done,
+        "picker_url": reverse("sessions:people")
+        + (f"?session={session.pk}" if session is not None else ""),
+    }
+
+
+def _invited_ids(session: Session) -> list[int]:
+    return [p.user_id for p in session.participants.all()]
+
+
+@require(ensure_may_run_sessions)
+@require_GET
+def people(request: HtmxHttpRequest) -> HttpResponse:
+    """The invitee picker as someone searches, picks or adds a team (htmx); for a session's
+    "invite more", whoever is invited already is not offered."""
+    session = None
+    if request.GET.get("session"):
+        try:
+            session_id = IdField().clean(request.GET["session"])
+        except forms.ValidationError as error:
+            raise Http404("No such session.") from error
+        session = _session_or_404(session_id)
+    exclude = _invited_ids(session) if session else [_user(request).pk]
+    context = _picker_context(request.GET, exclude=exclude, session=session)
+    return render(request, "sessions/partials/invitee_picker.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
 # Scheduling
 
 
@@ -173,6 +253,11 @@ def session_calendar(request: HtmxHttpRequest) -> HttpResponse:
 def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
     form = WorkshopForm(request.POST or None)
+    picker = _picker_context(request.POST, exclude=[user.pk])
+    if request.method == "POST" and _picking(request.POST):
+        # A picker button without JavaScript: the form again, as typed, with the new choice.
+        context = {"form": WorkshopForm(initial=request.POST.dict()), "nav": "sessions", **picker}
+        return render(request, "sessions/workshop_form.html", context)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -189,7 +274,7 @@ def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
                 tags=data["tags"],
             )
         except DomainError as error:
-            context = {"form": form, "nav": "sessions"}
+            context = {"form": form, "nav": "sessions", **picker}
             return domain_error_response(
                 request, error, form=form, template="sessions/workshop_form.html", context=context
             )
@@ -199,7 +284,8 @@ def workshop_new(request: HtmxHttpRequest) -> HttpResponse:
             f"Scheduled “{session.title}”; {count} invite{'s' if count != 1 else ''} sent.",
         )
         return redirect("sessions:detail", session.pk)
-    return render(request, "sessions/workshop_form.html", {"form": form, "nav": "sessions"})
+    context = {"form": form, "nav": "sessions", **picker}
+    return render(request, "sessions/workshop_form.html", context)
 
 
 @require(ensure_may_run_sessions)
@@ -230,70 +316,167 @@ def review_new(request: HtmxHttpRequest) -> HttpResponse:
 # A session
 
 
-@require_GET
-def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+def _page_context(request: HtmxHttpRequest, session: Session) -> dict[str, Any]:
+    """Who is looking and what they may do here: what every part of a session page reads."""
     user = _user(request)
-    session = _session_or_404(session_id)
-    by_votes = request.GET.get("sort") == "votes"
-    me = invited(session=session, user=user)
-    organizer = may_run_sessions(user)
-    context: dict[str, Any] = {
+    return {
         "session": session,
-        "me": me,
-        "organizer": organizer,
+        "me": invited(session=session, user=user),
+        "organizer": may_run_sessions(user),
         "taking_part": may_take_part(user, session),
         "decider": may_decide(user, session),
         "open": session.status == SessionStatus.SCHEDULED,
         "not_started": timezone.now() < session.starts_at,
-        "by_votes": by_votes,
-        "rsvp_form": RsvpForm(),
+        "asked": asked_to_answer(user, session),
+        "rsvp_choices": RSVP_ANSWERS,
         "nav": "sessions",
     }
+
+
+def _review_context(request: HtmxHttpRequest, session: Session) -> dict[str, Any]:
+    """What the agenda and each of its items read besides the items themselves."""
+    return {
+        **_page_context(request, session),
+        "dots_left": dots_left(session=session, user=_user(request)),
+        "dots_per_person": VOTES_PER_PERSON,
+        "title_max": TITLE_MAX,
+        "comment_form": CommentForm(),
+        "decision_form": DecisionForm(),
+        "initiative_options": initiative_menu(),
+    }
+
+
+def _agenda_context(request: HtmxHttpRequest, session: Session) -> dict[str, Any]:
+    by_votes = request.GET.get("sort") == "votes"
+    return {
+        **_review_context(request, session),
+        "by_votes": by_votes,
+        "agenda": agenda_of(session=session, user=_user(request), by_votes=by_votes),
+    }
+
+
+@require_GET
+def session_detail(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(session_id)
+    if session.is_review and request.htmx and request.htmx.target == "agenda":
+        # "Sort by votes" and back: only the agenda changes.
+        context = _agenda_context(request, session)
+        return render(request, "sessions/partials/agenda.html", context)
     if session.is_review:
-        context.update(
-            agenda=agenda_of(session=session, user=user, by_votes=by_votes),
-            dots_left=dots_left(session=session, user=user),
-            dots_per_person=VOTES_PER_PERSON,
-            title_max=TITLE_MAX,
-            comment_form=CommentForm(),
-            decision_form=DecisionForm(),
-            initiative_options=initiative_menu(),
-            agenda_form=AgendaAddForm(),
-        )
+        context = _agenda_context(request, session)
     else:
+        context = {
+            **_page_context(request, session),
+            "research": research_material(session=session),
+            "outcome_form": OutcomeForm(),
+            "outcomes": list(session.outcomes.select_related("initiative", "ticket", "created_by")),
+        }
+    if context["organizer"]:
         context.update(
-            research=research_material(session=session),
-            outcome_form=OutcomeForm(),
-            outcomes=list(session.outcomes.select_related("initiative", "ticket", "created_by")),
-        )
-    if organizer:
-        context.update(
-            notes_form=NotesForm(initial={"notes": session.notes}),
             when_form=WhenForm(
                 initial={
                     "starts_at": timezone.localtime(session.starts_at),
                     "duration_minutes": session.duration_minutes,
                 }
             ),
-            invite_form=InviteForm(),
+            **_picker_context(QueryDict(), exclude=_invited_ids(session), session=session),
         )
     return render(request, "sessions/session_detail.html", context)
+
+
+def _parsed(form: forms.Form, message: str = "") -> dict[str, Any]:
+    """The form's data, or a refusal that says what is wrong with it (for the control)."""
+    if not form.is_valid():
+        raise DomainError(message or form_errors_text(form))
+    return form.cleaned_data
+
+
+def _item_answer(
+    request: HtmxHttpRequest,
+    session: Session,
+    item_id: int,
+    *,
+    control: str,
+    done: str = "",
+    error: DomainError | None = None,
+) -> HttpResponse:
+    """One agenda item as it is now, for htmx, with what `control` did beside it, or why not
+    (what was typed is kept)."""
+    item = agenda_item_of(session=session, user=_user(request), item_id=item_id)
+    if item is None:
+        raise Http404("No such agenda item.")
+    context = {
+        **_review_context(request, session),
+        "item": item,
+        "control": control,
+        "done": done,
+        "error": error,
+        "kept": control if error else "",
+        "data": request.POST,
+        "tools_open": control != "vote",
+        "oob_dots": control == "vote",
+    }
+    status = error.status if error else 200
+    return render(request, "sessions/partials/agenda_item.html", context, status=status)
+
+
+def _on_item(
+    request: HtmxHttpRequest,
+    session: Session,
+    item: AgendaItem,
+    action: Callable[[], object],
+    *,
+    control: str,
+    done: str = "",
+) -> HttpResponse:
+    """Run one change to an agenda item: htmx gets the item back with the result beside the
+    control; a plain post goes back to the page at the item."""
+    back = _back_url(session, f"item-{item.pk}")
+    try:
+        action()
+    except DomainError as error:
+        if not request.htmx:
+            return domain_error_response(request, error, redirect_to=back)
+        return _item_answer(request, session, item.pk, control=control, error=error)
+    if not request.htmx:
+        if done:
+            messages.success(request, done)
+        return redirect(back)
+    return _item_answer(request, session, item.pk, control=control, done=done)
+
+
+def _agenda_answer(
+    request: HtmxHttpRequest, session: Session, *, done: str = "", status: int = 200
+) -> HttpResponse:
+    context = {**_agenda_context(request, session), "done": done}
+    return render(request, "sessions/partials/agenda.html", context, status=status)
 
 
 @require_POST
 def rsvp(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
-    form = RsvpForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Answer yes, no or maybe.")
+    user = _user(request)
+    answer = ""
+
+    def answer_it() -> None:
+        nonlocal answer
+        answer = _parsed(RsvpForm(request.POST), "Answer yes, no or maybe.")["rsvp"]
+        rsvp_set(session=session, user=user, answer=answer)
+
+    try:
+        answer_it()
+    except DomainError as error:
+        if not request.htmx:
+            return domain_error_response(request, error, redirect_to=_back_url(session, "rsvp"))
+        context = {**_page_context(request, session), "control": "rsvp", "error": error}
+        return render(request, "sessions/partials/rsvp.html", context, status=error.status)
+    done = f"You answered {answer}."
+    if not request.htmx:
+        messages.success(request, done)
         return _back(session, "rsvp")
-    answer = form.cleaned_data["rsvp"]
-    return _attempt(
-        request,
-        lambda: rsvp_set(session=session, user=_user(request), answer=answer),
-        f"You answered {answer}.",
-        back=_back_url(session, "rsvp"),
-    )
+    fresh = _session_or_404(session.pk)
+    context = {**_page_context(request, fresh), "control": "rsvp", "done": done, "oob": True}
+    return render(request, "sessions/partials/rsvp_answered.html", context)
 
 
 @require_POST
@@ -301,49 +484,38 @@ def vote(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpRespons
     session = _session_or_404(session_id)
     item = _item_or_404(session, item_id)
     user = _user(request)
-    back = _back_url(session, f"item-{item.pk}")
     if request.POST.get("take_back"):
-        return _attempt(request, lambda: vote_remove(item=item, by=user), "", back=back)
-    return _attempt(request, lambda: vote_add(item=item, by=user), "", back=back)
+        return _on_item(
+            request, session, item, lambda: vote_remove(item=item, by=user), control="vote"
+        )
+    return _on_item(request, session, item, lambda: vote_add(item=item, by=user), control="vote")
 
 
 @require_POST
 def comment(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     item = _item_or_404(session, item_id)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Write something to add.")
-        return _back(session, f"item-{item.pk}")
-    data = form.cleaned_data
-    return _attempt(
-        request,
-        lambda: item_comment_add(
-            item=item, by=_user(request), body=data["body"], kind=data["kind"]
-        ),
-        "Added.",
-        back=_back_url(session, f"item-{item.pk}"),
-    )
+
+    def add() -> None:
+        data = _parsed(CommentForm(request.POST), "Write something to add.")
+        item_comment_add(item=item, by=_user(request), body=data["body"], kind=data["kind"])
+
+    return _on_item(request, session, item, add, control="comment", done="Added.")
 
 
 @require_POST
 def decide(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpResponse:
     session = _session_or_404(session_id)
     item = _item_or_404(session, item_id)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_errors_text(form))
-        return _back(session, f"item-{item.pk}")
-    data = form.cleaned_data
-    same_as = None
-    if data["same_as"]:
-        same_as = ticket_get(ticket_id=data["same_as"])
-        if same_as is None:
-            messages.error(request, f"There is no ticket #{data['same_as']}.")
-            return _back(session, f"item-{item.pk}")
-    return _attempt(
-        request,
-        lambda: decision_record(
+
+    def record() -> None:
+        data = _parsed(DecisionForm(request.POST))
+        same_as = None
+        if data["same_as"]:
+            same_as = ticket_get(ticket_id=data["same_as"])
+            if same_as is None:
+                raise DomainError(f"There is no ticket #{data['same_as']}.", field="same_as")
+        decision_record(
             item=item,
             by=_user(request),
             decision=data["decision"],
@@ -351,10 +523,9 @@ def decide(request: HtmxHttpRequest, session_id: int, item_id: int) -> HttpRespo
             initiative=data["initiative"],
             title=data["title"],
             same_as=same_as,
-        ),
-        "Decision recorded.",
-        back=_back_url(session, f"item-{item.pk}"),
-    )
+        )
+
+    return _on_item(request, session, item, record, control="decide", done="Decision recorded.")
 
 
 @require_GET
@@ -384,91 +555,174 @@ def item_matches(request: HtmxHttpRequest, session_id: int, item_id: int) -> Htt
     return render(request, "sessions/item_matches.html", context)
 
 
-@require_POST
-def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
-    """Add an item by number, or move one up or down, or take it off."""
+@require(ensure_may_run_sessions)
+@require_GET
+def agenda_search(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """Tickets and initiatives to add to the agenda, found by their words or number: the
+    results for htmx as someone types, else a page of their own."""
     session = _session_or_404(session_id)
+    query = request.GET.get("q", "")[:200].strip()
+    context = {
+        **_page_context(request, session),
+        "query": query,
+        "candidates": agenda_candidates(session=session, text=query) if query else None,
+    }
+    if request.htmx:
+        return render(request, "sessions/partials/agenda_results.html", context)
+    return render(request, "sessions/agenda_search.html", context)
+
+
+def _agenda_change(request: HtmxHttpRequest, session: Session) -> HttpResponse:
+    """Move an item up or down, or take it off: the agenda comes back; a refusal comes back
+    beside the item's buttons."""
     user = _user(request)
     back = _back_url(session, "agenda")
-    if "item" in request.POST:
-        change = AgendaItemForm(request.POST)
-        if not change.is_valid():
-            messages.error(request, form_errors_text(change))
-            return redirect(back)
-        item = _item_or_404(session, change.cleaned_data["item"])
-        action = change.cleaned_data["action"]
+    change = AgendaItemForm(request.POST)
+    if not change.is_valid():
+        return domain_error_response(
+            request, DomainError(form_errors_text(change)), redirect_to=back
+        )
+    item = _item_or_404(session, change.cleaned_data["item"])
+    action = change.cleaned_data["action"]
+    try:
         if action == "remove":
-            return _attempt(
-                request,
-                lambda: agenda_remove(item=item, by=user),
-                "Taken off the agenda.",
-                back=back,
-            )
-        step = -1 if action == "up" else 1
-        return _attempt(request, lambda: agenda_move(item=item, by=user, step=step), "", back=back)
-    form = AgendaAddForm(request.POST)
-    if not form.is_valid() or not (form.cleaned_data["ticket"] or form.cleaned_data["initiative"]):
-        messages.error(request, "Give a ticket number or an initiative number to add.")
+            agenda_remove(item=item, by=user)
+        else:
+            agenda_move(item=item, by=user, step=-1 if action == "up" else 1)
+    except DomainError as error:
+        if not request.htmx:
+            return domain_error_response(request, error, redirect_to=back)
+        answer = _item_answer(request, session, item.pk, control="move", error=error)
+        return reswap(retarget(answer, f"#item-{item.pk}"), "outerHTML")
+    done = f"Took “{item}” off the agenda." if action == "remove" else ""
+    if not request.htmx:
+        if done:
+            messages.success(request, done)
         return redirect(back)
-    ticket = initiative = None
-    if form.cleaned_data["ticket"]:
-        ticket = ticket_get(ticket_id=form.cleaned_data["ticket"])
-        if ticket is None:
-            messages.error(request, f"There is no ticket #{form.cleaned_data['ticket']}.")
-            return redirect(back)
-    else:
-        initiative = initiative_get(initiative_id=form.cleaned_data["initiative"])
-        if initiative is None:
-            messages.error(request, f"There is no initiative #{form.cleaned_data['initiative']}.")
-            return redirect(back)
-    return _attempt(
-        request,
-        lambda: agenda_add(session=session, by=user, ticket=ticket, initiative=initiative),
-        "Added to the agenda.",
-        back=back,
-    )
+    return _agenda_answer(request, session, done=done)
+
+
+def _agenda_add(request: HtmxHttpRequest, session: Session) -> HttpResponse:
+    """Add a ticket or an initiative picked from the search: the agenda comes back with it; a
+    refusal comes back beside the search's results."""
+    user = _user(request)
+
+    def add() -> AgendaItem:
+        data = _parsed(AgendaAddForm(request.POST), "Pick a ticket or an initiative to add.")
+        ticket = initiative = None
+        if data["ticket"]:
+            ticket = ticket_get(ticket_id=data["ticket"])
+            if ticket is None:
+                raise DomainError(f"There is no ticket #{data['ticket']}.", field="item")
+        elif data["initiative"]:
+            initiative = initiative_get(initiative_id=data["initiative"])
+            if initiative is None:
+                raise DomainError(f"There is no initiative #{data['initiative']}.", field="item")
+        return agenda_add(session=session, by=user, ticket=ticket, initiative=initiative)
+
+    try:
+        item = add()
+    except DomainError as error:
+        if not request.htmx:
+            return domain_error_response(request, error, redirect_to=_back_url(session, "agenda"))
+        query = request.POST.get("q", "")[:200].strip()
+        context = {
+            **_page_context(request, session),
+            "query": query,
+            "candidates": agenda_candidates(session=session, text=query) if query else None,
+            "error": error,
+        }
+        answer = render(
+            request, "sessions/partials/agenda_results.html", context, status=error.status
+        )
+        return retarget(answer, "#agenda-search-results")
+    done = f"Added “{item}” to the agenda."
+    if not request.htmx:
+        messages.success(request, done)
+        return _back(session, f"item-{item.pk}")
+    return _agenda_answer(request, session, done=done)
+
+
+@require_POST
+def agenda_edit(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """Add an item picked from the search, or move one up or down, or take it off."""
+    session = _session_or_404(session_id)
+    if "item" in request.POST:
+        return _agenda_change(request, session)
+    return _agenda_add(request, session)
 
 
 @require(ensure_may_run_sessions)
 @require_POST
 def notes(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """Notes on one agenda item (its fragment comes back) or on the session."""
     session = _session_or_404(session_id)
+    user = _user(request)
     form = NotesForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_errors_text(form))
-        return redirect(_back_url(session, "notes"))
-    item = _item_or_404(session, form.cleaned_data["item"]) if form.cleaned_data["item"] else None
-    back = _back_url(session, f"item-{item.pk}" if item else "notes")
-    return _attempt(
-        request,
-        lambda: session_notes_save(
-            session=session, by=_user(request), notes=form.cleaned_data["notes"], item=item
-        ),
-        "Notes saved.",
-        back=back,
-    )
+    form.is_valid()
+    if request.POST.get("item"):
+        # A valid id stays in cleaned_data when only the notes are wrong.
+        item_id = form.cleaned_data.get("item")
+        if item_id is None:
+            error = DomainError(form_errors_text(form), field="item")
+            return domain_error_response(request, error, redirect_to=_back_url(session, "notes"))
+        item = _item_or_404(session, item_id)
+        return _on_item(
+            request,
+            session,
+            item,
+            lambda: session_notes_save(
+                session=session, by=user, notes=_parsed(form)["notes"], item=item
+            ),
+            control="notes",
+            done="Notes saved.",
+        )
+    try:
+        data = _parsed(form)
+        session_notes_save(session=session, by=user, notes=data["notes"])
+    except DomainError as error:
+        if not request.htmx:
+            return domain_error_response(request, error, redirect_to=_back_url(session, "notes"))
+        context = {
+            **_page_context(request, session),
+            "control": "notes",
+            "error": error,
+            "kept": "notes",
+            "data": request.POST,
+        }
+        return render(request, "sessions/partials/session_notes.html", context, status=error.status)
+    if not request.htmx:
+        messages.success(request, "Notes saved.")
+        return _back(session, "notes")
+    context = {**_page_context(request, session), "control": "notes", "done": "Notes saved."}
+    return render(request, "sessions/partials/session_notes.html", context)
 
 
 @require_POST
 def close(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """Close the session: the page comes back closed, with its summary; a refusal (closing
+    before the start without confirming it) stays beside the confirmation."""
     session = _session_or_404(session_id)
     user = _user(request)
+    back = _back_url(session)
     try:
         ensure_may_decide(user, session)  # before anything of the request is read
+        data = _parsed(CloseForm(request.POST))
+        session_close(session=session, by=user, attended=data["attended"], early=data["early"])
     except DomainError as error:
-        return domain_error_response(request, error, redirect_to=_back_url(session))
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_errors_text(form))
-        return redirect(_back_url(session))
-    attended = form.cleaned_data["attended"]
-    early = form.cleaned_data["early"]
-    return _attempt(
-        request,
-        lambda: session_close(session=session, by=user, attended=attended, early=early),
-        "Closed; the summary went to everyone invited.",
-        back=_back_url(session),
-    )
+        if not request.htmx:
+            return domain_error_response(request, error, redirect_to=back)
+        attended = CloseForm(request.POST)
+        context = {
+            **_page_context(request, session),
+            "control": "close",
+            "error": error,
+            "kept": "close",
+            "attended": attended.cleaned_data["attended"] if attended.is_valid() else [],
+        }
+        return render(request, "sessions/partials/close.html", context, status=error.status)
+    messages.success(request, "Closed; the summary went to everyone invited.")
+    return HttpResponseClientRedirect(back) if request.htmx else redirect(back)
 
 
 @require(ensure_may_run_sessions)
@@ -507,16 +761,23 @@ def cancel(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 @require(ensure_may_run_sessions)
 @require_POST
 def invite(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """Invite the people chosen in the picker; without JavaScript, a picker button shows the
+    picker on a page of its own."""
     session = _session_or_404(session_id)
+    if _picking(request.POST):
+        picker = _picker_context(request.POST, exclude=_invited_ids(session), session=session)
+        context = {**_page_context(request, session), **picker}
+        return render(request, "sessions/invite.html", context)
     form = InviteForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["invitees"]:
-        messages.error(request, "Pick who to invite.")
+        messages.error(request, form_errors_text(form) or "Pick who to invite.")
         return _back(session, "people")
     users = list(form.cleaned_data["invitees"])
+    count = len(users)
     return _attempt(
         request,
         lambda: session_invite(session=session, by=_user(request), users=users),
-        "Invited.",
+        f"Invited {count} {'person' if count == 1 else 'people'}; each got the calendar invite.",
         back=_back_url(session, "people"),
     )
 

@@ -211,6 +211,8 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /sessions/{review}/rsvp/",                                  LOGIN,   DONE,    REFUSED, DONE,    REFUSED),
     ("GET /sessions/{review}/agenda/",                                 LOGIN,   405,     405,     405,     405),
     ("POST /sessions/{review}/agenda/",                                LOGIN,   REFUSED, DONE,    DONE,    REFUSED),
+    ("GET /sessions/{review}/agenda/search/?q=export",                 LOGIN,   403,     200,     200,     403),
+    ("GET /sessions/people/?people_q=sal",                             LOGIN,   403,     200,     200,     403),
     ("GET /sessions/{review}/items/{item}/vote/",                      LOGIN,   405,     405,     405,     405),
     ("POST /sessions/{review}/items/{item}/vote/",                     LOGIN,   DONE,    DONE,    DONE,    REFUSED),
     ("GET /sessions/{review}/items/{item}/comment/",                   LOGIN,   405,     405,     405,     405),

@@ -170,9 +170,10 @@ def test_two_customers_ask_and_each_is_told_once_when_it_ships(
         page.get_by_text(re.compile("Created “Feedback review, .*” with its agenda."))
     ).to_be_visible()
     review = Session.objects.get()
-    page.get_by_label("or initiative #").fill(str(initiative.pk))
-    page.get_by_role("button", name="Add to the agenda").click()
-    expect(page.get_by_text("Added to the agenda.")).to_be_visible()
+    page.get_by_label("Add to the agenda", exact=True).fill(INITIATIVE.split()[0].lower())
+    results = page.locator("#agenda-search-results")
+    results.get_by_role("button", name=f"Add initiative “{INITIATIVE}” to the agenda").click()
+    expect(page.get_by_text(f"Added “{INITIATIVE}” to the agenda.")).to_be_visible()
     [agenda_item] = review.agenda.all()
     assert agenda_item.initiative_id == initiative.pk
     item = page.locator(f"#item-{agenda_item.pk}")

@@ -362,11 +362,18 @@ class SimilarFeedback:
 
 
 def similar_feedback(
-    *, text: str, limit: int = 5, exclude_ticket: int | None = None
+    *,
+    text: str,
+    limit: int = 5,
+    exclude_ticket: int | None = None,
+    blend: similarity.Blend = similarity.BLEND,
 ) -> SimilarFeedback:
     """The initiatives and untriaged tickets that look like the same ask as `text`, by meaning
-    and by shared words (triage.similarity; four queries, two of them usually empty)."""
-    initiatives, tickets = similarity.similar(text=text, limit=limit, exclude_ticket=exclude_ticket)
+    and by shared words (triage.similarity; four queries, two of them usually empty). `blend`
+    says what is good enough (a workshop's research keeps everything over the floor)."""
+    initiatives, tickets = similarity.similar(
+        text=text, limit=limit, exclude_ticket=exclude_ticket, blend=blend
+    )
     return SimilarFeedback(
         [_with_score(c.item, score, c.why) for c, score in initiatives],
         [_with_score(c.item, score, c.why) for c, score in tickets],

@@ -120,7 +120,7 @@ def test_a_facilitator_schedules_a_workshop(facilitator, submitter) -> None:
             "username": "facilitator",
             "name": facilitator.display_name,
             "team": "product",
-            "rsvp": "pending",
+            "rsvp": "yes",  # the organiser is down as coming, not asked
         },
         {"username": "sales", "name": submitter.display_name, "team": "sales", "rsvp": "pending"},
     ]
