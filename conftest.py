@@ -66,6 +66,21 @@ def admin_user(db: None) -> User:
 
 
 @pytest.fixture
+def slack(settings: Any) -> Iterator[Any]:
+    """A local Slack (tests/slack.py) answering the Web API, and the app connected to it."""
+    from tests.slack import SIGNING_SECRET, TOKEN, SlackServer
+
+    server = SlackServer()
+    server.start()
+    settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
+    settings.SLACK_BOT_TOKEN = TOKEN
+    settings.SLACK_API_URL = server.url
+    settings.SLACK_SHIP_CHANNEL = ""
+    yield server.fake
+    server.stop()
+
+
+@pytest.fixture
 def api() -> APIClient:
     return APIClient()
 

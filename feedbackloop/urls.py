@@ -31,5 +31,6 @@ urlpatterns = [
     path("triage/", include("triage.urls")),
     path("sessions/", include("sessions.urls")),
     path("insights/", include("insights.urls")),
+    path("integrations/slack/", include("slack_app.urls")),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
 ]
