@@ -77,7 +77,7 @@ def test_the_rep_is_told_on_slack_once_their_customers_email_was_sent(
     # Sending the customer email again (a resend after a crash) tells nobody twice.
     customer_row = Notification.objects.get(
         kind=NotificationKind.CUSTOMER_SHIPPED, contact__email="jo@acme.example"
-    )  # noqa: E501
+    )
     Notification.objects.filter(pk=customer_row.pk).update(status=PENDING)
     with django_capture_on_commit_callbacks(execute=True):
         notification_deliver(notification_id=customer_row.pk)
