@@ -8,6 +8,7 @@ block ids are the service's field names, so a refusal lands on its field.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -51,6 +52,8 @@ class Origin:
     def loads(cls, metadata: str, *, text: str = "") -> Origin:
         """Raises ValueError (or KeyError, TypeError) for metadata this app did not write."""
         data = json.loads(metadata)
+        if not isinstance(data, dict):
+            raise ValueError("private_metadata is not an object")
         fields = ("slack_user", "channel", "message_ts", "permalink", "author")
         known = {key: str(data.get(key) or "") for key in fields}
         return cls(user_id=int(data["user_id"]), text=text, **known)
@@ -59,6 +62,27 @@ class Origin:
 def _plain(text: str, limit: int = OPTION_TEXT_MAX) -> dict[str, Any]:
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return {"type": "plain_text", "text": text or " ", "emoji": False}
+
+
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def _readable(match: re.Match[str]) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith(("@", "#")):  # a person or a channel: its name if Slack gave one
+        return target[0] + label if label else target
+    if target.startswith("!"):  # @here, @channel, a date
+        return label or "@" + target[1:].split("^", 1)[0]
+    if label and label not in (target, target.removeprefix("mailto:")):
+        return f"{label} ({target})"
+    return label or target
+
+
+def slack_text_plain(text: str) -> str:
+    """A Slack message's text as a person reads it: links as "label (url)", mentions as
+    @name, and Slack's escaped &, < and > as themselves."""
+    text = _MARKUP.sub(_readable, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def mrkdwn_escape(text: str) -> str:
@@ -268,7 +292,8 @@ class Submission:
 
 
 def _answer(values: dict[str, Any], block_id: str) -> str:
-    element = values.get(block_id, {}).get("value") or {}
+    block = values.get(block_id)
+    element = block.get("value") if isinstance(block, dict) else None
     if not isinstance(element, dict):
         return ""
     if "selected_option" in element:

@@ -37,6 +37,7 @@ from slack_app.modal import (
     filed_view,
     filing_view,
     message_view,
+    slack_text_plain,
     submission_read,
 )
 from slack_app.selectors import company_suggestions, product_areas
@@ -138,7 +139,7 @@ def commands(request: HttpRequest) -> HttpResponse:
     origin = Origin(
         user_id=user.pk,
         slack_user=slack_user,
-        text=request.POST.get("text", ""),
+        text=slack_text_plain(request.POST.get("text", "")),
         channel=request.POST.get("channel_id", ""),
     )
     error = _open(trigger_id, origin)
@@ -195,7 +196,7 @@ def _shortcut(payload: dict[str, Any]) -> HttpResponse:
     origin = Origin(
         user_id=user.pk,
         slack_user=slack_user,
-        text=_text(message.get("text")),
+        text=slack_text_plain(_text(message.get("text"))),
         channel=_field(payload, "channel"),
         message_ts=_text(payload.get("message_ts")) or _text(message.get("ts")),
         author=_text(message.get("user")),

@@ -479,3 +479,88 @@ def test_the_app_removed_from_the_workspace_shows_as_the_last_error(client: Clie
     ).encode()
     assert slack_post(client, EVENTS, body, "application/json").status_code == 200
     assert "removed from the Slack workspace" in SlackActivity.objects.get().last_error
+
+
+@pytest.mark.parametrize(
+    ("written", "plain"),
+    [
+        ("Acme &amp; Co want &lt;CSV&gt;", "Acme & Co want <CSV>"),
+        (
+            "see <https://acme.example/ledger|their ledger>",
+            "see their ledger (https://acme.example/ledger)",
+        ),
+        ("see <https://acme.example/>", "see https://acme.example/"),
+        ("<@U0JO> asked in <#C0SALES|sales>", "@U0JO asked in #sales"),
+        ("<!here> urgent", "@here urgent"),
+        (
+            "mail <mailto:jo@acme.example|jo@acme.example>",
+            "mail jo@acme.example",
+        ),
+    ],
+)
+def test_the_modal_starts_from_the_message_as_a_person_reads_it(written: str, plain: str) -> None:
+    from slack_app.modal import slack_text_plain
+
+    assert slack_text_plain(written) == plain
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type"),
+    [
+        (COMMANDS, command_body(user_id=REP_SLACK, trigger_id=""), FORM),
+        (COMMANDS, b"\xff\xfe not utf-8", FORM),
+        (INTERACTIVITY, payload_body([]), FORM),  # type: ignore[arg-type]
+        (INTERACTIVITY, b"payload=%00", FORM),
+        (INTERACTIVITY, payload_body({"type": "view_submission"}), FORM),
+        (
+            INTERACTIVITY,
+            payload_body(
+                {
+                    "type": "view_submission",
+                    "view": {"callback_id": "file_feedback", "private_metadata": "[1]"},
+                }
+            ),
+            FORM,
+        ),
+        (
+            INTERACTIVITY,
+            payload_body({"type": "message_action", "callback_id": "file_feedback"}),
+            FORM,
+        ),
+        (
+            INTERACTIVITY,
+            payload_body({"type": "block_suggestion", "block_id": "company", "value": ["x"]}),
+            FORM,
+        ),
+        (EVENTS, b"[1, 2]", "application/json"),
+        (EVENTS, b"{not json", "application/json"),
+        (
+            EVENTS,
+            json.dumps({"type": "event_callback", "event": "app_uninstalled"}).encode(),
+            "application/json",
+        ),
+    ],
+)
+def test_signed_hostile_input_gets_a_clear_answer_and_files_nothing(
+    client: Client, rep: User, slack: FakeSlack, path: str, body: bytes, content_type: str
+) -> None:
+    response = slack_post(client, path, body, content_type)
+    assert response.status_code in (200, 400, 401)
+    assert Ticket.objects.count() == 0
+    assert "views.open" not in slack.methods()
+
+
+def test_a_submission_with_state_values_of_the_wrong_shape_is_refused_under_its_fields(
+    client: Client, rep: User, slack: FakeSlack, django_capture_on_commit_callbacks
+) -> None:
+    opened = _open_by_shortcut(client, slack, django_capture_on_commit_callbacks)
+    submitted = _submission(opened)
+    submitted["view"]["state"]["values"] = {
+        "title": ["not", "a", "block"],
+        "description": {"value": "not an element"},
+        "company": {"value": {"type": "external_select", "selected_option": "new:Acme"}},
+        "email": {"value": {"type": "email_text_input", "value": "jo\x00@acme.example"}},
+    }
+    answer = slack_post(client, INTERACTIVITY, payload_body(submitted), FORM)
+    assert answer.json()["response_action"] == "errors"
+    assert Ticket.objects.count() == 0
