@@ -34,7 +34,8 @@ ON_ITS_OWN = "own"
 @dataclass(frozen=True)
 class Origin:
     """What the modal was opened from, carried in its private_metadata: the staff user it files
-    as, the Slack user, and the message (channel, timestamp, permalink, author) if any."""
+    as, the Slack user, and the message (channel, timestamp, permalink, its author's Slack id
+    and name) if any."""
 
     user_id: int
     slack_user: str
@@ -43,6 +44,7 @@ class Origin:
     message_ts: str = ""
     permalink: str = ""
     author: str = ""
+    author_name: str = ""
 
     def dumps(self) -> str:
         # The message's words are in the modal already; private_metadata holds 3,000 characters.
@@ -54,7 +56,7 @@ class Origin:
         data = json.loads(metadata)
         if not isinstance(data, dict):
             raise ValueError("private_metadata is not an object")
-        fields = ("slack_user", "channel", "message_ts", "permalink", "author")
+        fields = ("slack_user", "channel", "message_ts", "permalink", "author", "author_name")
         known = {key: str(data.get(key) or "") for key in fields}
         return cls(user_id=int(data["user_id"]), text=text, **known)
 

@@ -142,6 +142,17 @@ def slack_test_send(*, by: User) -> Notification | None:
     )
 
 
+def _slack_name(slack_user: str) -> str:
+    """How a Slack user is called (their profile's real or display name), or "" if Slack will
+    not say: the ticket's page names who wrote the message it came from."""
+    try:
+        found = client.web_client().users_info(user=slack_user)
+    except (SlackApiError, OSError):
+        return ""  # someone from another workspace, a deleted user: the message stays unnamed
+    profile = (found.get("user") or {}).get("profile") or {}
+    return str(profile.get("real_name") or profile.get("display_name") or "")[:200]
+
+
 def modal_similar_show(*, view_id: str, view_hash: str, origin: Origin) -> bool:
     """Fill in what the just-opened modal could not wait for: the message's permalink and the
     initiatives like what it says (views.update; Slack keeps what the rep typed meanwhile).
@@ -153,6 +164,8 @@ def modal_similar_show(*, view_id: str, view_hash: str, origin: Origin) -> bool:
             origin = replace(origin, permalink=str(found.get("permalink") or ""))
         except (SlackApiError, OSError) as exc:
             activity_error(f"chat.getPermalink: {client.api_error(exc)}")
+    if origin.author and not origin.author_name:
+        origin = replace(origin, author_name=_slack_name(origin.author))
     similar = similar_feedback(text=origin.text, limit=SIMILAR_LOOKED_UP).initiatives
     view = filing_view(origin=origin, product_areas=product_areas(), similar=similar)
     try:

@@ -53,6 +53,7 @@ class FakeSlack:
     """The server's state: the workspace's people and channels, what to refuse, the calls."""
 
     users: dict[str, str] = field(default_factory=dict)  # Slack user id -> profile email
+    names: dict[str, str] = field(default_factory=dict)  # Slack user id -> real name
     channels: set[str] = field(default_factory=lambda: {"C0SHIP", "C0GENERAL"})
     calls: list[Call] = field(default_factory=list)
     delay: float = 0.0
@@ -62,8 +63,9 @@ class FakeSlack:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     url: str = ""
 
-    def add_user(self, user_id: str, email: str) -> None:
+    def add_user(self, user_id: str, email: str, name: str = "") -> None:
         self.users[user_id] = email
+        self.names[user_id] = name or user_id
 
     def fail(self, method: str, error: str, *, times: int = 1, status: int = 200) -> None:
         """Refuse the next `times` calls of `method` with `error` (HTTP `status`)."""
@@ -104,7 +106,12 @@ class FakeSlack:
             "name": user_id.lower(),
             "deleted": False,
             "is_bot": False,
-            "profile": {"email": self.users[user_id], "real_name": user_id, "team": TEAM},
+            "profile": {
+                "email": self.users[user_id],
+                "real_name": self.names.get(user_id, user_id),
+                "display_name": user_id.lower(),
+                "team": TEAM,
+            },
         }
 
     def answer(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -30,6 +30,7 @@ EVENTS = "/integrations/slack/events/"
 FORM = "application/x-www-form-urlencoded"
 REP_SLACK = "U0REP"
 STRANGER_SLACK = "U0STRANGER"
+AUTHOR_SLACK = "U0JOFRIEND"  # who wrote the message the rep files
 MESSAGE = (
     "Acme keep asking: can we export invoices as CSV at month end?\n"
     "They copy every invoice by hand into their ledger today."
@@ -41,6 +42,7 @@ def rep(db: None, slack: FakeSlack) -> User:
     user = UserFactory.create(username="sam", email="Sam@Staff.example", first_name="Sam")
     slack.add_user(REP_SLACK, "sam@staff.example")
     slack.add_user(STRANGER_SLACK, "visitor@elsewhere.example")
+    slack.add_user(AUTHOR_SLACK, "jo.friend@partner.example", "Jo Friend")
     return user
 
 
@@ -60,7 +62,7 @@ def _shortcut(user: str = REP_SLACK, text: str = MESSAGE) -> dict[str, Any]:
         "message_ts": "1764130000.000100",
         "message": {
             "type": "message",
-            "user": "U0CUSTOMERFRIEND",
+            "user": AUTHOR_SLACK,
             "ts": "1764130000.000100",
             "text": text,
         },
@@ -275,7 +277,9 @@ def test_the_shortcut_opens_the_modal_with_the_message_and_its_permalink(
     with django_capture_on_commit_callbacks(execute=True):
         response = slack_post(client, INTERACTIVITY, payload_body(_shortcut()), FORM)
     assert response.status_code == 200
-    assert slack.methods() == ["users.info", "views.open", "chat.getPermalink", "views.update"]
+    assert slack.methods() == [
+        "users.info", "views.open", "chat.getPermalink", "users.info", "views.update",
+    ]  # fmt: skip
     opened = slack.called("views.open")[0].args["view"]
     assert _inputs(opened)["description"]["initial_value"] == MESSAGE
     link = slack.called("chat.getPermalink")[0].args
@@ -283,7 +287,10 @@ def test_the_shortcut_opens_the_modal_with_the_message_and_its_permalink(
     updated = slack.called("views.update")[0].args["view"]
     permalink = "https://acme-corp.slack.com/archives/C0GENERAL/p1764130000000100"
     assert f"<{permalink}|this message>" in json.dumps(updated)
-    assert json.loads(updated["private_metadata"])["permalink"] == permalink
+    metadata = json.loads(updated["private_metadata"])
+    assert (metadata["permalink"], metadata["author"], metadata["author_name"]) == (
+        permalink, AUTHOR_SLACK, "Jo Friend",
+    )  # fmt: skip
     assert "No similar initiative yet" in json.dumps(updated)
 
 
