@@ -68,9 +68,8 @@ def admin_user(db: None) -> User:
 @pytest.fixture
 def slack(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A local Slack (tests/slack.py) answering the Web API, and the app connected to it."""
-    from tests.slack import SIGNING_SECRET, TOKEN, SlackServer
-
     from slack_app import client
+    from tests.slack import SIGNING_SECRET, TOKEN, SlackServer
 
     server = SlackServer()
     server.start()
