@@ -3,6 +3,7 @@ sends through the outbox, and what the Channels page records of Slack."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -14,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from accounts.models import User
 from core.errors import DomainError
-from intake.models import Customer, SourceTeam, Ticket
+from intake.models import Customer, SourceTeam, Ticket, TicketSource
 from intake.services import product_area_by_slug, ticket_create
 from notifications.models import Notification, NotificationKind
 from notifications.services import notification_record
@@ -92,6 +93,32 @@ def _company(submission: Submission) -> str:
     return submission.company
 
 
+def _posted_at(message_ts: str) -> datetime.datetime | None:
+    """When a Slack message was posted: its `ts` is seconds since the epoch ("1764130000.0001")."""
+    try:
+        seconds = float(message_ts)
+    except ValueError:
+        return None
+    if not 0 < seconds < 32503680000:  # before the year 3000
+        return None
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+
+
+def permalink_fill(*, origin: Origin) -> Origin:
+    """The message's permalink, asked for now if the modal's task has not brought it yet
+    (chat.getPermalink; without it the ticket is filed all the same)."""
+    if origin.permalink or not (origin.channel and origin.message_ts):
+        return origin
+    try:
+        found = client.web_client(timeout=client.IN_REQUEST_TIMEOUT).chat_getPermalink(
+            channel=origin.channel, message_ts=origin.message_ts
+        )
+    except (SlackApiError, OSError) as exc:
+        activity_error(f"chat.getPermalink: {client.api_error(exc)}")
+        return origin
+    return replace(origin, permalink=str(found.get("permalink") or "")[:500])
+
+
 @transaction.atomic
 def feedback_file(
     *, user: User, origin: Origin, submission: Submission
@@ -107,6 +134,11 @@ def feedback_file(
         "kind": submission.kind,
         "importance": submission.importance,
         "product_area": product_area_by_slug(submission.product_area or None),
+        # Where it came from: the message (its permalink, author and time), or /feedback.
+        "source": TicketSource.SLACK,
+        "source_reference": origin.permalink,
+        "source_sender": origin.author_name,
+        "source_sent_at": _posted_at(origin.message_ts),
     }
     if submission.initiative_id is None:
         return ticket_create(submitted_by=user, **fields), None

@@ -47,6 +47,7 @@ from slack_app.services import (
     feedback_file,
     not_staff_tell,
     not_staff_text,
+    permalink_fill,
     staff_for_slack_user,
 )
 
@@ -222,7 +223,7 @@ def _submission(payload: dict[str, Any]) -> HttpResponse:
         )
     try:
         ticket, initiative = feedback_file(
-            user=user, origin=origin, submission=submission_read(values)
+            user=user, origin=permalink_fill(origin=origin), submission=submission_read(values)
         )
     except DomainError as error:
         blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []

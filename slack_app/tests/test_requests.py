@@ -371,6 +371,12 @@ def test_submitting_the_modal_files_the_ticket_and_the_modal_says_so(
     assert ticket.product_area is not None
     assert ticket.product_area.slug == "billing"
     assert (ticket.submitted_by, ticket.status) == (rep, TicketStatus.NEW)
+    assert (ticket.source, ticket.source_sender) == ("slack", "Jo Friend")
+    assert ticket.source_reference == (
+        "https://acme-corp.slack.com/archives/C0GENERAL/p1764130000000100"
+    )
+    assert ticket.source_sent_at is not None
+    assert ticket.source_sent_at.timestamp() == 1764130000.0001
     body = answer.json()
     assert body["response_action"] == "update"
     said = json.dumps(body["view"])
@@ -574,3 +580,27 @@ def test_a_submission_with_state_values_of_the_wrong_shape_is_refused_under_its_
     answer = slack_post(client, INTERACTIVITY, payload_body(submitted), FORM)
     assert answer.json()["response_action"] == "errors"
     assert Ticket.objects.count() == 0
+
+
+def test_a_submission_before_the_task_brought_the_permalink_asks_for_it(
+    client: Client, rep: User, slack: FakeSlack
+) -> None:
+    slack_post(client, INTERACTIVITY, payload_body(_shortcut()), FORM)  # no task: not committed
+    opened = {**slack.called("views.open")[0].args["view"], "id": "V00000001"}
+    answer = slack_post(client, INTERACTIVITY, payload_body(_submission(opened)), FORM)
+    assert answer.json()["response_action"] == "update"
+    assert slack.methods()[-1] == "chat.getPermalink"
+    ticket = Ticket.objects.get()
+    assert ticket.source_reference.endswith("/archives/C0GENERAL/p1764130000000100")
+    assert ticket.source_sender == ""  # the author's name came with the task
+
+
+def test_the_slash_command_files_a_slack_ticket_without_a_message(
+    client: Client, rep: User, slack: FakeSlack
+) -> None:
+    slack_post(client, COMMANDS, command_body(user_id=REP_SLACK, text=MESSAGE), FORM)
+    opened = {**slack.called("views.open")[0].args["view"], "id": "V00000001"}
+    slack_post(client, INTERACTIVITY, payload_body(_submission(opened)), FORM)
+    ticket = Ticket.objects.get()
+    assert (ticket.source, ticket.source_reference, ticket.source_sent_at) == ("slack", "", None)
+    assert "chat.getPermalink" not in slack.methods()
