@@ -66,6 +66,25 @@ def admin_user(db: None) -> User:
 
 
 @pytest.fixture
+def slack(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A local Slack (tests/slack.py) answering the Web API, and the app connected to it."""
+    from slack_app import client
+    from tests.slack import SIGNING_SECRET, TOKEN, SlackServer
+
+    server = SlackServer()
+    server.start()
+    # Slack answers in milliseconds, but a suite on a loaded machine may not: the 2 s a call in
+    # a request may take is tested on its own (test_a_slow_slack_still_gets_its_answer…).
+    monkeypatch.setattr(client, "IN_REQUEST_TIMEOUT", 10)
+    settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
+    settings.SLACK_BOT_TOKEN = TOKEN
+    settings.SLACK_API_URL = server.url
+    settings.SLACK_SHIP_CHANNEL = ""
+    yield server.fake
+    server.stop()
+
+
+@pytest.fixture
 def api() -> APIClient:
     return APIClient()
 

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "email_intake",
     "people",
     "insights",
+    "slack_app",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +321,21 @@ if INBOUND_MAX_BYTES < 1024:
     raise ConfigError(
         "INBOUND_MAX_BYTES must be a number of bytes of at least 1024 (default 10485760, 10 MB)"
     )
+# Slack (README, "Connect Slack"): the app is on when both its secrets are set.
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+if bool(SLACK_SIGNING_SECRET) != bool(SLACK_BOT_TOKEN):
+    raise ConfigError(
+        "Slack needs both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or neither): set the other"
+    )
+# Where the Web API is; a test points it at a local server.
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/").rstrip("/") + "/"
+if urlparse(SLACK_API_URL).scheme not in ("http", "https"):
+    raise ConfigError(
+        f"SLACK_API_URL={SLACK_API_URL!r} is not a URL; leave it unset for Slack's own"
+    )
+# A channel id (C0123…) where each shipped initiative is announced with who asked; empty: none.
+SLACK_SHIP_CHANNEL = env.str("SLACK_SHIP_CHANNEL", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

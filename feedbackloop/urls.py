@@ -64,5 +64,6 @@ urlpatterns = [
     path("channels/", notification_views.channel_list, name="channels"),
     path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
     path("", include("people.urls")),
+    path("integrations/slack/", include("slack_app.urls")),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
 ]

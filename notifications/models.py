@@ -21,6 +21,10 @@ class NotificationKind(models.TextChoices):
     EMAIL_NOT_STAFF = "email_not_staff", "The feedback address only takes mail from staff"
     CHANNEL_TEST = "channel_test", "A test from the Channels page"
     ACCOUNT_INVITE = "account_invite", "An invite to join FeedbackLoop"
+    SLACK_CUSTOMER_TOLD = "slack_customer_told", "Slack: your customer was told"
+    SLACK_SHIPPED = "slack_shipped", "Slack: an initiative shipped, and who asked"
+    SLACK_NOT_STAFF = "slack_not_staff", "Slack: ask an admin to add you"
+    SLACK_TEST = "slack_test", "Slack: a test message"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -32,7 +36,8 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    """The outbox: one email to send, written in the transaction of the change that causes it.
+    """The outbox: one message to send (an email, or a post on a channel an app registered,
+    notifications.registry), written in the transaction of the change that causes it.
 
     `idempotency_key` makes recording the same message twice impossible; workers claim rows
     with SELECT … FOR UPDATE SKIP LOCKED so two of them never send the same one.
@@ -41,6 +46,9 @@ class Notification(models.Model):
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     idempotency_key = models.CharField(max_length=200, unique=True)
     recipient_email = models.EmailField(max_length=254)
+    # Where a row on another channel goes when the recipient's email does not say it: a Slack
+    # user or channel id. Empty for email.
+    recipient_address = models.CharField(max_length=255, blank=True, default="")
     recipient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

@@ -1,9 +1,16 @@
-"""Which app sends each kind of notification, and how its message is built at send time.
+"""Which app sends each kind of notification, how its message is built at send time, and on
+which channel it goes.
 
 The outbox knows no domain: a row carries a kind and the ids of what it is about, and the app that
 owns the kind registers its handler from its AppConfig.ready(). When a worker sends a row it asks
 the handler for the message, so the handler reads the current state (a contact who unsubscribed
 since is suppressed, not emailed). A kind nobody registered fails on its row, with the reason.
+
+Email is the outbox's own channel. An app that talks to another one (Slack) registers its kinds
+with `register_channel` and delivers their rows itself; the outbox still claims, retries and
+records them (notifications.retry), so a chat message is as sure to arrive as an email. An app
+may also ask to hear when a row of a kind was delivered (`on_sent`): "the customer was told" is
+then a fact, not a hope.
 """
 
 from __future__ import annotations
@@ -36,10 +43,28 @@ class Suppress:
     reason: str
 
 
+class Refused(Exception):
+    """A channel other than email did not take a row: try again later when `transient` (it was
+    unreachable, or asked us to slow down), otherwise never (it said the message is wrong)."""
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
 Handler = Callable[[Notification], Message | Suppress]
+# Sends one row on a channel other than email, from the current state: None once it was
+# delivered, Suppress to never send it; raises Refused when the channel says no.
+Deliver = Callable[[Notification], Suppress | None]
+SentListener = Callable[[Notification], None]
+
+EMAIL = "email"
 
 _handlers: dict[str, Handler] = {}
 _staff_notices: set[str] = set()
+_channels: dict[str, tuple[str, Deliver]] = {}
+_sent_listeners: dict[str, list[SentListener]] = {}
 
 
 def as_recorded(notification: Notification) -> Message:
@@ -51,12 +76,31 @@ def as_recorded(notification: Notification) -> Message:
     )
 
 
+def _owned(kind: str, by: object) -> None:
+    known = _handlers.get(kind) or _channels.get(kind, (None, None))[1]
+    if known is not None and known is not by:
+        raise ValueError(f"Notification kind {kind!r} is already registered to {known!r}.")
+
+
 def register(kind: NotificationKind, handler: Handler) -> None:
     """The calling app owns `kind`; `handler` builds each of its messages at send time."""
-    known = _handlers.get(kind)
-    if known is not None and known is not handler:
-        raise ValueError(f"Notification kind {kind!r} is already registered to {known!r}.")
+    _owned(kind, handler)
     _handlers[kind] = handler
+
+
+def register_channel(kind: NotificationKind, *, channel: str, deliver: Deliver) -> None:
+    """The calling app owns `kind` and delivers its rows on `channel` (its name in the delivery
+    log) with `deliver`, instead of by email."""
+    _owned(kind, deliver)
+    _channels[kind] = (channel, deliver)
+
+
+def on_sent(kind: NotificationKind, listener: SentListener) -> None:
+    """Call `listener` with each row of `kind` once it was delivered (the mail server took the
+    email), in the transaction that records it sent; what it writes commits with that."""
+    listeners = _sent_listeners.setdefault(kind, [])
+    if listener not in listeners:
+        listeners.append(listener)
 
 
 def register_staff_notice(kind: NotificationKind) -> None:
@@ -68,6 +112,20 @@ def register_staff_notice(kind: NotificationKind) -> None:
 
 def handler_for(kind: str) -> Handler | None:
     return _handlers.get(kind)
+
+
+def deliverer_for(kind: str) -> Deliver | None:
+    """How a kind delivered on another channel than email is sent; None for email."""
+    return _channels.get(kind, (None, None))[1]
+
+
+def channel_of(kind: str) -> str:
+    """The channel a kind goes out on: "email", or the name its app registered."""
+    return _channels.get(kind, (EMAIL, None))[0]
+
+
+def sent_listeners(kind: str) -> list[SentListener]:
+    return list(_sent_listeners.get(kind, ()))
 
 
 def staff_notice_kinds() -> list[NotificationKind]:

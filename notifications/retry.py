@@ -9,7 +9,9 @@
   MAX_ATTEMPTS, then the row fails; a permanent refusal (5xx) fails it at once, and so does
   anything else that goes wrong building or sending it (a header Django refuses, a template that
   raises): the error is recorded on the row and the rest of the batch is sent. A product
-  manager can send a failed row again from the delivery log (attempts start over).
+  manager can send a failed row again from the delivery log (attempts start over). A row on
+  another channel (Slack) follows the same rules: its app raises registry.Refused, transient
+  when the channel was unreachable or asked to slow down, permanent when it refused the message.
 - The sweep (beat, every minute; notifications.services.notifications_sweep) queues due pending
   rows that no message picked up within SWEEP_PENDING_AFTER (the broker was down, a worker died
   holding them) and puts rows left `sending` for NOTIFICATION_STUCK_SECONDS (their worker was

@@ -55,17 +55,20 @@ def notification_record(
     body_text: str,
     body_html: str = "",
     recipient_user: User | None = None,
+    recipient_address: str = "",
     suppressed: bool = False,
     ics: str = "",
     **links: object,
 ) -> Notification | None:
-    """Write one outbox row unless its key exists; queue its delivery once the change commits."""
+    """Write one outbox row unless its key exists; queue its delivery once the change commits.
+    `recipient_address` is where a row on another channel than email goes (a Slack id)."""
     notification, created = Notification.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
             "kind": kind,
             "recipient_email": recipient_email,
             "recipient_user": recipient_user,
+            "recipient_address": recipient_address[:255],
             "subject": subject[:255],
             "body_text": body_text,
             "body_html": body_html,
@@ -198,7 +201,8 @@ def _settle(notification: Notification, status: DeliveryStatus, error: str, **up
 
 
 def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
-    """Send one outbox row through Django's email backend and record what happened.
+    """Send one outbox row through Django's email backend (or the channel its kind's app
+    registered) and record what happened.
 
     The row's kind names the handler (registered by the app that owns it) that builds the
     message, or suppresses the row, from the current state. A refused send is tried again or
@@ -219,6 +223,9 @@ def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
 
 
 def _send(notification: Notification) -> DeliveryStatus:
+    deliver = registry.deliverer_for(notification.kind)
+    if deliver is not None:
+        return _send_on_channel(notification, deliver)
     handler = registry.handler_for(notification.kind)
     if handler is None:
         error = f"no handler registered for kind {notification.kind!r}: is its app installed?"
@@ -227,11 +234,7 @@ def _send(notification: Notification) -> DeliveryStatus:
         return DeliveryStatus.FAILED
     built = handler(notification)
     if isinstance(built, registry.Suppress):
-        # Things changed since the row was written (its contact unsubscribed, say): never send.
-        Notification.objects.filter(pk=notification.pk).update(
-            status=DeliveryStatus.SUPPRESSED, last_error=built.reason
-        )
-        return DeliveryStatus.SUPPRESSED
+        return _suppressed(notification, built)
     if not notification.body_text:
         # Rendered now, from the state at send time; kept so that a resend after a crash
         # carries exactly the same message.
@@ -254,15 +257,54 @@ def _send(notification: Notification) -> DeliveryStatus:
     try:
         message.send()
     except OSError as exc:  # every smtplib error is one
-        transient, error = retry.refusal(exc)
-        now = timezone.now()
-        again = retry.next_attempt_at(attempts=notification.attempts, transient=transient, now=now)
-        if again is None:
-            _settle(notification, DeliveryStatus.FAILED, error)
-            return DeliveryStatus.FAILED
-        _settle(notification, DeliveryStatus.PENDING, error, next_attempt_at=again)
-        return DeliveryStatus.PENDING
-    _settle(notification, DeliveryStatus.SENT, "", sent_at=timezone.now())
+        return _refused(notification, *retry.refusal(exc))
+    return _sent(notification)
+
+
+def _send_on_channel(notification: Notification, deliver: registry.Deliver) -> DeliveryStatus:
+    """A row its app delivers on another channel (Slack): the same claim, retries and record
+    as an email."""
+    try:
+        outcome = deliver(notification)
+    except registry.Refused as refusal:
+        return _refused(notification, refusal.transient, refusal.reason[:2000])
+    if isinstance(outcome, registry.Suppress):
+        return _suppressed(notification, outcome)
+    return _sent(notification)
+
+
+def _suppressed(notification: Notification, suppress: registry.Suppress) -> DeliveryStatus:
+    # Things changed since the row was written (its contact unsubscribed, say): never send.
+    Notification.objects.filter(pk=notification.pk).update(
+        status=DeliveryStatus.SUPPRESSED, last_error=suppress.reason
+    )
+    return DeliveryStatus.SUPPRESSED
+
+
+def _refused(notification: Notification, transient: bool, error: str) -> DeliveryStatus:
+    """Try a refused row again later, or fail it (notifications.retry decides)."""
+    now = timezone.now()
+    again = retry.next_attempt_at(attempts=notification.attempts, transient=transient, now=now)
+    if again is None:
+        _settle(notification, DeliveryStatus.FAILED, error)
+        return DeliveryStatus.FAILED
+    _settle(notification, DeliveryStatus.PENDING, error, next_attempt_at=again)
+    return DeliveryStatus.PENDING
+
+
+def _sent(notification: Notification) -> DeliveryStatus:
+    """Record the row sent, and tell whoever asked to hear of it (registry.on_sent) in the same
+    transaction. The message is out by now, so a listener that fails is logged, never allowed
+    to undo the record: that would send it twice."""
+    notification.sent_at = timezone.now()
+    with transaction.atomic():
+        _settle(notification, DeliveryStatus.SENT, "", sent_at=notification.sent_at)
+        for listener in registry.sent_listeners(notification.kind):
+            try:
+                with transaction.atomic():
+                    listener(notification)
+            except Exception:
+                log.exception("notification %s: a listener of its sending failed", notification.pk)
     return DeliveryStatus.SENT
 
 

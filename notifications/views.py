@@ -81,7 +81,8 @@ class DeliveryFilterForm(forms.Form):
 @require(ensure_may_view_deliveries)
 @require_GET
 def delivery_log(request: HttpRequest) -> HttpResponse:
-    """Who was told what and when: every email, its status, attempts and last error."""
+    """Who was told what and when: every email (and message on another channel, such as
+    Slack), its status, attempts and last error."""
     form = DeliveryFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
     if form.is_valid():
@@ -91,6 +92,8 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
             "kind": form.cleaned_data["kind"],
         }
     page = Paginator(deliveries(**filters), 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.channel = registry.channel_of(row.kind)  # type: ignore[attr-defined]
     initiative = None
     if filters.get("initiative_id"):
         initiative = delivery_initiative(initiative_id=filters["initiative_id"])

@@ -108,6 +108,14 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /unsubscribe/{unsubscribe}/",                                200,     200,     200,     200,     200),
     ("POST /unsubscribe/{unsubscribe}/",                               200,     200,     200,     200,     200),
     ("GET /unsubscribe/forged/",                                       400,     400,     400,     400,     400),
+    # Slack's endpoints: only Slack, by the signature it puts on each request (slack_app's tests
+    # send signed ones); a login is no signature
+    ("GET /integrations/slack/commands/",                              405,     405,     405,     405,     405),
+    ("POST /integrations/slack/commands/",                             401,     401,     401,     401,     401),
+    ("GET /integrations/slack/interactivity/",                         405,     405,     405,     405,     405),
+    ("POST /integrations/slack/interactivity/",                        401,     401,     401,     401,     401),
+    ("GET /integrations/slack/events/",                                405,     405,     405,     405,     405),
+    ("POST /integrations/slack/events/",                               401,     401,     401,     401,     401),
     # Home
     ("GET /",                                                          LOGIN,   200,     200,     200,     200),
     # Intake: every role files tickets and comments; only the submitter edits their ticket
@@ -387,6 +395,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /login/": CREDENTIALS,
     "POST /logout/": {},
     "POST /unsubscribe/{unsubscribe}/": {},
+    "POST /integrations/slack/commands/": {"command": "/feedback", "user_id": "U1"},
+    "POST /integrations/slack/interactivity/": {"payload": "{}"},
+    "POST /integrations/slack/events/": {"type": "url_verification", "challenge": "c"},
     "POST /intake/new/": NEW_TICKET_FORM,
     "POST /intake/tickets/{ticket}/edit/": TICKET_EDIT_FORM,
     "POST /intake/tickets/{ticket}/comments/": {"body": "Hi", "kind": "comment"},
@@ -681,9 +692,11 @@ def as_role(request: pytest.FixtureRequest, role: str, **client_kwargs: Any) -> 
 
 @pytest.mark.django_db
 def test_every_route_answers_every_role_as_the_table_says(
-    request: pytest.FixtureRequest, world: dict[str, str]
+    request: pytest.FixtureRequest, world: dict[str, str], settings: Any
 ) -> None:
     from django.core.cache import cache
+
+    settings.SLACK_SIGNING_SECRET, settings.SLACK_BOT_TOKEN = "a-signing-secret", "xoxb-token"
 
     # One client per role, logged in once; each call starts from its cookies as they were then
     # (so a log-out or a flash message does not leak into the next call) and runs in a

@@ -95,6 +95,9 @@ def test_an_unreachable_redis_is_one_line() -> None:
         ("INBOUND_MAX_BYTES", "ten megabytes"),
         ("COMPANY_NAME", "Acme\nBcc: everyone@example.com"),
         ("COMPANY_LOGO_URL", "javascript://alert(1)"),
+        # Slack with only one of its two secrets, or its API somewhere that is not a URL.
+        ("SLACK_BOT_TOKEN", "xoxb-1"),
+        ("SLACK_API_URL", "slack.com/api"),
     ],
 )
 def test_other_bad_settings_are_one_line(name: str, value: str) -> None:

@@ -4,11 +4,13 @@ Shipping an initiative records, in the ship's transaction, one outbox row per co
 (suppressed for those who may not be emailed) and a notice for each submitter; a ticket filed
 onto an initiative that already shipped records its contact's row at once, under the same key.
 The email itself is rendered when a worker sends it (`customer_shipped_email`, registered for
-its kind in triage.apps), from the tickets as they are then.
+its kind in triage.apps), from the tickets as they are then. Apps above triage may tell of a
+ship too (`ship_listener_register`), in the same transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
@@ -209,6 +211,19 @@ def ticket_shipped_notify(*, initiative: Initiative, ticket: Ticket) -> bool:
     )
 
 
+# Who else tells of a ship: an app above triage (the Slack app's announcement in a channel)
+# registers a listener from its AppConfig.ready(); each is called in the ship's transaction,
+# with the initiative and each contact's tickets, to record its own outbox rows.
+ShipListener = Callable[[Initiative, list[list[Ticket]]], None]
+_ship_listeners: list[ShipListener] = []
+
+
+def ship_listener_register(listener: ShipListener) -> None:
+    """Call `listener` whenever an initiative ships, in the ship's transaction."""
+    if listener not in _ship_listeners:
+        _ship_listeners.append(listener)
+
+
 def initiative_shipped_notify(*, initiative: Initiative) -> int:
     """Record one email per contact who asked (suppressed rows for those who may not be
     emailed) and a notice for each submitter; safe to run twice. Returns how many rows are new."""
@@ -232,4 +247,6 @@ def initiative_shipped_notify(*, initiative: Initiative) -> int:
             url=reverse("triage:initiative", args=[initiative.pk]),
             idempotency_key=f"staff-shipped:{initiative.pk}:{user.pk}",
         )
+    for listener in _ship_listeners:
+        listener(initiative, list(asks.values()))
     return new

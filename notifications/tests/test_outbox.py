@@ -35,7 +35,14 @@ def _row(
 
 
 def test_every_kind_is_registered_by_the_app_that_owns_it() -> None:
-    assert [kind for kind in NotificationKind if registry.handler_for(kind) is None] == []
+    unowned = [
+        kind
+        for kind in NotificationKind
+        if registry.handler_for(kind) is None and registry.deliverer_for(kind) is None
+    ]
+    assert unowned == []
+    assert registry.channel_of(NotificationKind.CUSTOMER_SHIPPED) == "email"
+    assert registry.channel_of(NotificationKind.SLACK_CUSTOMER_TOLD) == "slack"
     assert NotificationKind.CUSTOMER_SHIPPED not in registry.staff_notice_kinds()
     assert NotificationKind.SESSION_INVITE in registry.staff_notice_kinds()
 
@@ -222,3 +229,74 @@ def test_a_row_that_stalls_twice_fails_instead_of_going_round_for_ever() -> None
     assert (result["released"], result["failed"]) == (0, 1)
     assert row.status == DeliveryStatus.FAILED
     assert "stalled twice" in row.last_error
+
+
+def test_a_kind_on_another_channel_is_delivered_by_its_app_with_the_same_retries(
+    monkeypatch,
+) -> None:
+    outcomes: list[object] = [
+        registry.Refused("slow down", transient=True),
+        None,
+        registry.Refused("no such channel", transient=False),
+        registry.Suppress("nobody to tell"),
+    ]
+    delivered: list[int] = []
+
+    def deliver(notification: Notification) -> registry.Suppress | None:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, registry.Refused):
+            raise outcome
+        delivered.append(notification.pk)
+        return outcome  # type: ignore[return-value]
+
+    monkeypatch.setitem(registry._channels, NotificationKind.SLACK_TEST, ("chat", deliver))
+    row = _row(NotificationKind.SLACK_TEST)
+    assert notification_deliver(notification_id=row.pk) == DeliveryStatus.PENDING
+    row.refresh_from_db()
+    assert (row.last_error, row.attempts) == ("slow down", 1)
+    assert row.next_attempt_at is not None
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert notification_deliver(notification_id=row.pk) == DeliveryStatus.SENT
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.SENT, 2, "")
+    assert row.sent_at is not None
+    assert notification_deliver(notification_id=_row(NotificationKind.SLACK_TEST).pk) == (
+        DeliveryStatus.FAILED
+    )
+    assert notification_deliver(notification_id=_row(NotificationKind.SLACK_TEST).pk) == (
+        DeliveryStatus.SUPPRESSED
+    )
+    assert delivered == [row.pk, row.pk + 2]
+    assert mail.outbox == []  # none of it went by email
+
+
+def test_listeners_hear_of_a_row_only_once_it_was_sent_and_cannot_undo_it(monkeypatch) -> None:
+    heard: list[tuple[int, str]] = []
+
+    def listener(notification: Notification) -> None:
+        status = Notification.objects.get(pk=notification.pk).status
+        heard.append((notification.pk, status))
+        _row(NotificationKind.STAFF_ANSWER, idempotency_key=f"heard:{notification.pk}")
+        if len(heard) == 2:
+            raise RuntimeError("the listener broke")
+
+    monkeypatch.setitem(registry._sent_listeners, NotificationKind.STAFF_QUESTION, [listener])
+    refused = _row()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise smtplib.SMTPResponseException(451, b"later")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+        assert notification_deliver(notification_id=refused.pk) == DeliveryStatus.PENDING
+    assert heard == []  # queued and refused is not sent
+
+    first, second = _row(), _row()
+    assert notification_deliver(notification_id=first.pk) == DeliveryStatus.SENT
+    assert heard == [(first.pk, DeliveryStatus.SENT)]
+    assert Notification.objects.filter(idempotency_key=f"heard:{first.pk}").exists()
+    # A listener that fails is logged; its writes roll back, the row stays sent (not sent twice).
+    assert notification_deliver(notification_id=second.pk) == DeliveryStatus.SENT
+    assert Notification.objects.get(pk=second.pk).status == DeliveryStatus.SENT
+    assert not Notification.objects.filter(idempotency_key=f"heard:{second.pk}").exists()
+    assert len(mail.outbox) == 2

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_staff_same_ask'),
+        ('notifications', '0005_email_intake_kinds'),
     ]
 
     operations = [
