@@ -251,11 +251,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "snapshot-scores": {"task": "triage.tasks.snapshot_scores", "schedule": 60 * 60},
 }
 
-# Email: EMAIL_URL (smtp://host:port); in development a file sink in DATA_DIR/mail.
+# Email: EMAIL_URL (smtp://host:port); in development .eml files in DATA_DIR/mail, shown on the
+# "Sent mail" page.
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "feedbackloop.devmail.EmlBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
 else:
     raise ConfigError("EMAIL_URL is not set; set it like smtp://user:password@mail.example.com:587")
