@@ -10,12 +10,14 @@ by this module's tests so PostgreSQL's folder is made and migrated once.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import psutil
@@ -40,7 +42,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Run:
     """One `manage.py start` in its own process group, as a terminal runs it."""
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, *, seed: bool = False) -> None:
         self.port = free_port()
         self.log = log
         env = {
@@ -126,8 +128,8 @@ def runs(data_dir: Path, tmp_path: Path) -> Iterator[list[Run]]:
             run.process.wait(STOPPED_WITHIN)
 
 
-def start(runs: list[Run], data_dir: Path, tmp_path: Path) -> Run:
-    run = Run(data_dir, tmp_path / f"start{len(runs)}.log")
+def start(runs: list[Run], data_dir: Path, tmp_path: Path, *, seed: bool = False) -> Run:
+    run = Run(data_dir, tmp_path / f"start{len(runs)}.log", seed=seed)
     runs.append(run)
     run.wait_serving()
     return run
@@ -136,8 +138,18 @@ def start(runs: list[Run], data_dir: Path, tmp_path: Path) -> Run:
 def test_ctrl_c_stops_the_web_server_worker_beat_redis_and_postgres(
     data_dir: Path, tmp_path: Path, runs: list[Run]
 ) -> None:
-    run = start(runs, data_dir, tmp_path)
+    run = start(runs, data_dir, tmp_path, seed=True)
     assert run.get("/login/") == 200
+    # The demo's emails (invites, shipped, notices) link to the address served, not port 8000.
+    texts = [
+        part.get_content()
+        for eml in (data_dir / "mail").glob("*.eml")
+        for part in message_from_bytes(eml.read_bytes(), policy=policy.default).walk()
+        if part.get_content_maintype() == "text"
+    ]
+    assert len(texts) > 10
+    links = {link for text in texts for link in re.findall(r"https?://[^/\s\"<>]+", text)}
+    assert links == {f"http://127.0.0.1:{run.port}"}, links
     family = run.family()
     commands = [" ".join(p.cmdline()) for p in family]
     assert any("runserver" in c for c in commands), commands

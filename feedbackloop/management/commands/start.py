@@ -105,16 +105,25 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _on_sigterm)
         redis = EmbeddedRedis(data_dir / "redis")
         children: list[Child] = []
+        # In development links in emails point at the address served, whatever the port: the
+        # demo's emails, sent from this process, as well as the children's.
+        if settings.DEBUG and not os.environ.get("SITE_URL"):
+            settings.SITE_URL = site_url_for(host, port)
         try:
             call_command("migrate", interactive=False, verbosity=0)
             if not options["no_seed"]:
                 with quiet_tasks():
                     call_command("seed_demo")
             redis_url = settings.REDIS_URL or redis.start()
-            env = self._child_env(redis_url, host, port)
+            env = {
+                **os.environ,
+                "REDIS_URL": redis_url,
+                "DEBUG": "1" if settings.DEBUG else "0",
+                "SITE_URL": settings.SITE_URL,
+            }
             children = self._start_children(env, options["addr"], data_dir)
             self._wait_until_serving(host, port, children)
-            self._banner(host, port, redis_url, env["SITE_URL"])
+            self._banner(host, port, redis_url)
             self._wait(children)
         except (KeyboardInterrupt, Stop):
             pass
@@ -126,15 +135,6 @@ class Command(BaseCommand):
             # last user, so its exit stops the embedded PostgreSQL.
             database_handles_prune(data_dir / "postgres")
             run_unlock(data_dir)
-
-    def _child_env(self, redis_url: str, host: str, port: int) -> dict[str, str]:
-        env = {**os.environ, "REDIS_URL": redis_url, "DEBUG": "1" if settings.DEBUG else "0"}
-        # In development links in emails point at the address served, whatever the port.
-        if settings.DEBUG and not os.environ.get("SITE_URL"):
-            env["SITE_URL"] = site_url_for(host, port)
-        else:
-            env["SITE_URL"] = settings.SITE_URL
-        return env
 
     def _start_children(self, env: dict[str, str], addr: str, data_dir: Path) -> list[Child]:
         python = sys.executable
@@ -187,7 +187,7 @@ class Command(BaseCommand):
                 raise CommandError(f"the web server did not answer on {host}:{port}")
             time.sleep(0.1)
 
-    def _banner(self, host: str, port: int, redis_url: str, site_url: str) -> None:
+    def _banner(self, host: str, port: int, redis_url: str) -> None:
         redis_line = (
             f"Celery worker and beat on REDIS_URL={redis_url}"
             if settings.REDIS_URL
@@ -200,7 +200,7 @@ class Command(BaseCommand):
         if not os.environ.get("DATABASE_URL"):
             lines.append(f"Embedded PostgreSQL in {settings.DATA_DIR / 'postgres'}")
         if settings.DEBUG and not os.environ.get("EMAIL_URL"):
-            lines.append(f"Mail is not sent: read it at {site_url}/dev/mail/ (admins)")
+            lines.append(f"Mail is not sent: read it at {settings.SITE_URL}/dev/mail/ (admins)")
         lines += [
             "Demo logins (password 'demo' unless seeded otherwise): "
             "sales, success, onboarding, pm, facilitator, admin",
