@@ -40,16 +40,29 @@ def database_handles_prune(data_dir: Path) -> list[int]:
 
     pgserver stops the server when the last process on that list exits; a process killed
     with SIGKILL never takes itself off, and the server would then run for ever. Returns the
-    processes still on the list."""
+    processes still on the list. Holds pgserver's own lock, as its changes to the list do."""
     handles = data_dir / ".handle_pids.json"
-    try:
-        pids = [int(pid) for pid in json.loads(handles.read_text())]
-    except (OSError, ValueError, TypeError):
-        return []
-    living = [pid for pid in pids if _alive(pid)]
-    if living != pids:
-        handles.write_text(json.dumps(living))
+    with _pgserver().postgres_server.PostgresServer._lock:
+        try:
+            pids = [int(pid) for pid in json.loads(handles.read_text())]
+        except (OSError, ValueError, TypeError):
+            return []
+        living = [pid for pid in pids if _alive(pid)]
+        if living != pids:
+            handles.write_text(json.dumps(living))
     return living
+
+
+def _pgserver() -> Any:
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
+        warnings.simplefilter("ignore")
+        import pgserver
+        import pgserver.postgres_server
+
+    return pgserver
 
 
 def _stale_postmaster_forget(data_dir: Path) -> None:
@@ -76,15 +89,9 @@ def embedded_database(data_dir: Path) -> dict[str, Any]:
     pgserver keeps one server per data folder, shared by every process that asks for it,
     and stops it when the last of them exits.
     """
-    import warnings
-
     import psycopg
 
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
-        warnings.simplefilter("ignore")
-        import pgserver
-
+    pgserver = _pgserver()
     data_dir.mkdir(parents=True, exist_ok=True)
     database_handles_prune(data_dir)
     _stale_postmaster_forget(data_dir)

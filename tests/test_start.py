@@ -4,16 +4,18 @@ Ctrl-C and SIGTERM stop every one of them; a run that was killed leaves nothing 
 the next.
 
 Each start gets a DATA_DIR of its own (the suite's embedded database stays out of it), shared
-by this module's tests so PostgreSQL's folder is made and migrated once.
+by this module's tests so PostgreSQL's folder is made, migrated and seeded once.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -35,8 +37,13 @@ STOPPED_WITHIN = 45
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("start")
+def data_dir() -> Iterator[Path]:
+    """Not under pytest's own temporary folder: as root, PostgreSQL runs as the pgserver user,
+    who must be able to reach it, and pytest makes its folder private to root again whenever a
+    session starts."""
+    folder = Path(tempfile.mkdtemp(prefix="fl-start-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Run:
@@ -58,7 +65,7 @@ class Run:
                     sys.executable,
                     "manage.py",
                     "start",
-                    "--no-seed",
+                    *([] if seed else ["--no-seed"]),
                     f"--addr=127.0.0.1:{self.port}",
                 ],
                 cwd=ROOT,
