@@ -42,18 +42,35 @@ def database_handles_prune(data_dir: Path) -> list[int]:
     with SIGKILL never takes itself off, and the server would then run for ever. Returns the
     processes still on the list. Holds pgserver's own lock, as its changes to the list do."""
     handles = data_dir / ".handle_pids.json"
-    with _pgserver().postgres_server.PostgresServer._lock:
+    with embedded_pgserver().postgres_server.PostgresServer._lock:
         try:
             pids = [int(pid) for pid in json.loads(handles.read_text())]
-        except (OSError, ValueError, TypeError):
+        except OSError:
             return []
+        except (ValueError, TypeError):
+            pids = []  # cut short by an older version (see _handles_put): start afresh
+            _handles_put(handles, pids)
         living = [pid for pid in pids if _alive(pid)]
         if living != pids:
-            handles.write_text(json.dumps(living))
+            _handles_put(handles, living)
     return living
 
 
-def _pgserver() -> Any:
+def _handles_put(path: Path, pids: list[int]) -> None:
+    """Write the list whole or not at all. pgserver truncates the file and then writes it: a
+    process interrupted in between (Ctrl-C while a worker is starting) left it empty, every
+    later exit then failed to read it, and no process stopped the server."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(pids))
+    os.replace(partial, path)
+
+
+def _handles_put_whole(self: Any, values: list[int]) -> None:
+    _handles_put(self.path, values)
+
+
+def embedded_pgserver() -> Any:
+    """pgserver, imported quietly, its list of users written whole."""
     import warnings
 
     with warnings.catch_warnings():
@@ -61,7 +78,10 @@ def _pgserver() -> Any:
         warnings.simplefilter("ignore")
         import pgserver
         import pgserver.postgres_server
+        import pgserver.utils
 
+    # pgserver 0.1.4 writes its list of users in place (see _handles_put).
+    pgserver.utils.DiskList.put = _handles_put_whole  # type: ignore[method-assign]
     return pgserver
 
 
@@ -91,7 +111,7 @@ def embedded_database(data_dir: Path) -> dict[str, Any]:
     """
     import psycopg
 
-    pgserver = _pgserver()
+    pgserver = embedded_pgserver()
     data_dir.mkdir(parents=True, exist_ok=True)
     database_handles_prune(data_dir)
     _stale_postmaster_forget(data_dir)

@@ -9,6 +9,7 @@ by this module's tests so PostgreSQL's folder is made, migrated and seeded once.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -216,3 +217,19 @@ def test_a_bad_addr_is_one_clear_line(addr: str) -> None:
 
     with pytest.raises(CommandError, match="is not host:port"):
         addr_parse(addr)
+
+
+def test_pgservers_list_of_users_is_written_whole(tmp_path: Path) -> None:
+    # pgserver wrote it in place: a process stopped mid-write (Ctrl-C while a worker started)
+    # left it empty, and then no process could stop the server.
+    from feedbackloop.embedded import database_handles_prune, embedded_pgserver
+
+    handles = tmp_path / ".handle_pids.json"
+    embedded_pgserver().utils.DiskList(handles).put([os.getpid(), 1])
+    assert json.loads(handles.read_text()) == [os.getpid(), 1]
+    assert [p.name for p in tmp_path.iterdir()] == [handles.name]
+    # A list cut short by an older version starts afresh; the dead are forgotten.
+    handles.write_text("")
+    assert database_handles_prune(tmp_path) == []
+    handles.write_text(json.dumps([os.getpid(), 2**22 + 12345]))
+    assert database_handles_prune(tmp_path) == [os.getpid()]
