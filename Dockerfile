@@ -5,18 +5,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY feedbackloop ./feedbackloop
 COPY accounts ./accounts
 COPY intake ./intake
 COPY triage ./triage
 COPY sessions ./sessions
 COPY notifications ./notifications
+COPY insights ./insights
 RUN pip install .
 
 COPY . .
 # collectstatic needs settings, not a database or secrets: give it throwaway values.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only-$(date +%s%N)-not-a-secret-xxxxxxxxxxxxxxxxxxxxxxxx \
-    DATABASE_URL=postgres://build@localhost/build EMAIL_URL=smtp://localhost:25 \
+    DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
+    EMAIL_URL=smtp://localhost:25 \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 1000 feedbackloop && chown -R feedbackloop /app
 USER feedbackloop

@@ -22,8 +22,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
+# make run ADDR=0.0.0.0:8080 serves elsewhere (links in emails follow it in development).
+ADDR ?= 127.0.0.1:8000
+
 run: $(VENV)/.installed-run
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py start
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py start --addr $(ADDR)
 
 check-chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \

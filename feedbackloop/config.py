@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
-
-EMBEDDED_DATABASE_NAME = "feedbackloop"
 
 
 class ConfigError(ImproperlyConfigured):
@@ -22,45 +19,46 @@ def exit_on_config_error(error: ConfigError) -> None:
     raise SystemExit(2)
 
 
-def embedded_database(data_dir: Path) -> dict[str, Any]:
-    """Start (or join) the embedded PostgreSQL in data_dir and return its Django settings.
+def database_from_url(url: str) -> dict[str, Any]:
+    """DATABASE_URL as Django's settings.
 
-    pgserver keeps one server per data folder, shared by every process that asks for it,
-    and stops it when the last of them exits.
-    """
-    import warnings
+    A socket folder as the host is written percent-encoded, as libpq reads it
+    (postgres://user@%2Fvar%2Frun%2Fpostgresql/name), or as a `host` parameter
+    (postgres://user@/name?host=/var/run/postgresql). django-environ keeps the first encoded
+    and lower-cased and drops the second, so both are read here from the URL as written."""
+    import environ
 
-    import psycopg
-
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
-        warnings.simplefilter("ignore")
-        import pgserver
-
-    data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
-    except Exception as exc:  # pgserver raises bare subprocess and OS errors
+        database: dict[str, Any] = environ.Env.db_url_config(url)
+    except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ConfigError(
-            f"the embedded PostgreSQL in {data_dir} did not start ({exc}); "
-            "set DATABASE_URL to a PostgreSQL server instead"
+            "DATABASE_URL is not a database URL; set it like postgres://user:pass@host:5432/name"
         ) from exc
-    uri = urlparse(server.get_uri())
-    host = parse_qs(uri.query).get("host", [""])[0]
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DATABASE_NAME]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE_NAME}"')
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": EMBEDDED_DATABASE_NAME,
-        "USER": uri.username or "postgres",
-        "PASSWORD": "",
-        "HOST": host,
-        "PORT": "",
-    }
+    if database.get("ENGINE") != "django.db.backends.postgresql":
+        raise ConfigError("DATABASE_URL must point at PostgreSQL (postgres://...)")
+    parts = urlsplit(url)
+    netloc_host = parts.netloc.rpartition("@")[2]
+    if netloc_host[:3].lower() == "%2f":
+        folder, _, port = netloc_host.rpartition(":")
+        if not (folder and port.isdigit()):
+            folder, port = netloc_host, ""
+        database["HOST"] = unquote(folder)
+        database["PORT"] = int(port) if port else ""
+    query_host = parse_qs(parts.query).get("host")
+    if query_host:
+        database["HOST"] = query_host[0]
+    database.pop("OPTIONS", None)
+    return database
+
+
+def celery_broker_url(redis_url: str) -> str:
+    """Celery's (kombu's) address of the Redis in REDIS_URL: the same for redis://, and
+    redis+socket:///path?virtual_host=N for redis-py's unix:///path?db=N."""
+    parts = urlsplit(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    db = parse_qs(parts.query).get("db", ["0"])[0]
+    return f"redis+socket://{parts.path}?virtual_host={db}"
 
 
 def check_database(alias: str = "default") -> None:
@@ -100,8 +98,8 @@ def check_redis(url: str) -> None:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except (redis.exceptions.RedisError, ValueError) as exc:
         raise ConfigError(
-            f"Redis is unreachable at REDIS_URL={url} ({exc}); start Redis or unset REDIS_URL "
-            "to run tasks in-process"
+            f"Redis is unreachable at REDIS_URL={url} ({exc}); start Redis, or in development "
+            "unset REDIS_URL to use the embedded one"
         ) from exc
 
 

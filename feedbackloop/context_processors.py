@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from accounts.policies import may_administer
+from feedbackloop.policies import may_read_sent_mail
 from insights.policies import may_view_insights
 from intake.policies import may_comment, may_file_ticket
 from notifications.policies import may_view_deliveries
@@ -29,5 +30,6 @@ def policies(request: HttpRequest) -> dict[str, Any]:
             "run_sessions": may_run_sessions(user),
             "view_deliveries": may_view_deliveries(user),
             "administer": may_administer(user),
+            "read_sent_mail": may_read_sent_mail(user),
         }
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,8 +10,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from core.dates import month_next, review_day
 from intake.models import Customer, ProductArea, Segment, Ticket
 from intake.services import customer_get_or_create, ticket_create
+from sessions.models import Session, SessionKind, SessionStatus, Topic
+from sessions.services import review_create, workshop_schedule
 from triage.models import Initiative, InitiativeStatus
 from triage.scoring import scores_backfill
 from triage.services import (
@@ -261,3 +264,46 @@ def seed_history() -> bool:
     initiative_ship(initiative=initiative, by=pm, release_note=note)
     scores_backfill(months=3)
     return True
+
+
+WORKSHOP = (
+    "What slows new admins down",
+    "An hour with the people who onboard customers: what new admins trip over in their first "
+    "week, and which of it the onboarding initiatives should take on.",
+    "Video call (link in the invite)",
+    ["pm", "sales", "success", "onboarding"],
+)
+
+
+def seed_sessions() -> list[Session]:
+    """An upcoming monthly review with its agenda and an upcoming workshop with invitees, when
+    the demo has none, so the sessions page shows both from the start (beat makes the following
+    months' reviews). Returns the sessions it made."""
+    now = timezone.now()
+    upcoming = Session.objects.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now)
+    made = []
+    if not upcoming.filter(kind=SessionKind.MONTHLY_REVIEW).exists():
+        this_month = timezone.localdate()
+        month = this_month if review_day(this_month) > now else month_next(this_month)
+        review, created = review_create(month=month)
+        if created:
+            made.append(review)
+    if not upcoming.filter(kind=SessionKind.WORKSHOP).exists():
+        title, description, location, invitees = WORKSHOP
+        in_a_week = timezone.localdate() + timedelta(days=8)
+        starts_at = timezone.make_aware(datetime.combine(in_a_week, time(14, 0)))
+        made.append(
+            workshop_schedule(
+                by=User.objects.get(username="facilitator"),
+                title=title,
+                topic=Topic.FRICTION_POINTS,
+                starts_at=starts_at,
+                duration_minutes=60,
+                description=description,
+                location=location,
+                invitees=list(User.objects.filter(username__in=invitees)),
+                product_area=ProductArea.objects.get(slug="onboarding"),
+                tags=["onboarding", "admins"],
+            )
+        )
+    return made

@@ -13,14 +13,15 @@ from urllib.parse import urlparse
 import django_stubs_ext
 import environ
 
-from feedbackloop.config import ConfigError, embedded_database
+from feedbackloop.config import ConfigError, celery_broker_url, database_from_url
+from feedbackloop.embedded import embedded_database
 
 django_stubs_ext.monkeypatch()  # lets ModelAdmin[Model] and friends be written at run time
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = BASE_DIR / ".data"
-
 env = environ.Env()
+# Development's embedded PostgreSQL and Redis, and its mail, live here.
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / ".data"))).resolve()
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here: /api/docs/ works offline
     "django_htmx",
     "axes",
     "anymail",
@@ -157,18 +159,16 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL, or an embedded PostgreSQL in .data/postgres for a fresh machine.
+# Database: DATABASE_URL, or in development an embedded PostgreSQL in DATA_DIR/postgres.
 if env.str("DATABASE_URL", default=""):
-    try:
-        _database: dict[str, Any] = env.db_url("DATABASE_URL")
-    except Exception as _exc:  # django-environ raises several types for a malformed URL
-        raise ConfigError(
-            "DATABASE_URL is not a database URL; set it like postgres://user:pass@host:5432/name"
-        ) from _exc
-    if _database.get("ENGINE") != "django.db.backends.postgresql":
-        raise ConfigError("DATABASE_URL must point at PostgreSQL (postgres://...)")
-else:
+    _database: dict[str, Any] = database_from_url(env.str("DATABASE_URL"))
+elif DEBUG:
     _database = embedded_database(DATA_DIR / "postgres")
+else:
+    raise ConfigError(
+        "DATABASE_URL is not set; production needs a PostgreSQL server: set "
+        "DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/NAME (the embedded one is for DEBUG=1)"
+    )
 _database["OPTIONS"] = {"pool": {"min_size": 1, "max_size": env.int("DB_POOL_SIZE", default=8)}}
 _database["CONN_MAX_AGE"] = 0
 _database["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
@@ -195,8 +195,14 @@ STORAGES = {
     },
 }
 
-# Redis: the Celery broker and the cache. Without it tasks run in-process.
+# Redis: the Celery broker and the cache. In development without it, `manage.py start` runs
+# an embedded one for its worker and beat; other commands run tasks in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
+if not REDIS_URL and not DEBUG:
+    raise ConfigError(
+        "REDIS_URL is not set; production needs a Redis for the Celery workers: set "
+        "REDIS_URL=redis://HOST:6379/0 (the embedded one is for DEBUG=1)"
+    )
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -205,7 +211,8 @@ CACHES: dict[str, dict[str, Any]] = {
     )
 }
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# "memory://localhost" rather than "memory://": kombu warns of a URL without a host name.
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL) if REDIS_URL else "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -254,11 +261,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "purge-raw-emails": {"task": "email_intake.tasks.purge_raw", "schedule": 24 * 60 * 60},
 }
 
-# Email: EMAIL_URL (smtp://host:port); in development a file sink in .data/mail.
+# Email: EMAIL_URL (smtp://host:port); in development .eml files in DATA_DIR/mail, shown on the
+# "Sent mail" page.
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "feedbackloop.devmail.EmlBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
 else:
     raise ConfigError("EMAIL_URL is not set; set it like smtp://user:password@mail.example.com:587")
@@ -362,6 +370,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Tickets and comments both have a `kind`, tickets and initiatives a `status`, with
     # different values: name each enum.
     "ENUM_NAME_OVERRIDES": {

@@ -66,4 +66,13 @@ urlpatterns = [
     path("", include("people.urls")),
     path("integrations/slack/", include("slack_app.urls")),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
+    # Development only (404 with DEBUG off): the mail the app wrote instead of sending.
+    path("dev/mail/", views.sent_mail, name="sent-mail"),
+    path("dev/mail/<str:name>/", views.sent_mail_message, name="sent-mail-message"),
+    path("dev/mail/<str:name>/raw/", views.sent_mail_raw, name="sent-mail-raw"),
+    path(
+        "dev/mail/<str:name>/attachments/<int:index>/",
+        views.sent_mail_attachment,
+        name="sent-mail-attachment",
+    ),
 ]

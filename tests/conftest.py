@@ -6,9 +6,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 
+from feedbackloop.embedded import EmbeddedRedis
 from tests.smtp import SmtpSink
 from tests.worker import broker_flush, publishing_to, worker_broker_url
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL's Redis, or with none set an embedded one for this run (started in about
+    0.1 s, stopped at the end), so the worker tests need no service on the machine."""
+    if django_settings.REDIS_URL:
+        yield django_settings.REDIS_URL
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    url = server.start()
+    yield url
+    server.stop()
 
 
 @pytest.fixture
@@ -21,10 +36,10 @@ def sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def broker(settings: Any) -> Iterator[str]:
+def broker(settings: Any, redis_server: str) -> Iterator[str]:
     """This process (and a live server in it) publishes to the worker's Redis database instead
     of running tasks eagerly; the suite's eager mode comes back afterwards."""
-    url = worker_broker_url()
+    url = worker_broker_url(redis_server)
     broker_flush(url)
     with publishing_to(url):
         settings.CELERY_TASK_ALWAYS_EAGER = False

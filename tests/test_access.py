@@ -276,6 +276,11 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /api/sessions/",                                             401,     200,     200,     200,     200),
     ("POST /api/sessions/",                                            401,     403,     201,     201,     403),
     ("GET /api/sessions/{review}/",                                    401,     200,     200,     200,     200),
+    # Development's Sent mail: not found with DEBUG off, as here (tests/test_devmail.py: DEBUG on)
+    ("GET /dev/mail/",                                                 LOGIN,   404,     404,     404,     404),
+    ("GET /dev/mail/20260101-000000-000000-0123abcd.eml/",             LOGIN,   404,     404,     404,     404),
+    ("GET /dev/mail/20260101-000000-000000-0123abcd.eml/raw/",         LOGIN,   404,     404,     404,     404),
+    ("GET /dev/mail/20260101-000000-000000-0123abcd.eml/attachments/0/", LOGIN, 404,     404,     404,     404),
     # Django admin: admins only (everyone else is sent to its own log-in page)
     ("GET /admin/",                                                    ADMIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/login/",                                              200,     200,     200,     200,     DONE),

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 
+from feedbackloop.embedded import redis_url_with_db
 from tests.worker import database_url
 
 ROWS = [
@@ -31,14 +32,13 @@ BENCH_REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "10"))
 
 
 @pytest.mark.worker
-def test_small_benchmark_prints_every_row() -> None:
+def test_small_benchmark_prints_every_row(redis_server: str) -> None:
     # The suite's PostgreSQL server (the embedded one too), in a database of the benchmark's own.
     bench_database = urlparse(database_url())._replace(path="/feedbackloop_bench_ci").geturl()
-    redis_url = urlparse(settings.REDIS_URL or "redis://127.0.0.1:6379/0")
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": bench_database,
-        "BENCH_REDIS_URL": redis_url._replace(path=f"/{BENCH_REDIS_DB}").geturl(),
+        "BENCH_REDIS_URL": redis_url_with_db(redis_server, BENCH_REDIS_DB),
     }
     run = subprocess.run(
         [sys.executable, "bench/loop.py", "--small"],

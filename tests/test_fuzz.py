@@ -362,6 +362,11 @@ PARAMS: dict[str, dict[str, str]] = {
         "body": "text",
         "create_initiative": "bool",
     },
+    # Development's Sent mail (not found with DEBUG off, as here)
+    "GET /dev/mail/": {"page": "int"},
+    "GET /dev/mail/20260101-000000-000000-0123abcd.eml/": {},
+    "GET /dev/mail/20260101-000000-000000-0123abcd.eml/raw/": {},
+    "GET /dev/mail/20260101-000000-000000-0123abcd.eml/attachments/0/": {},
     # The API
     "POST /api/auth/token/": {"username": "text", "password": "text"},
     "GET /api/auth/token/": {},

@@ -16,15 +16,16 @@ PRODUCTION = {
     "SECRET_KEY": STRONG_KEY,
     "EMAIL_URL": "smtp://mail.example.com:587",
     "SITE_URL": "https://feedback.example.com",
+    "DATABASE_URL": "postgres://feedbackloop:pw@db.example.com:5432/feedbackloop",
+    "REDIS_URL": "redis://redis.example.com:6379/0",
 }
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DEBUG", "SECRET_KEY", "EMAIL_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    }
+    unset = ["DEBUG", "SECRET_KEY", "EMAIL_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"]
+    if env.get("DEBUG") == "0":
+        unset += ["DATABASE_URL", "REDIS_URL"]  # production gets only what the test gives it
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     base.update(env)
     base["DJANGO_SETTINGS_MODULE"] = "feedbackloop.settings"
     return subprocess.run(
@@ -60,6 +61,15 @@ def test_production_refuses_to_start_without_email() -> None:
     env = {**PRODUCTION}
     env.pop("EMAIL_URL")
     one_clear_line(manage("check", **env), "EMAIL_URL")
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without_its_services(name: str) -> None:
+    # The embedded PostgreSQL and Redis are for development only.
+    env = {**PRODUCTION}
+    env.pop(name)
+    result = manage("check", **env)
+    one_clear_line(result, f"{name} is not set", "production needs")
 
 
 def test_check_deploy_is_clean_with_production_settings() -> None:
@@ -116,3 +126,51 @@ def test_an_embedding_model_that_does_not_load_is_one_line(tmp_path: Path) -> No
     )
     result = manage("start", "--no-seed", DEBUG="1", PYTHONPATH=str(tmp_path))
     one_clear_line(result, "embedding model", "model.onnx", "pip install")
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "port", "name"),
+    [
+        # libpq's form of a socket folder (tests/worker.py hands workers this one): decoded,
+        # its case kept.
+        (
+            "postgres://postgres@%2Ftmp%2FWork%2F.data%2Fpostgres/test_fl",
+            "/tmp/Work/.data/postgres",
+            "",
+            "test_fl",
+        ),
+        ("postgres://u@%2fvar%2frun%2fpostgresql:5433/db", "/var/run/postgresql", 5433, "db"),
+        # pgserver's own form
+        ("postgresql://postgres:@/db?host=/tmp/Pg", "/tmp/Pg", "", "db"),
+        ("postgres://u:p@db.example.com:6543/name", "db.example.com", 6543, "name"),
+    ],
+)
+def test_database_url_reads_a_socket_folder_as_the_host(
+    url: str, host: str, port: int | str, name: str
+) -> None:
+    from feedbackloop.config import database_from_url
+
+    database = database_from_url(url)
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (host, port, name)
+    assert "OPTIONS" not in database
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "broker"),
+    [
+        ("redis://127.0.0.1:6379/3", "redis://127.0.0.1:6379/3"),
+        ("unix:///tmp/x/redis.sock?db=5", "redis+socket:///tmp/x/redis.sock?virtual_host=5"),
+        ("unix:///tmp/x/redis.sock", "redis+socket:///tmp/x/redis.sock?virtual_host=0"),
+    ],
+)
+def test_celery_reads_the_redis_of_redis_url(redis_url: str, broker: str) -> None:
+    from feedbackloop.config import celery_broker_url
+
+    assert celery_broker_url(redis_url) == broker
+
+
+def test_another_redis_database_keeps_the_address() -> None:
+    from feedbackloop.embedded import redis_url_with_db
+
+    assert redis_url_with_db("redis://h:6379/0", 5) == "redis://h:6379/5"
+    assert redis_url_with_db("unix:///tmp/r.sock?db=0", 5) == "unix:///tmp/r.sock?db=5"

@@ -11,27 +11,29 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import redis
 from django.conf import settings
 from django.db import connection
 
 from feedbackloop.celery import app as celery_app
+from feedbackloop.config import celery_broker_url
+from feedbackloop.embedded import redis_url_with_db
 
 # Its own Redis database, flushed before and after each test. WORKER_REDIS_DB picks another one
 # when two checkouts run their suites against the same Redis at once.
 WORKER_REDIS_DB = int(os.environ.get("WORKER_REDIS_DB", "5"))
 
 
-def worker_broker_url() -> str:
-    """The Redis of REDIS_URL (or the local one), on the worker tests' own database."""
-    redis_url = urlparse(settings.REDIS_URL or "redis://127.0.0.1:6379/0")
-    return redis_url._replace(path=f"/{WORKER_REDIS_DB}").geturl()
+def worker_broker_url(redis_url: str) -> str:
+    """The suite's Redis (REDIS_URL's or the embedded one), on the worker tests' own database."""
+    return redis_url_with_db(redis_url, WORKER_REDIS_DB)
 
 
 def database_url() -> str:
-    """The test database, as a DATABASE_URL a worker process can read."""
+    """The test database, as a DATABASE_URL a worker process can read (the embedded server's
+    socket folder percent-encoded as the host, as libpq writes it)."""
     db = connection.settings_dict
     user = quote(db.get("USER") or "postgres", safe="")
     password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
@@ -86,13 +88,13 @@ def _drop_producer_pools() -> None:
 
 
 @contextmanager
-def publishing_to(broker_url: str) -> Iterator[None]:
-    """Tasks queued by the code under test go to this broker instead of running in-process.
+def publishing_to(redis_url: str) -> Iterator[None]:
+    """Tasks queued by the code under test go to this Redis instead of running in-process.
 
     Enter it before overriding CELERY_* settings: the app reads them when first used."""
     conf = celery_app.conf
     saved = {"broker_url": conf.broker_url, "task_always_eager": conf.task_always_eager}
-    conf.update(broker_url=broker_url, task_always_eager=False)
+    conf.update(broker_url=celery_broker_url(redis_url), task_always_eager=False)
     _drop_producer_pools()
     try:
         yield

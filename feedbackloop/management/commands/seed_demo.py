@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import Role, Team
 from accounts.services import user_ensure
-from feedbackloop.demo import seed_feedback, seed_history
+from feedbackloop.demo import seed_feedback, seed_history, seed_sessions
 
 DEMO_USERS = [
     ("sales", "Sam", "Seller", Role.SUBMITTER, Team.SALES),
@@ -45,7 +45,10 @@ class Command(BaseCommand):
         created = seed_feedback()
         # Give a fresh demo a past (spread tickets, one shipped initiative, month-start scores).
         history = seed_history() if created else False
+        sessions = seed_sessions()
         self.stdout.write(
             f"Demo users ready: {', '.join(u[0] for u in DEMO_USERS)}; {created} new demo tickets"
-            + (", with ten weeks of history." if history else ".")
+            + (", with ten weeks of history" if history else "")
+            + "".join(f"; scheduled “{session.title}”" for session in sessions)
+            + "."
         )
