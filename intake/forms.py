@@ -39,7 +39,7 @@ class TicketForm(DomainErrorMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "company-options"}),
     )
     segment = forms.ChoiceField(
-        choices=[("", "— not sure —"), *Segment.choices],
+        choices=[("", NONE), *Segment.choices],
         required=False,
         help_text="For a company new here; one already known keeps its own.",
     )
