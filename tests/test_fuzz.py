@@ -57,6 +57,7 @@ from accounts.models import Role, Team, User
 from accounts.tests.factories import UserFactory
 from tests.test_access import (
     ADMIN,
+    ANYMAIL_INBOUND,
     BODIES,
     CALLS,
     DONE,
@@ -101,7 +102,12 @@ BOARD_FILTERS = {
     "product_area": "text",
     "segment": "choice",
 }
-INSIGHT_FILTERS = {"months": "int", "source_team": "choice", "product_area": "text"}
+INSIGHT_FILTERS = {
+    "months": "int",
+    "source_team": "choice",
+    "source": "choice",
+    "product_area": "text",
+}
 API_TICKET_FIELDS = {
     **{name: kind for name, kind in TICKET_FIELDS.items() if name != "tags"},
     "tags": "list",
@@ -146,6 +152,7 @@ PARAMS: dict[str, dict[str, str]] = {
         "q": "text",
         "status": "choice",
         "source_team": "choice",
+        "source": "choice",
         "kind": "choice",
         "importance": "choice",
         "product_area": "text",
@@ -290,6 +297,19 @@ PARAMS: dict[str, dict[str, str]] = {
     },
     "GET /notices/deliveries/{delivery}/retry/": {},
     "POST /notices/deliveries/{delivery}/retry/": {"next": "url"},
+    "GET /channels/": {},
+    "GET /channels/email-imap/test/": {},
+    "POST /channels/email-imap/test/": {},
+    "GET /email/tickets/{ticket}/onto/{initiative}/": {},
+    "GET /intake/tickets/{ticket}/company/": {},
+    "POST /intake/tickets/{ticket}/company/": {"company": "text"},
+    # The provider webhooks read their body whole (anymail parses the provider's format); the
+    # whole-body cases break it every way, and without the basic auth each call is refused.
+    **{
+        f"{method} /anymail/{provider}/inbound/": {}
+        for provider in ANYMAIL_INBOUND
+        for method in ("GET", "POST")
+    },
     "GET /sessions/": {"page": "int"},
     "GET /sessions/calendar/": {"month": "month"},
     "GET /sessions/new/workshop/": {},
@@ -375,6 +395,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "GET /api/tickets/": {
         "status": "choice",
         "source_team": "choice",
+        "source": "choice",
         "initiative": "int",
         "search": "text",
         "page": "int",
