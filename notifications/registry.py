@@ -97,7 +97,7 @@ def register_channel(kind: NotificationKind, *, channel: str, deliver: Deliver) 
 
 def on_sent(kind: NotificationKind, listener: SentListener) -> None:
     """Call `listener` with each row of `kind` once it was delivered (the mail server took the
-    email), in the transaction that records it sent; what it writes commits with that."""
+    email) and recorded sent; what it writes commits in a transaction of its own."""
     listeners = _sent_listeners.setdefault(kind, [])
     if listener not in listeners:
         listeners.append(listener)

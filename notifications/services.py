@@ -293,18 +293,18 @@ def _refused(notification: Notification, transient: bool, error: str) -> Deliver
 
 
 def _sent(notification: Notification) -> DeliveryStatus:
-    """Record the row sent, and tell whoever asked to hear of it (registry.on_sent) in the same
-    transaction. The message is out by now, so a listener that fails is logged, never allowed
-    to undo the record: that would send it twice."""
+    """Record the row sent, then tell whoever asked to hear of it (registry.on_sent), each in
+    its own transaction. The message is out by now, so a listener that fails is logged, never
+    allowed to undo the record: that would send it twice. (Settling first keeps an email's
+    send at one write when no listener has anything to do.)"""
     notification.sent_at = timezone.now()
-    with transaction.atomic():
-        _settle(notification, DeliveryStatus.SENT, "", sent_at=notification.sent_at)
-        for listener in registry.sent_listeners(notification.kind):
-            try:
-                with transaction.atomic():
-                    listener(notification)
-            except Exception:
-                log.exception("notification %s: a listener of its sending failed", notification.pk)
+    _settle(notification, DeliveryStatus.SENT, "", sent_at=notification.sent_at)
+    for listener in registry.sent_listeners(notification.kind):
+        try:
+            with transaction.atomic():
+                listener(notification)
+        except Exception:
+            log.exception("notification %s: a listener of its sending failed", notification.pk)
     return DeliveryStatus.SENT
 
 
