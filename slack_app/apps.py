@@ -17,3 +17,7 @@ class SlackAppConfig(AppConfig):
         # "Your customer was told" once the mail server took the email, not when it was queued.
         registry.on_sent(NotificationKind.CUSTOMER_SHIPPED, delivery.customer_told_record)
         ship_listener_register(delivery.ship_announcement_record)
+        # Its row on the admins' Channels page.
+        from slack_app.channels import register_channel
+
+        register_channel()
