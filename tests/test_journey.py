@@ -170,6 +170,8 @@ def test_two_customers_ask_and_each_is_told_once_when_it_ships(
         page.get_by_text(re.compile("Created “Feedback review, .*” with its agenda."))
     ).to_be_visible()
     review = Session.objects.get()
+    # The search answers as one types once htmx has set the page up: wait for it to load.
+    page.wait_for_load_state()
     page.get_by_label("Add to the agenda", exact=True).fill(INITIATIVE.split()[0].lower())
     results = page.locator("#agenda-search-results")
     results.get_by_role("button", name=f"Add initiative “{INITIATIVE}” to the agenda").click()
