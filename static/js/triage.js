@@ -221,6 +221,9 @@ document.addEventListener("keydown", (event) => {
     const undo = Array.from(document.querySelectorAll("[data-undo]")).pop();
     if (undo) {
       event.preventDefault();
+      // The Undo button may have been swapped in a moment ago: make sure htmx has set its
+      // form up (it does so after settling), or the click would post the whole page.
+      if (window.htmx) window.htmx.process(undo.closest("form"));
       undo.click();
     }
     return;
