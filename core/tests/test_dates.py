@@ -12,10 +12,10 @@ D = datetime.date
 @pytest.mark.parametrize(
     ("day", "following"),
     [
-        (D(2026, 11, 21), D(2026, 12, 1)),
-        (D(2026, 12, 31), D(2027, 1, 1)),
-        (D(2027, 1, 31), D(2027, 2, 1)),
-        (D(2028, 2, 29), D(2028, 3, 1)),
+        (D(2018, 11, 21), D(2018, 12, 1)),
+        (D(2018, 12, 31), D(2019, 1, 1)),
+        (D(2019, 1, 31), D(2019, 2, 1)),
+        (D(2020, 2, 29), D(2020, 3, 1)),
     ],
 )
 def test_month_next(day, following) -> None:
@@ -25,9 +25,9 @@ def test_month_next(day, following) -> None:
 @pytest.mark.parametrize(
     ("day", "previous"),
     [
-        (D(2027, 1, 1), D(2026, 12, 1)),
-        (D(2027, 3, 31), D(2027, 2, 1)),
-        (D(2026, 11, 21), D(2026, 10, 1)),
+        (D(2019, 1, 1), D(2018, 12, 1)),
+        (D(2019, 3, 31), D(2019, 2, 1)),
+        (D(2018, 11, 21), D(2018, 10, 1)),
     ],
 )
 def test_month_previous(day, previous) -> None:
@@ -36,5 +36,5 @@ def test_month_previous(day, previous) -> None:
 
 
 def test_months_back_lists_the_months_ending_with_this_one_oldest_first() -> None:
-    assert months_back(D(2027, 2, 14), 3) == [D(2026, 12, 1), D(2027, 1, 1), D(2027, 2, 1)]
-    assert months_back(D(2027, 2, 14), 1) == [D(2027, 2, 1)]
+    assert months_back(D(2019, 2, 14), 3) == [D(2018, 12, 1), D(2019, 1, 1), D(2019, 2, 1)]
+    assert months_back(D(2019, 2, 14), 1) == [D(2019, 2, 1)]
