@@ -18,11 +18,11 @@ from core.errors import DomainError
 from intake.models import Customer, SourceTeam, Ticket, TicketSource
 from intake.services import product_area_by_slug, ticket_create
 from notifications.models import Notification, NotificationKind
+from notifications.policies import ensure_may_manage_channels
 from notifications.services import notification_record
 from slack_app import client
 from slack_app.modal import Origin, Submission, filing_view, mrkdwn_escape
 from slack_app.models import SlackActivity
-from slack_app.policies import ensure_may_test_slack
 from slack_app.selectors import product_areas, staff_by_email
 from triage.models import Initiative
 from triage.selectors import initiative_get, similar_feedback
@@ -153,7 +153,7 @@ def feedback_file(
 def slack_test_send(*, by: User) -> Notification | None:
     """An admin checks the connection: a test message through the outbox, to the ship channel
     if one is set, else to the admin's own Slack (found by their email)."""
-    ensure_may_test_slack(by)
+    ensure_may_manage_channels(by)
     if not client.configured():
         raise DomainError(
             "Slack is not connected: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.",
