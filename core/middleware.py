@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    JsonResponse,
+)
 
 from core.errors import DomainError
 from core.http import domain_error_response
@@ -40,8 +46,9 @@ class RefuseControlCharactersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         for key, values in request.GET.lists():
             if any(_CONTROL.search(value) for value in [key, *values]):
-                return HttpResponseBadRequest(
-                    "The address contains a control character (such as NUL); remove it.",
-                    content_type="text/plain; charset=utf-8",
-                )
+                message = "The address contains a control character (such as NUL); remove it."
+                if request.path.startswith("/api/"):
+                    # The API's bad input, in the shape its schema documents (core.schema).
+                    return JsonResponse({"non_field_errors": [message]}, status=400)
+                return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

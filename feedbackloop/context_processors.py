@@ -13,6 +13,7 @@ from insights.policies import may_view_insights
 from intake.policies import may_comment, may_file_ticket
 from notifications.policies import may_view_deliveries
 from sessions.policies import may_run_sessions
+from transfer.policies import may_export, may_import_feedback
 from triage.policies import may_triage
 
 
@@ -31,5 +32,7 @@ def policies(request: HttpRequest) -> dict[str, Any]:
             "view_deliveries": may_view_deliveries(user),
             "administer": may_administer(user),
             "read_sent_mail": may_read_sent_mail(user),
+            "import_feedback": may_import_feedback(user),
+            "export": may_export(user),
         }
     }

@@ -4,10 +4,11 @@ from anymail import urls as anymail_urls
 from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyInstalled
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import TokenView
+from core.api import not_found as api_not_found
 from email_intake.views import webhook_body_limit
 from feedbackloop import views
 from intake import views as intake_views
@@ -24,6 +25,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("notifications.api")),
     path("", include("triage.api")),
     path("", include("sessions.api")),
+    # Last: whatever else is under /api/ answers the API's JSON 404.
+    re_path(r"^", api_not_found),
 ]
 
 
@@ -58,6 +61,7 @@ urlpatterns = [
     path("triage/", include("triage.urls")),
     path("sessions/", include("sessions.urls")),
     path("insights/", include("insights.urls")),
+    path("data/", include("transfer.urls")),
     path("email/", include("email_intake.urls")),
     # The email providers' inbound webhooks, where django-anymail documents them.
     path("anymail/", include((anymail_inbound, "anymail"))),

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import request_user
-from core.api import JSONParser, permission_from, request_data
+from core.api import JSONParser, permission_from, query_data, request_data
 from core.errors import DomainError
 from intake.models import Comment, Ticket, TicketSource
 from intake.policies import ensure_may_comment, ensure_may_file_ticket
@@ -66,7 +66,7 @@ class TicketListCreate(generics.ListCreateAPIView[Ticket]):
         return [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        query = TicketQuerySerializer(data=self.request.query_params)
+        query = TicketQuerySerializer(data=query_data(self.request))
         query.is_valid(raise_exception=True)
         return ticket_list(filters=TicketFilters(**query.validated_data))
 
@@ -109,7 +109,7 @@ class TicketListCreate(generics.ListCreateAPIView[Ticket]):
                     initiative=data["initiative"], submitted_by=request_user(request), **fields
                 )
         except DomainError as exc:
-            if exc.field in _CUSTOMER_FIELDS:
+            if exc.code == "invalid" and exc.field in _CUSTOMER_FIELDS:
                 nested = {_CUSTOMER_FIELDS[exc.field]: [exc.message]}
                 raise serializers.ValidationError({"customer": nested}) from exc
             raise

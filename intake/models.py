@@ -39,13 +39,14 @@ class SourceTeam(models.TextChoices):
 
 
 class TicketSource(models.TextChoices):
-    """Which way a ticket came in: typed in the browser, sent over the API, forwarded by email or
-    filed from a Slack message."""
+    """Which way a ticket came in: typed in the browser, sent over the API, forwarded by email,
+    filed from a Slack message or imported from a file (transfer)."""
 
     WEB = "web", "Web form"
     API = "api", "API"
     EMAIL = "email", "Email"
     SLACK = "slack", "Slack"
+    IMPORT = "import", "Imported file"
 
 
 class Kind(models.TextChoices):

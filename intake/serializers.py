@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 
 from accounts.models import User
+from core.api import (
+    StrictCharField,
+    StrictEmailField,
+    id_field,
+    not_found_from,
+    slug_field,
+    text_field,
+)
 from core.errors import DomainError
+from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX
 from intake.models import (
     Comment,
     CommentKind,
@@ -21,14 +32,60 @@ from intake.models import (
     TicketSource,
     TicketStatus,
 )
-from intake.services import product_area_by_slug
+from intake.services import TAG_MAX, TAGS_MAX, product_area_by_slug
 from triage.models import Initiative, InitiativeStatus
+
+# An amount as a decimal string: up to 12 digits before the point (thousands may be separated
+# by commas, as people type them) and 2 after; blank or null for none. services.revenue_clean.
+REVENUE_PATTERN = r"^(?:[0-9]{1,12}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.[0-9]{1,2})?$"
+# What intake.services.email_clean adds to Django's email validation: RFC 5321's 64 characters
+# before the @.
+EMAIL_PATTERN = r"^[^@]{1,64}@[^@]+$"
+
+
+def email_field(**kwargs: Any) -> serializers.EmailField:
+    return StrictEmailField(
+        max_length=254,
+        trim_whitespace=False,
+        validators=[
+            RegexValidator(
+                EMAIL_PATTERN,
+                message="The part before the @ is longer than 64 characters; check the address.",
+            )
+        ],
+        **kwargs,
+    )
+
+
+def product_area_from(slug: str | None) -> ProductArea | None:
+    """The product area a body names by slug; an unknown one is the API's 404."""
+    try:
+        return product_area_by_slug(slug)
+    except DomainError as exc:
+        raise not_found_from(exc) from exc
 
 
 class NewTicketCustomerSerializer(serializers.Serializer[dict[str, Any]]):
-    company = serializers.CharField()
-    email = serializers.CharField()
-    name = serializers.CharField(required=False, allow_blank=True, default="")
+    company = text_field(
+        label="The company name",
+        error_messages={
+            "blank": "Enter the customer's company name.",
+            "max_length": f"Company names are at most {TITLE_MAX} characters.",
+        },
+        limit=TITLE_MAX,
+        help_text="The customer's company; matched by name",
+    )
+    email = email_field(
+        help_text="The contact who asked; an address already known at another company is a "
+        "conflict (409)"
+    )
+    name = text_field(
+        label="The contact's name",
+        limit=TITLE_MAX,
+        required=False,
+        default="",
+        help_text="The contact's name",
+    )
     segment = serializers.ChoiceField(
         choices=Segment.choices,
         required=False,
@@ -39,35 +96,56 @@ class NewTicketCustomerSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class TicketCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    title = serializers.CharField()
-    description = serializers.CharField()
+    title = text_field(label="The title", limit=TITLE_MAX)
+    description = text_field(
+        label="What the customer said", limit=TEXT_MAX, help_text="What the customer said"
+    )
     source_team = serializers.ChoiceField(choices=SourceTeam.choices)
     kind = serializers.ChoiceField(choices=Kind.choices)
     importance = serializers.ChoiceField(choices=Importance.choices)
     customer = NewTicketCustomerSerializer()
     # A string so that "25,000" is read the same way as in the form (services.revenue_clean).
-    revenue_at_stake = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, default=None, help_text="e.g. 25000.00"
+    revenue_at_stake = StrictCharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        trim_whitespace=False,
+        validators=[RegexValidator(REVENUE_PATTERN, "Enter an amount like 25000 or 25000.50.")],
+        help_text="A decimal amount, e.g. 25000.00 or 25,000",
     )
-    product_area = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, default=None, help_text="slug"
+    product_area = slug_field(
+        required=False, default=None, help_text="A product area's slug (unknown: 404)"
     )
     tags = serializers.ListField(
-        child=serializers.CharField(allow_blank=True), required=False, default=list
+        child=text_field(
+            label="A tag",
+            error_messages={"max_length": f"Tags are at most {TAG_MAX} characters."},
+            limit=TAG_MAX,
+            required=False,
+        ),
+        required=False,
+        default=list,
+        max_length=TAGS_MAX,
+        help_text="Lower-cased and without repeats; blank ones are dropped",
     )
-    initiative = serializers.PrimaryKeyRelatedField(
-        queryset=Initiative.objects.all(),
+    initiative = id_field(
         required=False,
         allow_null=True,
         default=None,
-        help_text="File the ticket straight onto this initiative.",
+        help_text="File the ticket straight onto this initiative (unknown: 404).",
     )
 
     def validate_product_area(self, value: str | None) -> ProductArea | None:
-        try:
-            return product_area_by_slug(value)
-        except DomainError as exc:
-            raise serializers.ValidationError(exc.message) from exc
+        return product_area_from(value)
+
+    def validate_initiative(self, value: int | None) -> Initiative | None:
+        if value is None:
+            return None
+        initiative = Initiative.objects.filter(pk=value).first()
+        if initiative is None:
+            raise NotFound(f"There is no initiative #{value}.")
+        return initiative
 
 
 class TicketCustomerSerializer(serializers.Serializer[Ticket]):
@@ -140,7 +218,7 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
         slug_field="username", read_only=True, help_text="Username of who wrote it"
     )
     kind = serializers.ChoiceField(choices=CommentKind.choices, default=CommentKind.COMMENT)
-    body = serializers.CharField()
+    body = text_field(label="The message", limit=MESSAGE_MAX)
 
     class Meta:
         model = Comment
@@ -167,7 +245,7 @@ class TicketQuerySerializer(serializers.Serializer[dict[str, Any]]):
     source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=TicketSource.choices, required=False, allow_blank=True
     )
-    initiative = serializers.IntegerField(required=False, min_value=1)
-    search = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Words in title or description"
+    initiative = id_field(query=True, required=False)
+    search = text_field(
+        label="The search", limit=200, required=False, help_text="Words in title or description"
     )

@@ -152,6 +152,8 @@ def contact_get_or_create(*, customer: Customer, email: str, name: str = "") -> 
         raise DomainError(
             f"{email} is already a contact at {contact.customer.name}, not {customer.name}.",
             field="email",
+            # The request is well formed; what is known already disagrees with it.
+            code="conflict",
         )
     if not created and name and not contact.name:
         contact.name = name

@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import permission_from
+from core.api import permission_from, query_data
 from notifications.models import Notification
 from notifications.policies import ensure_may_view_deliveries
 from notifications.selectors import deliveries
@@ -28,7 +28,7 @@ class DeliveryList(generics.ListAPIView[Notification]):
     filter_backends: Sequence[Any] = []
 
     def get_queryset(self) -> QuerySet[Notification]:
-        query = DeliveryQuerySerializer(data=self.request.query_params)
+        query = DeliveryQuerySerializer(data=query_data(self.request))
         query.is_valid(raise_exception=True)
         return deliveries(
             initiative_id=query.validated_data.get("initiative"),

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import URLPattern, path
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -18,15 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import request_user
-from core.api import JSONParser, permission_from, request_data
+from core.api import JSONParser, permission_from, query_data, request_data
 from core.errors import DomainError
 from sessions.models import Session, SessionKind
 from sessions.policies import ensure_may_run_sessions
 from sessions.selectors import session_get, session_list
 from sessions.serializers import (
+    ReviewCreateSerializer,
     SessionCreateSerializer,
     SessionQuerySerializer,
     SessionSerializer,
+    WorkshopCreateSerializer,
 )
 from sessions.services import review_create, workshop_schedule
 
@@ -55,7 +57,7 @@ class SessionListCreate(generics.ListCreateAPIView[Session]):
         return [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Session]:
-        query = SessionQuerySerializer(data=self.request.query_params)
+        query = SessionQuerySerializer(data=query_data(self.request))
         query.is_valid(raise_exception=True)
         return session_list(
             kind=query.validated_data.get("kind", ""),
@@ -72,7 +74,14 @@ class SessionListCreate(generics.ListCreateAPIView[Session]):
     @extend_schema(
         summary="Schedule a workshop, or create a month's review with its agenda; "
         "facilitators and product managers",
-        request=SessionCreateSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="SessionCreate",
+            serializers={
+                SessionKind.WORKSHOP.value: WorkshopCreateSerializer,
+                SessionKind.MONTHLY_REVIEW.value: ReviewCreateSerializer,
+            },
+            resource_type_field_name="kind",
+        ),
         responses={201: SessionSerializer},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

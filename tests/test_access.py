@@ -44,6 +44,22 @@ SNOOZE_UNTIL = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
 WORKSHOP_AT = tuesday_at(weeks=8)
 REVIEW_AT = day_at(month_start(2) + datetime.timedelta(days=3))
 RESCHEDULE_AT = day_at(month_start(3))
+IMPORT_CSV = (
+    b"title,description,company,contact email,importance,date,source team\n"
+    b"Export invoices,By hand,Acme Inc,ops@acme.example,critical,2020-01-02,sales\n"
+)
+
+
+class CsvFile:
+    """The upload row's file, read afresh by each request (Django's test client reads it)."""
+
+    name = "feedback.csv"
+    content_type = "text/csv"
+
+    def read(self) -> bytes:
+        return IMPORT_CSV
+
+
 NEW_TICKET_FORM = {
     "title": "Export invoices",
     "description": "By hand at month end.",
@@ -276,6 +292,12 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /api/sessions/",                                             401,     200,     200,     200,     200),
     ("POST /api/sessions/",                                            401,     403,     201,     201,     403),
     ("GET /api/sessions/{review}/",                                    401,     200,     200,     200,     200),
+    ("GET /api/nowhere/",                                              404,     404,     404,     404,     404),
+    ("GET /data/",                                                     LOGIN,   403,     200,     403,     200),
+    ("POST /data/",                                                    LOGIN,   403,     DONE,    403,     DONE),
+    ("GET /data/imports/{import}/",                                    LOGIN,   403,     200,     403,     404),
+    ("GET /data/imports/{import}/start/",                              LOGIN,   403,     405,     403,     405),
+    ("POST /data/imports/{import}/start/",                             LOGIN,   403,     DONE,    403,     404),
     # Development's Sent mail: not found with DEBUG off, as here (tests/test_devmail.py: DEBUG on)
     ("GET /dev/mail/",                                                 LOGIN,   404,     404,     404,     404),
     ("GET /dev/mail/20260101-000000-000000-0123abcd.eml/",             LOGIN,   404,     404,     404,     404),
@@ -472,6 +494,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/initiatives/{initiative}/": {"status": "planned"},
     "POST /api/sessions/": NEW_WORKSHOP,
     "POST /admin/logout/": {},
+    "POST /data/": {"file": CsvFile()},
+    "POST /data/imports/{import}/start/": {},
 }
 
 ROLES = ("anonymous", "submitter", "pm", "facilitator", "admin_user")
@@ -649,11 +673,19 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     invitation, token = invitation_with_token(email="invited@staff.example")
     world["{invitation}"] = str(invitation.pk)
     world["{invitetoken}"] = token
+    from transfer.models import FeedbackImport
+
+    upload = FeedbackImport.objects.create(
+        uploaded_by=pm, filename="old.csv", data=IMPORT_CSV, row_count=1
+    )
+    world["{import}"] = str(upload.pk)
     return world
 
 
 def fill(value: Any, world: dict[str, str]) -> Any:
     """The table's path or body with its placeholders replaced by the world's ids."""
+    if isinstance(value, str) and value in world and world[value].isdigit():
+        return int(world[value])  # an id alone: a number (the API's ids are JSON numbers)
     if isinstance(value, str):
         return re.sub(r"\{\w+\}", lambda m: world[m.group(0)], value)
     if isinstance(value, dict):
@@ -771,4 +803,4 @@ def test_api_token_login(api, submitter) -> None:
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/schema/").status_code == 200
     bad = api.post("/api/auth/token/", {"username": "sales", "password": "no"}, format="json")
-    assert bad.status_code == 400
+    assert bad.status_code == 401

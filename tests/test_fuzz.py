@@ -20,8 +20,8 @@ The properties: never a 5xx nor an exception out of the view; and when the answe
 4xx, a form shown again with errors, or a redirect with an error message) the main tables are as
 they were (row counts, newest updated_at, and an md5 of their rows).
 
-The API is also fuzzed against its own OpenAPI schema by schemathesis in tests/test_security.py
-(test_the_api_answers_generated_calls_without_500_and_as_its_schema_says); this file adds the
+The API is also fuzzed against its own OpenAPI schema by schemathesis in tests/test_contract.py
+(test_the_api_keeps_its_schema_under_every_schemathesis_check); this file adds the
 values a schema-driven generator does not reach (surrogates, NUL, huge strings, 2**63, "²") and
 the pages. FUZZ_EXAMPLES=n makes hypothesis generate n values per case instead of 1 for a deeper
 run (derandomized: the same values on every run); a failure it finds is shrunk to its smallest
@@ -388,6 +388,12 @@ PARAMS: dict[str, dict[str, str]] = {
     "GET /dev/mail/20260101-000000-000000-0123abcd.eml/raw/": {},
     "GET /dev/mail/20260101-000000-000000-0123abcd.eml/attachments/0/": {},
     # The API
+    "GET /api/nowhere/": {},
+    "GET /data/": {},
+    "POST /data/": {"file": "text"},
+    "GET /data/imports/{import}/": {"status": "text"},
+    "GET /data/imports/{import}/start/": {},
+    "POST /data/imports/{import}/start/": {},
     "POST /api/auth/token/": {"username": "text", "password": "text"},
     "GET /api/auth/token/": {},
     "GET /api/schema/": {"format": "choice", "lang": "choice"},

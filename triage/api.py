@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import URLPattern, path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import request_user
-from core.api import permission_from, request_data
+from core.api import permission_from, query_data, request_data
 from intake.api import ticket_from_url
 from intake.models import Ticket
 from intake.serializers import TicketSerializer
@@ -27,8 +27,12 @@ from triage.selectors import initiative_get, initiative_list, similar_feedback
 from triage.serializers import (
     InitiativeChangeSerializer,
     InitiativeCreateSerializer,
+    InitiativeDeclineSerializer,
+    InitiativeEditSerializer,
+    InitiativeMoveSerializer,
     InitiativeQuerySerializer,
     InitiativeSerializer,
+    InitiativeShipSerializer,
     SimilarQuerySerializer,
     SimilarSerializer,
     TicketDeclineSerializer,
@@ -153,7 +157,7 @@ class InitiativeListCreate(generics.ListCreateAPIView[Initiative]):
         return [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Initiative]:
-        query = InitiativeQuerySerializer(data=self.request.query_params)
+        query = InitiativeQuerySerializer(data=query_data(self.request))
         query.is_valid(raise_exception=True)
         return initiative_list(
             status=query.validated_data.get("status", ""),
@@ -202,7 +206,16 @@ class InitiativeDetail(generics.GenericAPIView[Initiative]):
 
     @extend_schema(
         summary="Edit an initiative or change its status; shipping needs a release note",
-        request=InitiativeChangeSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="InitiativeChange",
+            serializers=[
+                InitiativeEditSerializer,
+                InitiativeMoveSerializer,
+                InitiativeShipSerializer,
+                InitiativeDeclineSerializer,
+            ],
+            resource_type_field_name=None,
+        ),
         responses={200: InitiativeSerializer},
     )
     def patch(self, request: Request, initiative_id: int) -> Response:
@@ -269,7 +282,7 @@ class Similar(APIView):
         responses={200: SimilarSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = SimilarQuerySerializer(data=request.query_params)
+        query = SimilarQuerySerializer(data=query_data(request))
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
         found = similar_feedback(text=query.validated_data["text"], limit=limit)

@@ -6,21 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 
 from accounts.models import User
-from core.errors import DomainError
+from core.api import StrictIntegerField, id_field, slug_field, text_field
+from core.text import TEXT_MAX, TITLE_MAX
 from intake.models import ProductArea, Ticket
 from intake.selectors import ticket_get
-from intake.services import product_area_by_slug
+from intake.serializers import product_area_from
 from triage.models import Initiative, InitiativeStatus
 from triage.selectors import DEFAULT_ORDERING, ORDERINGS, initiative_get
+from triage.services import REASON_MAX
 
-
-def _product_area(slug: str | None) -> ProductArea | None:
-    try:
-        return product_area_by_slug(slug)
-    except DomainError as exc:
-        raise serializers.ValidationError(exc.message) from exc
+EFFORT_MAX = 40
 
 
 class InitiativeSerializer(serializers.ModelSerializer[Initiative]):
@@ -85,19 +83,27 @@ class InitiativeQuerySerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class InitiativeCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    title = serializers.CharField(allow_blank=True)
-    description = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="The problem statement"
+    title = text_field(label="A title", limit=TITLE_MAX)
+    description = text_field(
+        label="The problem statement",
+        limit=TEXT_MAX,
+        required=False,
+        default="",
+        help_text="The problem statement",
     )
-    product_area = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, default=None, help_text="slug"
+    product_area = slug_field(
+        required=False, default=None, help_text="A product area's slug (unknown: 404)"
     )
-    effort = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="e.g. 2 weeks, M, 5 points"
+    effort = text_field(
+        label="The effort",
+        limit=EFFORT_MAX,
+        required=False,
+        default="",
+        help_text="e.g. 2 weeks, M, 5 points",
     )
 
     def validate_product_area(self, value: str | None) -> ProductArea | None:
-        return _product_area(value)
+        return product_area_from(value)
 
 
 class InitiativeChangeSerializer(serializers.Serializer[dict[str, Any]]):
@@ -109,34 +115,112 @@ class InitiativeChangeSerializer(serializers.Serializer[dict[str, Any]]):
         required=False,
         help_text="Send only to move it; sending its current status is a conflict (409).",
     )
-    release_note = serializers.CharField(
-        required=False, allow_blank=True, help_text="Required with status shipped"
+    release_note = text_field(
+        label="A release note",
+        limit=TEXT_MAX,
+        required=False,
+        help_text="Required (not blank) with status shipped, unless it shipped before with one; "
+        "sent without that status it must be the note it has",
     )
-    decline_reason = serializers.CharField(
-        required=False, allow_blank=True, help_text="Required with status declined"
+    decline_reason = text_field(
+        label="A reason for declining",
+        limit=REASON_MAX,
+        required=False,
+        help_text="Required (not blank) with status declined; sent without that status it must "
+        "be the reason it has",
     )
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         required=False,
         min_value=1,
+        max_value=2**31 - 1,
         help_text="The version you read; if it changed since, nothing changes and the answer "
         "is 409.",
     )
-    title = serializers.CharField(required=False, allow_blank=True)
-    description = serializers.CharField(
-        required=False, allow_blank=True, help_text="The problem statement"
+    title = text_field(label="A title", limit=TITLE_MAX, required=False, blank=False)
+    description = text_field(
+        label="The problem statement",
+        limit=TEXT_MAX,
+        required=False,
+        help_text="The problem statement",
     )
-    product_area = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, help_text="slug; null to clear"
-    )
-    effort = serializers.CharField(required=False, allow_blank=True)
+    product_area = slug_field(required=False, help_text="A product area's slug; null to clear")
+    effort = text_field(label="The effort", limit=EFFORT_MAX, required=False)
 
     def validate_product_area(self, value: str | None) -> ProductArea | None:
-        return _product_area(value)
+        return product_area_from(value)
+
+
+# The shapes of PATCH /api/initiatives/{id}/ for the schema: one of an edit, a move, a ship or
+# a decline, each with only its own fields (InitiativeChangeSerializer reads them all).
+
+
+class InitiativeEditSerializer(serializers.Serializer[dict[str, Any]]):
+    """Edit what it is about; the status stays."""
+
+    closed_shape = True
+    title = text_field(label="A title", limit=TITLE_MAX, required=False, blank=False)
+    description = text_field(
+        label="The problem statement",
+        limit=TEXT_MAX,
+        required=False,
+        help_text="The problem statement",
+    )
+    product_area = slug_field(required=False, help_text="A product area's slug; null to clear")
+    effort = text_field(label="The effort", limit=EFFORT_MAX, required=False)
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version you read; if it changed since, nothing changes and the answer "
+        "is 409.",
+    )
+
+
+MOVES_HELP = (
+    "An open initiative (proposed, planned, in progress) moves to any other status; a shipped "
+    "one only back to in progress, a declined one only to proposed (another move is 400); its "
+    "current status is 409"
+)
+
+
+class InitiativeMoveSerializer(InitiativeEditSerializer):
+    """Move it along its lifecycle (and edit it in the same change)."""
+
+    status = serializers.ChoiceField(
+        choices=[
+            (s.value, s.label)
+            for s in InitiativeStatus
+            if s not in (InitiativeStatus.SHIPPED, InitiativeStatus.DECLINED)
+        ],
+        help_text=MOVES_HELP,
+    )
+
+
+class InitiativeShipSerializer(InitiativeEditSerializer):
+    """Ship it: its customers are told, with the release note."""
+
+    status = serializers.ChoiceField(
+        choices=[(InitiativeStatus.SHIPPED.value, "Shipped")], help_text=MOVES_HELP
+    )
+    release_note = text_field(
+        label="A release note", limit=TEXT_MAX, help_text="What shipped, in the customers' words"
+    )
+
+
+class InitiativeDeclineSerializer(InitiativeEditSerializer):
+    """Decline it, with the reason its customers' reps are told."""
+
+    status = serializers.ChoiceField(
+        choices=[(InitiativeStatus.DECLINED.value, "Declined")], help_text=MOVES_HELP
+    )
+    decline_reason = text_field(
+        label="A reason for declining", limit=REASON_MAX, help_text="Why not"
+    )
 
 
 class TicketLinkSerializer(serializers.Serializer[dict[str, Any]]):
-    initiative = serializers.IntegerField(
-        help_text="Id of the initiative the ticket counts for",
+    initiative = id_field(
+        help_text="Id of the initiative the ticket counts for (unknown: 404)",
         error_messages={
             "required": "Name the initiative to link the ticket to, by its id.",
             "null": "Name the initiative to link the ticket to, by its id.",
@@ -147,23 +231,21 @@ class TicketLinkSerializer(serializers.Serializer[dict[str, Any]]):
     def validate_initiative(self, value: int) -> Initiative:
         initiative = initiative_get(initiative_id=value)
         if initiative is None:
-            raise serializers.ValidationError(f"There is no initiative #{value}.")
+            raise NotFound(f"There is no initiative #{value}.")
         return initiative
 
 
 class TicketDeclineSerializer(serializers.Serializer[dict[str, Any]]):
-    # Blank is let through so the service words the message, as it does for the form.
-    reason = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
+    reason = text_field(
+        label="A reason for declining",
+        limit=REASON_MAX,
         help_text="Why; the submitter is told, so they can tell the customer",
     )
 
 
 class TicketDuplicateSerializer(serializers.Serializer[dict[str, Any]]):
-    of = serializers.IntegerField(
-        help_text="Id of the ticket this one repeats",
+    of = id_field(
+        help_text="Id of the ticket this one repeats (unknown: 404)",
         error_messages={
             "required": "Name the ticket this one repeats, by its id.",
             "null": "Name the ticket this one repeats, by its id.",
@@ -174,7 +256,7 @@ class TicketDuplicateSerializer(serializers.Serializer[dict[str, Any]]):
     def validate_of(self, value: int) -> Ticket:
         ticket = ticket_get(ticket_id=value)
         if ticket is None:
-            raise serializers.ValidationError(f"There is no ticket #{value}.")
+            raise NotFound(f"There is no ticket #{value}.")
         return ticket
 
 
@@ -185,8 +267,9 @@ SIMILAR_LIMIT_MAX = 20
 
 
 class SimilarQuerySerializer(serializers.Serializer[dict[str, Any]]):
-    text = serializers.CharField(
-        max_length=SIMILAR_TEXT_MAX,
+    text = text_field(
+        label="The text",
+        limit=SIMILAR_TEXT_MAX,
         help_text="What the customer asks, in any words (a ticket's title and description)",
         error_messages={
             "max_length": f"Send at most {SIMILAR_TEXT_MAX:,} characters; the start of the "

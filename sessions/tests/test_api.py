@@ -278,7 +278,6 @@ def test_a_second_review_for_a_month_is_a_conflict(pm, facilitator) -> None:
         ({"duration_minutes": 0}, "duration_minutes", "between 5 minutes and 8 hours"),
         ({"duration_minutes": 10000}, "duration_minutes", "between 5 minutes and 8 hours"),
         ({"duration_minutes": "long"}, "duration_minutes", "integer"),
-        ({"participants": ["sales", "nobody"]}, "participants", "'nobody'"),
         ({"topic": ""}, "topic", "Pick a topic"),
         ({"topic": "roadmap"}, "topic", "not a valid choice"),
         ({"title": "  "}, "title", "required"),
@@ -310,6 +309,15 @@ def test_a_workshop_without_a_required_field_is_refused(facilitator, missing: st
     _nothing_written()
 
 
+def test_an_unknown_participant_is_404_and_nothing_is_written(facilitator, submitter) -> None:
+    # A body naming what does not exist is answered as a path naming it would be.
+    body = _workshop(participants=["sales", "nobody"])
+    response = api_as(facilitator).post(SESSIONS, body, format="json")
+    assert response.status_code == 404
+    assert "'nobody'" in response.json()["detail"]
+    _nothing_written()
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
@@ -317,7 +325,6 @@ def test_a_workshop_without_a_required_field_is_refused(facilitator, missing: st
         ({"starts_at": f"{STARTS:%Y-%m-%dT%H:%M:%S}"}, "starts_at", "with its time zone"),
         ({"duration_minutes": 0}, "duration_minutes", "between 5 minutes and 8 hours"),
         ({"duration_minutes": 10000}, "duration_minutes", "between 5 minutes and 8 hours"),
-        ({"participants": ["nobody"]}, "participants", "'nobody'"),
         ({"topic": "other"}, "topic", "no topic"),
         ({"title": "x" * 201}, "title", "under 200"),
     ],
