@@ -133,8 +133,10 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_request_body(self, direction: str = "request") -> dict[str, Any] | None:
         body: dict[str, Any] | None = super()._get_request_body(direction)  # type: ignore[no-untyped-call]
+        if body is None:
+            return None
         request = self.get_request_serializer()
-        if body is not None and isinstance(request, PolymorphicProxySerializer):
+        if isinstance(request, PolymorphicProxySerializer):
             # drf-spectacular cannot tell from "one of" shapes whether a body is needed: it is
             # when every shape requires a field.
             shapes = request.serializers

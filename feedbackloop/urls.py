@@ -25,6 +25,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("notifications.api")),
     path("", include("triage.api")),
     path("", include("sessions.api")),
+    path("", include("transfer.api")),
     # Last: whatever else is under /api/ answers the API's JSON 404.
     re_path(r"^", api_not_found),
 ]

@@ -50,11 +50,15 @@ IMPORT_CSV = (
 )
 
 
-class CsvFile:
-    """The upload row's file, read afresh by each request (Django's test client reads it)."""
+class CsvFile(str):
+    """The upload row's file, read afresh by each request (Django's test client posts what has
+    `read` as a file); as text, its name (the fuzz tests send it as a form field)."""
 
     name = "feedback.csv"
     content_type = "text/csv"
+
+    def __new__(cls) -> CsvFile:
+        return super().__new__(cls, "feedback.csv")
 
     def read(self) -> bytes:
         return IMPORT_CSV
@@ -298,6 +302,8 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /data/imports/{import}/",                                    LOGIN,   403,     200,     403,     404),
     ("GET /data/imports/{import}/start/",                              LOGIN,   403,     405,     403,     405),
     ("POST /data/imports/{import}/start/",                             LOGIN,   403,     DONE,    403,     404),
+    ("GET /data/exports/tickets.csv",                                  LOGIN,   403,     200,     403,     200),
+    ("GET /api/exports/tickets/",                                      401,     403,     200,     403,     200),
     # Development's Sent mail: not found with DEBUG off, as here (tests/test_devmail.py: DEBUG on)
     ("GET /dev/mail/",                                                 LOGIN,   404,     404,     404,     404),
     ("GET /dev/mail/20260101-000000-000000-0123abcd.eml/",             LOGIN,   404,     404,     404,     404),
@@ -684,6 +690,8 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
 
 def fill(value: Any, world: dict[str, str]) -> Any:
     """The table's path or body with its placeholders replaced by the world's ids."""
+    if isinstance(value, CsvFile):
+        return value
     if isinstance(value, str) and value in world and world[value].isdigit():
         return int(world[value])  # an id alone: a number (the API's ids are JSON numbers)
     if isinstance(value, str):

@@ -394,6 +394,8 @@ PARAMS: dict[str, dict[str, str]] = {
     "GET /data/imports/{import}/": {"status": "text"},
     "GET /data/imports/{import}/start/": {},
     "POST /data/imports/{import}/start/": {},
+    "GET /data/exports/tickets.csv": {},
+    "GET /api/exports/tickets/": {"format": "choice"},
     "POST /api/auth/token/": {"username": "text", "password": "text"},
     "GET /api/auth/token/": {},
     "GET /api/schema/": {"format": "choice", "lang": "choice"},

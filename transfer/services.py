@@ -1,8 +1,10 @@
 """Importing feedback from a file: upload (checked and kept for its preview), start, and the
-import itself, all or nothing."""
+import itself, all or nothing; and the record of an export."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
@@ -12,12 +14,19 @@ from accounts.models import User
 from core.errors import DomainError
 from intake.models import TicketSource
 from intake.services import ticket_create
+from transfer import exports
 from transfer.feedback_csv import FeedbackRow
 from transfer.models import FeedbackImport, ImportStatus
-from transfer.policies import ensure_may_group_into_initiatives, ensure_may_import_feedback
+from transfer.policies import (
+    ensure_may_export,
+    ensure_may_group_into_initiatives,
+    ensure_may_import_feedback,
+)
 from transfer.selectors import Preview, import_preview
 from triage.models import Initiative
 from triage.services import initiative_create, initiative_customer_add
+
+log = logging.getLogger(__name__)
 
 
 def feedback_import_upload(*, by: User, filename: str, data: bytes) -> FeedbackImport:
@@ -155,3 +164,27 @@ def feedback_file_import(*, by: User, data: bytes) -> tuple[Preview, int]:
         if not preview.ready:
             return preview, 0
         return preview, rows_import(preview=preview, by=by)
+
+
+def export_stream(*, by: User, dataset: str, file_format: str) -> Iterator[str]:
+    """A dataset (transfer.exports.DATASETS) as CSV or JSON, to stream to `by`; the export is
+    recorded first. An unknown dataset or format is not_found."""
+    ensure_may_export(by)
+    found = exports.DATASETS.get(dataset)
+    if found is None or file_format not in exports.FORMATS:
+        raise DomainError(
+            f"There is no export “{dataset}” as “{file_format}”; there are "
+            f"{', '.join(exports.DATASETS)}, as csv or json.",
+            code="not_found",
+        )
+    export_record(by=by, dataset=dataset, file_format=file_format)
+    if file_format == "csv":
+        return exports.csv_lines(found)
+    return exports.json_chunks(found)
+
+
+def export_record(*, by: User, dataset: str, file_format: str) -> None:
+    """Where an export is recorded for the audit trail. There is no audit app yet: once there
+    is, this calls `audit.record(actor=by, action="data.exported", …)` with the dataset and
+    format; until then the log says who took what."""
+    log.info("data.exported: %s exported %s as %s", by.username, dataset, file_format)

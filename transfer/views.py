@@ -6,19 +6,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from core.errors import DomainError
 from core.http import domain_error_response, require
+from transfer import exports
 from transfer.forms import ImportForm
 from transfer.models import FeedbackImport, ImportStatus
-from transfer.policies import ensure_may_import_feedback, may_export, may_import_feedback
+from transfer.policies import (
+    ensure_may_export,
+    ensure_may_import_feedback,
+    may_export,
+    may_import_feedback,
+)
 from transfer.selectors import Preview, import_get, import_preview, imports_of
-from transfer.services import feedback_import_start, feedback_import_upload
+from transfer.services import export_stream, feedback_import_start, feedback_import_upload
 
 
 def _user(request: HttpRequest) -> User:
@@ -36,6 +49,7 @@ def _index_context(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
     return {
         "form": form,
         "imports": list(imports_of(user=user)) if may_import_feedback(user) else [],
+        "datasets": list(exports.DATASETS.values()),
         "nav": "transfer",
     }
 
@@ -104,3 +118,24 @@ def import_start(request: HttpRequest, import_id: int) -> HttpResponse:
         )
     messages.success(request, f"Importing {feedback_import.filename}…")
     return redirect("transfer:import", feedback_import.pk)
+
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+def export_response(by: User, dataset: str, file_format: str) -> StreamingHttpResponse:
+    """The dataset streamed as a download (the page's link and the API answer the same)."""
+    lines = export_stream(by=by, dataset=dataset, file_format=file_format)
+    response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[file_format])
+    day = timezone.localdate().isoformat()
+    response["Content-Disposition"] = (
+        f'attachment; filename="feedbackloop-{dataset}-{day}.{file_format}"'
+    )
+    return response
+
+
+@require(ensure_may_export)
+@require_GET
+def export_download(request: HttpRequest, dataset: str, file_format: str) -> HttpResponseBase:
+    """Download a dataset as CSV or JSON."""
+    return export_response(_user(request), dataset, file_format)
