@@ -93,6 +93,10 @@ class FeedbackRow:
     tags: list[str]
     initiative: str
 
+    @property
+    def importance_label(self) -> str:
+        return str(Importance(self.importance).label)
+
 
 @dataclass(frozen=True)
 class RowError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import (
     Http404,
     HttpRequest,
@@ -116,7 +115,7 @@ def import_start(request: HttpRequest, import_id: int) -> HttpResponse:
         return domain_error_response(
             request, error, redirect_to=reverse("transfer:import", args=[feedback_import.pk])
         )
-    messages.success(request, f"Importing {feedback_import.filename}…")
+    # The page says how it is going (and polls while the worker imports).
     return redirect("transfer:import", feedback_import.pk)
 
 
