@@ -7,8 +7,8 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import registry
-        from triage import tasks  # noqa: F401  (the inbox publishes find_themes by name)
         from notifications.models import NotificationKind
+        from triage import tasks  # noqa: F401  (the inbox publishes find_themes by name)
         from triage.shipping import customer_shipped_email
 
         registry.register(NotificationKind.CUSTOMER_SHIPPED, customer_shipped_email)
