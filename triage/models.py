@@ -110,6 +110,13 @@ class Initiative(models.Model):
                 name="initiative_search_unembedded",
             ),
             models.Index(fields=["status", "-priority_score"], name="initiative_board"),
+            # The menus of open initiatives to link to (triage.selectors.initiative_menu), best
+            # scored first: read from here, not by sorting every open one.
+            models.Index(
+                fields=["-priority_score", "title"],
+                condition=models.Q(status__in=[str(s) for s in InitiativeStatus.open()]),
+                name="initiative_open_menu",
+            ),
         ]
 
     def __str__(self) -> str:

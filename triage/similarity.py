@@ -336,6 +336,7 @@ def initiative_candidates(query: Query) -> list[Candidate[Initiative]]:
         )
         .defer(None)
         .defer("search_vector")
+        .order_by()
     )
     fetched = list(rows)
     candidates: list[Candidate[Initiative]] = []
@@ -364,6 +365,7 @@ def ticket_candidates(query: Query, *, exclude: int | None = None) -> list[Candi
         )
         .defer(None)
         .defer("search_vector", "customer__name_key")
+        .order_by()
     )
     fetched = list(rows)
     candidates: list[Candidate[Ticket]] = []

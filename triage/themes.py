@@ -33,6 +33,7 @@ from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
 from django.db.models import CharField, Count, Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import MD5, Cast, Concat
+from django.urls import reverse
 
 from core.embeddings import DIMENSIONS, MODEL_ID, embed
 from intake.models import Ticket, TicketStatus
@@ -59,7 +60,7 @@ FINDING_SECONDS = 120
 VECTOR_CACHE_SECONDS = 24 * 60 * 60
 # Part of every cache key: a change to how themes are found must not read old answers.
 ALGORITHM = (
-    f"average-linkage-{THEME_THRESHOLD}-{THEME_WINDOW}-{THEMES_SHOWN}-{THEME_SIZE_MAX}-{MODEL_ID}"
+    f"average-linkage-v2-{THEME_THRESHOLD}-{THEME_WINDOW}-{THEMES_SHOWN}-{THEME_SIZE_MAX}-{MODEL_ID}"
 )
 TEXT_LIMIT = 2_000
 
@@ -71,6 +72,8 @@ class ThemeTicket:
     pk: int
     title: str
     customer_name: str
+    # Its page, found when the theme is (a page of themes links hundreds of tickets).
+    url: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,11 @@ class Theme:
     @property
     def ticket_ids(self) -> list[int]:
         return [ticket.pk for ticket in self.tickets]
+
+    @property
+    def ticket_list(self) -> str:
+        """Its tickets' ids as the theme's forms send them, in one value."""
+        return ",".join(str(pk) for pk in self.ticket_ids)
 
 
 @dataclass(frozen=True)
@@ -368,7 +376,10 @@ def _themes_find() -> list[_Found]:
     themes.sort(key=lambda theme: (-theme[0], -theme[1], theme[2][0]))
     found = []
     for companies, _, pks in themes[:THEMES_SHOWN]:
-        tickets = tuple(ThemeTicket(pk, facts[pk][0], facts[pk][2]) for pk in pks)
+        tickets = tuple(
+            ThemeTicket(pk, facts[pk][0], facts[pk][2], reverse("intake:detail", args=[pk]))
+            for pk in pks
+        )
         found.append(
             _Found(
                 tickets=tickets,

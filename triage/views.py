@@ -49,6 +49,7 @@ from triage.forms import (
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import ensure_may_triage
 from triage.selectors import (
+    INBOX_COUNT_CAP,
     INBOX_VIEWS,
     BoardFilters,
     board,
@@ -122,8 +123,23 @@ def _initiative_or_404(initiative_id: int) -> Initiative:
 # The inbox
 
 
-def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
-    return [(key, label, counts[key]) for key, (_, label, _) in INBOX_VIEWS.items()]
+def _count_shown(count: int) -> str:
+    """An inbox count as shown: "10,000+" past the cap (triage.selectors.INBOX_COUNT_CAP)."""
+    return f"{INBOX_COUNT_CAP:,}+" if count > INBOX_COUNT_CAP else f"{count:,}"
+
+
+def _tabs(counts: dict[str, int]) -> list[tuple[str, str, str]]:
+    return [(key, label, _count_shown(counts[key])) for key, (_, label, _) in INBOX_VIEWS.items()]
+
+
+class _InboxPaginator(Paginator[Ticket]):
+    """Pages of an inbox view, counted already (up to the cap: the pages past it are not
+    offered)."""
+
+    def __init__(self, tickets: Any, count: int) -> None:
+        super().__init__(tickets, INBOX_PAGE_SIZE)
+        self.count = min(count, INBOX_COUNT_CAP)  # Paginator reads it instead of counting
+        self.count_shown = _count_shown(count)
 
 
 def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
@@ -131,8 +147,8 @@ def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
     view = data.get("view", "waiting")
     if view not in INBOX_VIEWS:
         view = "waiting"
-    page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(data.get("page"))
     counts = inbox_counts()
+    page = _InboxPaginator(inbox_list(view=view), counts[view]).get_page(data.get("page"))
     return {
         "page": page,
         "view": view,
