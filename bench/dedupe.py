@@ -326,6 +326,7 @@ def latency(dev: DevSet, sizes: Sizes, requests: int, refill: bool) -> None:
     cold = (time.perf_counter() - start) * 1000
     times: list[float] = []
     queries: list[int] = []
+    cpu_start = time.process_time()
     for text in itertools.islice(itertools.cycle(texts), requests):
         reset_queries()
         with CaptureQueriesContext(connection) as captured:
@@ -333,6 +334,7 @@ def latency(dev: DevSet, sizes: Sizes, requests: int, refill: bool) -> None:
             similar_feedback(text=text)
             times.append((time.perf_counter() - start) * 1000)
         queries.append(len(captured.captured_queries))
+    cpu = (time.process_time() - cpu_start) * 1000 / requests
     coarse = _coarse_overlap(texts)
     words: list[float] = []
     for text in itertools.islice(itertools.cycle(texts), min(requests, 60)):
@@ -363,6 +365,10 @@ def latency(dev: DevSet, sizes: Sizes, requests: int, refill: bool) -> None:
             ["first call, reading every vector", f"{cold:.0f}", "", "", ""],
             ["target", "", "50", "", ""],
         ],
+    )
+    print(
+        f"\nthis process's CPU time: {cpu:.1f} ms a call (load average now "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times grow with it)"
     )
     if coarse is not None:
         print(
