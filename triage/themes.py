@@ -60,7 +60,8 @@ FINDING_SECONDS = 120
 VECTOR_CACHE_SECONDS = 24 * 60 * 60
 # Part of every cache key: a change to how themes are found must not read old answers.
 ALGORITHM = (
-    f"average-linkage-v2-{THEME_THRESHOLD}-{THEME_WINDOW}-{THEMES_SHOWN}-{THEME_SIZE_MAX}-{MODEL_ID}"
+    f"average-linkage-v2-{THEME_THRESHOLD}-{THEME_WINDOW}-{THEMES_SHOWN}-{THEME_SIZE_MAX}-"
+    f"{MODEL_ID}"
 )
 TEXT_LIMIT = 2_000
 
