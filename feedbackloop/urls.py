@@ -24,6 +24,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("notifications.api")),
     path("", include("triage.api")),
     path("", include("sessions.api")),
+    path("", include("webhooks.api")),
 ]
 
 
@@ -65,6 +66,7 @@ urlpatterns = [
     path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
     path("", include("people.urls")),
     path("integrations/slack/", include("slack_app.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
     # Development only (404 with DEBUG off): the mail the app wrote instead of sending.
     path("dev/mail/", views.sent_mail, name="sent-mail"),

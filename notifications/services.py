@@ -284,7 +284,13 @@ def _suppressed(notification: Notification, suppress: registry.Suppress) -> Deli
 def _refused(notification: Notification, transient: bool, error: str) -> DeliveryStatus:
     """Try a refused row again later, or fail it (notifications.retry decides)."""
     now = timezone.now()
-    again = retry.next_attempt_at(attempts=notification.attempts, transient=transient, now=now)
+    retry_for = registry.retry_for(notification.kind)
+    again = retry.next_attempt_at(
+        attempts=notification.attempts,
+        transient=transient,
+        now=now,
+        until=notification.created_at + retry_for if retry_for is not None else None,
+    )
     if again is None:
         _settle(notification, DeliveryStatus.FAILED, error)
         return DeliveryStatus.FAILED
