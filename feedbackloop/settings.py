@@ -351,6 +351,10 @@ SLACK_SHIP_CHANNEL = env.str("SLACK_SHIP_CHANNEL", default="")
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 # How long one delivery may take: connecting, then the whole answer (a slow one is cut off).
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# The trackers' webhooks (README, "Connect the issue tracker"): each is refused until its
+# secret is set.
+GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+LINEAR_WEBHOOK_SECRET = env.str("LINEAR_WEBHOOK_SECRET", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -95,6 +95,7 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {guest}       a user nobody invited yet
 #   {inbound}     an email received at the feedback address
 #   {webhook}     a webhook endpoint, {hookdelivery} a failed delivery to it
+#   {workitem}    a GitHub pull request linked to {initiative}
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
 #   rows {attempt} {log} {failure}: objects for Django admin's pages
 # Roles: anonymous, submitter, product manager, facilitator, admin.
@@ -118,6 +119,12 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /integrations/slack/interactivity/",                        401,     401,     401,     401,     401),
     ("GET /integrations/slack/events/",                                405,     405,     405,     405,     405),
     ("POST /integrations/slack/events/",                               401,     401,     401,     401,     401),
+    # The trackers' webhooks: only GitHub and Linear, by their signatures (webhooks' tests send
+    # signed ones)
+    ("GET /integrations/github/",                                      405,     405,     405,     405,     405),
+    ("POST /integrations/github/",                                     401,     401,     401,     401,     401),
+    ("GET /integrations/linear/",                                      405,     405,     405,     405,     405),
+    ("POST /integrations/linear/",                                     401,     401,     401,     401,     401),
     # Home
     ("GET /",                                                          LOGIN,   200,     200,     200,     200),
     # Intake: every role files tickets and comments; only the submitter edits their ticket
@@ -184,6 +191,11 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /triage/initiatives/{initiative}/merge/",                   LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/{initiative}/tickets/{linked}/unlink/",  LOGIN,   403,     405,     403,     403),
     ("POST /triage/initiatives/{initiative}/tickets/{linked}/unlink/", LOGIN,   403,     DONE,    403,     403),
+    # Work items in the tracker: product managers link and unlink them
+    ("GET /triage/initiatives/{initiative}/work/",                     LOGIN,   403,     405,     403,     403),
+    ("POST /triage/initiatives/{initiative}/work/",                    LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/initiatives/{initiative}/work/{workitem}/remove/",   LOGIN,   403,     405,     403,     403),
+    ("POST /triage/initiatives/{initiative}/work/{workitem}/remove/",  LOGIN,   403,     DONE,    403,     403),
     # Insights: everyone but submitters
     ("GET /insights/",                                                 LOGIN,   403,     200,     200,     200),
     ("GET /insights/inbox.csv",                                        LOGIN,   403,     200,     200,     200),
@@ -421,6 +433,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /integrations/slack/commands/": {"command": "/feedback", "user_id": "U1"},
     "POST /integrations/slack/interactivity/": {"payload": "{}"},
     "POST /integrations/slack/events/": {"type": "url_verification", "challenge": "c"},
+    "POST /integrations/github/": {"action": "closed"},
+    "POST /integrations/linear/": {"type": "Issue", "action": "update"},
+    "POST /triage/initiatives/{initiative}/work/": {"url": "https://github.com/acme/app/pull/8"},
+    "POST /triage/initiatives/{initiative}/work/{workitem}/remove/": {},
     "POST /intake/new/": NEW_TICKET_FORM,
     "POST /intake/tickets/{ticket}/edit/": TICKET_EDIT_FORM,
     "POST /intake/tickets/{ticket}/comments/": {"body": "Hi", "kind": "comment"},
@@ -597,7 +613,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from people.tests.factories import invitation_with_token
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
-    from triage.models import InitiativeEvent, ScoringWeights
+    from triage.models import InitiativeEvent, ScoringWeights, WorkItem
     from triage.tests.factories import InitiativeFactory
 
     ticket = TicketFactory.create(submitted_by=submitter)
@@ -679,6 +695,12 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         ).pk,
     }
     ids["webhook"], ids["hookdelivery"] = _webhook_with_a_delivery(submitter)
+    ids["workitem"] = WorkItem.objects.create(
+        initiative=initiative,
+        tracker="github",
+        key="acme/app#7",
+        url="https://github.com/acme/app/pull/7",
+    ).pk
     world = {f"{{{name}}}": str(pk) for name, pk in ids.items()}
     world["{unsubscribe}"] = unsubscribe_url(ticket.contact).rstrip("/").rsplit("/", 1)[-1]
     invitation, token = invitation_with_token(email="invited@staff.example")

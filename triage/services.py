@@ -454,6 +454,7 @@ def initiative_merge(*, initiative: Initiative, into: Initiative, by: User) -> I
     )
     _event(target, by, InitiativeEvent.Kind.MERGED, from_value=source.title, note=note)
     _rescore(source.pk, target.pk)
+    announce(EventType.INITIATIVE_STATUS_CHANGED, source, previous_status=previous)
     target.refresh_from_db()
     return target
 

@@ -71,3 +71,20 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event.type} → {self.endpoint.url}"
+
+
+class InboundDelivery(models.Model):
+    """A tracker's webhook delivery that was acted on, by the id its sender gives it
+    (X-GitHub-Delivery, Linear-Delivery): the same delivery again changes nothing."""
+
+    source = models.CharField(max_length=20)
+    delivery_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "delivery_id"], name="one_inbound_delivery")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.delivery_id}"

@@ -33,8 +33,10 @@ from notifications.services import notification_record, staff_notify
 from triage.models import Initiative
 from triage.selectors import initiative_get
 from triage.serializers import InitiativeSerializer
+from triage.tracker import work_item_done
 from webhooks.addresses import url_check
-from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.inbound import Done
+from webhooks.models import InboundDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.policies import ensure_may_manage_webhooks
 
 ALL_EVENTS = "*"
@@ -269,3 +271,24 @@ def endpoint_failed(*, endpoint: WebhookEndpoint, error: str, now: datetime) -> 
                 idempotency_key=f"webhook-disabled:{current.pk}:{now.timestamp()}",
             )
         return True
+
+
+@transaction.atomic
+def tracker_delivery_receive(*, source: str, delivery_id: str, done: Done) -> list[Initiative]:
+    """A tracker's signed delivery says a work item is done: mark the open initiatives that
+    link it (triage.tracker.work_item_done) and remember the delivery id, both or neither. A
+    delivery id seen before is refused (conflict); an item no open initiative links, not found."""
+    delivery_id = delivery_id.strip()[:100]
+    if not delivery_id:
+        raise DomainError("The delivery has no id header.", code="invalid")
+    if InboundDelivery.objects.filter(source=source, delivery_id=delivery_id).exists():
+        raise DomainError(
+            f"Delivery {delivery_id} was already handled; nothing changed.", code="conflict"
+        )
+    initiatives = work_item_done(tracker=done.tracker, key=done.key, title=done.title)
+    _, created = InboundDelivery.objects.get_or_create(source=source, delivery_id=delivery_id)
+    if not created:  # the same delivery, handled by another request in the meantime
+        raise DomainError(
+            f"Delivery {delivery_id} was already handled; nothing changed.", code="conflict"
+        )
+    return initiatives

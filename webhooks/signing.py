@@ -12,4 +12,3 @@ def signature(*, secret: str, body: bytes, timestamp: int) -> str:
     signed = f"{timestamp}.".encode() + body
     digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
-

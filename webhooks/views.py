@@ -3,17 +3,33 @@ delivery log with "send again"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from core.errors import DomainError
 from core.http import domain_error_response, require
 from webhooks.forms import EndpointForm, new_secret
+from webhooks.inbound import (
+    Done,
+    Refused,
+    github_done,
+    github_verify,
+    linear_done,
+    linear_fresh,
+    linear_verify,
+    parsed,
+)
 from webhooks.models import WebhookEndpoint
 from webhooks.policies import ensure_may_manage_webhooks
 from webhooks.selectors import delivery_get, endpoint_deliveries, endpoint_get, endpoint_list
@@ -22,6 +38,7 @@ from webhooks.services import (
     endpoint_create,
     endpoint_delete,
     endpoint_update,
+    tracker_delivery_receive,
 )
 
 LOG_PAGE = 25
@@ -133,3 +150,89 @@ def delivery_again(request: HttpRequest, endpoint_id: int, delivery_id: int) -> 
         )
     messages.success(request, f"Sending {delivery.event.type} to {endpoint.url} again.")
     return redirect("webhooks:detail", endpoint.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# The trackers' webhooks: no login and no CSRF token, the signature stands for both.
+
+
+def _answer(status: int, detail: str, **more: object) -> JsonResponse:
+    return JsonResponse({"detail": detail, **more}, status=status)
+
+
+def _tracker_receive(
+    request: HttpRequest, *, source: str, delivery_id: str, read: Callable[[bytes], Done | None]
+) -> HttpResponse:
+    """Verify, read and act on one tracker delivery; every refusal is a 4xx that says why, and
+    changes nothing."""
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _answer(413, "The delivery is larger than FeedbackLoop takes.")
+    try:
+        done = read(body)
+    except Refused as refused:
+        return _answer(refused.status, refused.message)
+    if done is None:
+        return _answer(202, "Nothing to do: only finished work items are acted on.")
+    try:
+        initiatives = tracker_delivery_receive(source=source, delivery_id=delivery_id, done=done)
+    except DomainError as error:
+        return _answer(error.status, error.message)
+    return _answer(
+        200,
+        f"{done.key} is done: {len(initiatives)} initiative(s) ready to ship.",
+        initiatives=[initiative.pk for initiative in initiatives],
+    )
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def github_receive(request: HttpRequest) -> HttpResponse:
+    """GitHub's webhook: issues closed as completed and pull requests merged mark the linked
+    initiatives work done."""
+    event = request.headers.get("X-GitHub-Event", "")
+
+    def read(body: bytes) -> Done | None:
+        github_verify(
+            secret=settings.GITHUB_WEBHOOK_SECRET,
+            body=body,
+            header=request.headers.get("X-Hub-Signature-256", ""),
+        )
+        payload = parsed(body)
+        if event == "ping":
+            return None
+        return github_done(event=event, payload=payload)
+
+    return _tracker_receive(
+        request,
+        source="github",
+        delivery_id=request.headers.get("X-GitHub-Delivery", ""),
+        read=read,
+    )
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def linear_receive(request: HttpRequest) -> HttpResponse:
+    """Linear's webhook: an issue moved to a completed state marks the linked initiatives work
+    done."""
+
+    def read(body: bytes) -> Done | None:
+        linear_verify(
+            secret=settings.LINEAR_WEBHOOK_SECRET,
+            body=body,
+            header=request.headers.get("Linear-Signature", ""),
+        )
+        payload = parsed(body)
+        linear_fresh(payload=payload)
+        return linear_done(payload=payload)
+
+    return _tracker_receive(
+        request,
+        source="linear",
+        delivery_id=request.headers.get("Linear-Delivery", ""),
+        read=read,
+    )
