@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.forms import ID_MAX
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -17,6 +18,8 @@ def endpoint_get(*, endpoint_id: int | str) -> WebhookEndpoint | None:
     try:
         pk = int(endpoint_id)
     except (TypeError, ValueError):
+        return None
+    if not 1 <= pk <= ID_MAX:  # names no row, and would overflow the column
         return None
     return WebhookEndpoint.objects.filter(pk=pk).first()
 

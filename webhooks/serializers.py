@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.validators import RegexValidator
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -43,6 +44,26 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
         }
 
 
+class EventListField(serializers.ListField):
+    """A list of event types whose refusals come as one flat list of messages, as every field's
+    do ({"events": ["Item 2: …"]}), not keyed by position."""
+
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if not isinstance(detail, dict):
+                raise
+            raise serializers.ValidationError(
+                [
+                    f"Item {int(index) + 1}: {message}"
+                    for index, messages in detail.items()
+                    for message in (messages if isinstance(messages, list) else [messages])
+                ]
+            ) from exc
+
+
 class WebhookEndpointWriteSerializer(serializers.Serializer[dict[str, Any]]):
     """POST: url, secret and events are required; PATCH: any of them."""
 
@@ -58,7 +79,7 @@ class WebhookEndpointWriteSerializer(serializers.Serializer[dict[str, Any]]):
         trim_whitespace=False,
         help_text="Signs each delivery (X-FeedbackLoop-Signature); never shown again",
     )
-    events = serializers.ListField(
+    events = EventListField(
         child=serializers.ChoiceField(choices=EVENT_CHOICES),
         min_length=1,
         max_length=len(EVENT_CHOICES),
@@ -71,19 +92,31 @@ class WebhookEndpointWriteSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 # The error answers, as core.api's exception handler and DRF write them.
-FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        "example": {"events": ['Unknown event type "ticket.deleted".']},
-    },
-    description='Bad input: {"field": ["message", …]} (non_field_errors for the whole body)',
-)
 DETAIL = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
+FIELD_ERRORS = OpenApiResponse(
+    response={
+        "anyOf": [
+            {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "minProperties": 1,
+            },
+            DETAIL,
+        ],
+        "example": {"events": ['Unknown event type "ticket.deleted".']},
+    },
+    description='Bad input: {"field": ["message", …]} (non_field_errors for the whole body), '
+    'or {"detail": "…"} for a body that is not JSON',
+)
+# Any call whose query string carries a control character (core.middleware), before the view.
+CONTROL_CHARACTER = OpenApiResponse(
+    response=OpenApiTypes.STR,
+    description="The address carries a control character (such as NUL): text/plain",
+)
 NOT_SIGNED_IN = OpenApiResponse(response=DETAIL, description="No credentials, or bad ones")
 NOT_ADMIN = OpenApiResponse(response=DETAIL, description="Only admins manage webhooks")
 NOT_FOUND = OpenApiResponse(response=DETAIL, description="No such webhook endpoint")
