@@ -141,6 +141,11 @@ def retry_for(kind: str) -> timedelta | None:
     return _retry_for.get(kind)
 
 
+def kinds_retried_for_a_time() -> list[str]:
+    """The kinds whose rows are tried for a time rather than MAX_ATTEMPTS times."""
+    return list(_retry_for)
+
+
 def sent_listeners(kind: str) -> list[SentListener]:
     return list(_sent_listeners.get(kind, ()))
 

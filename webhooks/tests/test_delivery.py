@@ -388,3 +388,34 @@ def test_the_body_sent_is_the_stored_event_byte_for_byte(admin_user, submitter, 
     event = WebhookEvent.objects.get()
     assert receiver.at()[0].body == event.body.encode()
     assert json.loads(event.body)["id"] == str(event.pk)
+
+
+def test_a_stalled_webhook_row_is_released_whatever_its_attempt_count(
+    admin_user, submitter, receiver
+) -> None:
+    from notifications.services import notifications_sweep
+
+    register(admin_user, receiver)
+    file_ticket(submitter)
+    [row] = webhook_rows()
+    # Its worker died mid-send on its 9th try (webhooks are tried for a day, not 6 times).
+    Notification.objects.filter(pk=row.pk).update(
+        status=DeliveryStatus.SENDING, attempts=9, claimed_at=timezone.now()
+    )
+    swept = notifications_sweep(now=timezone.now(), stuck_after=timedelta(0))
+    assert (swept["released"], swept["failed"]) == (1, 0)
+    assert deliver_due(row) == SENT
+
+
+def test_merging_an_initiative_announces_its_status_change(
+    admin_user, pm, receiver, django_capture_on_commit_callbacks
+) -> None:
+    from triage.services import initiative_merge
+
+    register(admin_user, receiver, events=["initiative.status_changed"])
+    source, target = InitiativeFactory.create_batch(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        initiative_merge(initiative=source, into=target, by=pm)
+    [got] = receiver.at()
+    assert got.json["previous_status"] == "proposed"
+    assert (got.json["data"]["id"], got.json["data"]["status"]) == (source.pk, "declined")
