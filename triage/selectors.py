@@ -252,7 +252,7 @@ def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) ->
         .values("initiative")
         .annotate(
             links=JSONBAgg(
-                JSONObject(key="key", url="url", done="done_at"), ordering=("created_at", "id")
+                JSONObject(key="key", url="url", done="done_at"), order_by=("created_at", "id")
             )
         )
         .values("links")
