@@ -15,6 +15,11 @@ from django.conf import settings
 from core.errors import DomainError
 
 
+class Unresolvable(DomainError):
+    """The host name did not resolve now: refused when saving, tried again when sending (DNS
+    can fail for a moment)."""
+
+
 def _refused_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -45,7 +50,7 @@ def url_check(url: str, *, field: str = "url") -> None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError, UnicodeError) as exc:
-        raise DomainError(f"{parts.hostname} could not be resolved ({exc}).", field=field) from exc
+        raise Unresolvable(f"{parts.hostname} could not be resolved ({exc}).", field=field) from exc
     for *_, sockaddr in found:
         if _refused_address(str(sockaddr[0])):
             raise DomainError(

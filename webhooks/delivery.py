@@ -21,7 +21,7 @@ from django.utils import timezone
 from core.errors import DomainError
 from notifications.models import Notification
 from notifications.registry import Refused, Suppress
-from webhooks.addresses import url_check
+from webhooks.addresses import Unresolvable, url_check
 from webhooks.models import WebhookDelivery
 from webhooks.services import DISABLE_AFTER, endpoint_failed, endpoint_succeeded
 from webhooks.signing import signature
@@ -81,6 +81,8 @@ def deliver(notification: Notification) -> Suppress | None:
         return Suppress("its webhook endpoint is turned off")
     try:
         url_check(endpoint.url)
+    except Unresolvable as unresolved:
+        raise _failed(delivery, unresolved.message, transient=True) from unresolved
     except DomainError as refused:
         raise _failed(delivery, refused.message, transient=False) from refused
     body = delivery.event.body.encode()

@@ -419,3 +419,16 @@ def test_merging_an_initiative_announces_its_status_change(
     [got] = receiver.at()
     assert got.json["previous_status"] == "proposed"
     assert (got.json["data"]["id"], got.json["data"]["status"]) == (source.pk, "declined")
+
+
+def test_a_name_that_does_not_resolve_when_sending_is_tried_again(
+    admin_user, submitter, settings
+) -> None:
+    endpoint_create(by=admin_user, url="https://hooks.example.com/in", secret=SECRET, events=["*"])
+    file_ticket(submitter)
+    [row] = webhook_rows()
+    settings.WEBHOOKS_ALLOW_PRIVATE = False  # so the name is looked up
+    WebhookEndpoint.objects.update(url="https://no-such-host.invalid/in")
+    assert notification_deliver(notification_id=row.pk) == PENDING
+    row.refresh_from_db()
+    assert "could not be resolved" in row.last_error
