@@ -135,3 +135,17 @@ def test_only_admins_see_the_pages(request, role, admin_user) -> None:
         assert client.get(path).status_code == 403
     assert client.post(f"/webhooks/{endpoint.pk}/delete/").status_code == 403
     assert WebhookEndpoint.objects.exists()
+
+
+def test_the_outbox_delivery_log_shows_webhook_rows_on_their_channel(
+    admin_client, admin_user, submitter
+) -> None:
+    endpoint_create(
+        by=admin_user, url="https://tools.example.com/in", secret=SECRET, events=["*"]
+    )
+    file_ticket(submitter)
+    page = admin_client.get("/notices/deliveries/?kind=webhook")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Webhook</span> https://tools.example.com/in" in text
+    assert "ticket.created → https://tools.example.com/in" in text
