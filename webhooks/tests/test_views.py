@@ -140,9 +140,7 @@ def test_only_admins_see_the_pages(request, role, admin_user) -> None:
 def test_the_outbox_delivery_log_shows_webhook_rows_on_their_channel(
     admin_client, admin_user, submitter
 ) -> None:
-    endpoint_create(
-        by=admin_user, url="https://tools.example.com/in", secret=SECRET, events=["*"]
-    )
+    endpoint_create(by=admin_user, url="https://tools.example.com/in", secret=SECRET, events=["*"])
     file_ticket(submitter)
     page = admin_client.get("/notices/deliveries/?kind=webhook")
     assert page.status_code == 200
