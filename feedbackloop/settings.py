@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "people",
     "insights",
     "slack_app",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -344,6 +345,22 @@ if urlparse(SLACK_API_URL).scheme not in ("http", "https"):
     )
 # A channel id (C0123…) where each shipped initiative is announced with who asked; empty: none.
 SLACK_SHIP_CHANNEL = env.str("SLACK_SHIP_CHANNEL", default="")
+
+# Outgoing webhooks (README, "Webhooks"): endpoint URLs that resolve to loopback, private or
+# link-local addresses are refused unless this is set (tests; a receiver on the same network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# How long one delivery may take: connecting, then the whole answer (a slow one is cut off).
+try:
+    WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+except ValueError:
+    WEBHOOKS_TIMEOUT_SECONDS = 0.0
+# Within NOTIFICATION_STUCK_SECONDS (a send must end before the sweep thinks its worker died).
+if not 0 < WEBHOOKS_TIMEOUT_SECONDS <= 60:
+    raise ConfigError("WEBHOOKS_TIMEOUT_SECONDS must be a number of seconds from 0 to 60")
+# The trackers' webhooks (README, "Connect the issue tracker"): each is refused until its
+# secret is set.
+GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+LINEAR_WEBHOOK_SECRET = env.str("LINEAR_WEBHOOK_SECRET", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,6 +9,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any, TypeVar
 
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -25,13 +26,19 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import OrderBy
-from django.db.models.functions import Lower, RowNumber
+from django.db.models.functions import JSONObject, Lower, RowNumber
 from django.utils import timezone
 
 from core.dates import month_previous, month_start, review_day
 from intake.models import Customer, Ticket, TicketStatus
 from triage import similarity
-from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
+from triage.models import (
+    Initiative,
+    InitiativeEvent,
+    InitiativeStatus,
+    ScoreSnapshot,
+    WorkItem,
+)
 
 BOARD_CARDS_PER_COLUMN = 30
 # Closed columns are for reference; the board is about what is still to decide.
@@ -239,16 +246,32 @@ def _board_initiatives(filters: BoardFilters) -> QuerySet[Initiative]:
 
 
 def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) -> list[BoardColumn]:
-    """The board's columns, each with its best-scored cards and how many it holds (two queries)."""
+    """The board's columns, each with its best-scored cards (and their work items) and how many
+    it holds (two queries)."""
     initiatives = _board_initiatives(filters)
     totals = dict(initiatives.values_list("status").annotate(n=Count("id")).order_by())
     month = month_start(timezone.localdate())
     last_month_score = ScoreSnapshot.objects.filter(initiative=OuterRef("pk"), month=month).values(
         "priority_score"
     )[:1]
+    # Each card's work items, as [{"key", "url", "done"}] in the same query (the board stays at
+    # two queries however many cards and links).
+    work_links = (
+        WorkItem.objects.filter(initiative=OuterRef("pk"))
+        .order_by()
+        .values("initiative")
+        .annotate(
+            links=JSONBAgg(
+                JSONObject(key="key", url="url", done="done_at"), order_by=("created_at", "id")
+            )
+        )
+        .values("links")
+    )
     ranked = (
         initiatives.select_related("owner", "product_area")
-        .defer("search_vector", "description", "release_note", "decline_reason")
+        .defer(
+            "search_vector", "description", "release_note", "decline_reason", "release_note_draft"
+        )
         .annotate(
             place=Window(
                 RowNumber(),
@@ -256,6 +279,7 @@ def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) ->
                 order_by=[F("priority_score").desc(), F("id").desc()],
             ),
             month_start_score=Subquery(last_month_score),
+            work_item_links=Subquery(work_links),
         )
         .filter(
             Q(place__lte=per_column)
@@ -398,3 +422,16 @@ def _with_score(item: _Found, score: float, why: str) -> _Found:
     item.score = round(min(1.0, max(0.0, score)), 2)  # type: ignore[attr-defined]
     item.why = why  # type: ignore[attr-defined]
     return item
+
+
+def initiative_work_items(*, initiative: Initiative) -> list[WorkItem]:
+    """The work items linked to an initiative, in the order linked (one query)."""
+    return list(WorkItem.objects.filter(initiative=initiative).order_by("created_at", "id"))
+
+
+def work_item_get(*, initiative: Initiative, work_item_id: int) -> WorkItem | None:
+    return (
+        WorkItem.objects.filter(initiative=initiative, pk=work_item_id)
+        .select_related("initiative")
+        .first()
+    )
