@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('intake', '0007_embedding_minilm'),
-        ('triage', '0005_embedding_minilm'),
+        ('triage', '0006_work_items'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
