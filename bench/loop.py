@@ -277,7 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     client = Client(SERVER_NAME="localhost")
     client.force_login(manager)
     timings: list[Timing] = []
-    with psycopg.connect(options.database_url) as floor:
+    # The floor runs with the app's session settings (no JIT: feedbackloop/settings.py).
+    from django.db import connection
+
+    session = connection.settings_dict["OPTIONS"].get("options", "")
+    with psycopg.connect(options.database_url, options=session) as floor:
         for page in pages():
             with step(page.label):
                 timings.append(page_time(client, floor, page, options.requests))
