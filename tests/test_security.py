@@ -273,6 +273,20 @@ def scripted(
             first_name=stored("invitee first name"),
             last_name=stored("invitee last name"),
         )
+        # A webhook endpoint failing for a day, its last answer holding the tag: the admins'
+        # notice that it was turned off.
+        from webhooks.models import WebhookEndpoint
+        from webhooks.services import endpoint_failed
+
+        endpoint = WebhookEndpoint.objects.create(
+            url="https://hooks.example.com/in",
+            secret="a-secret-of-twenty-chars",
+            events=["*"],
+            failing_since=timezone.now() - datetime.timedelta(days=2),
+        )
+        endpoint_failed(
+            endpoint=endpoint, error=f"HTTP 500: {stored('webhook answer')}", now=timezone.now()
+        )
     return {
         "waiting": waiting,
         "asked": asked,
@@ -285,6 +299,7 @@ def scripted(
         "review": review,
         "item": item,
         "month": f"{timezone.localtime(starts):%Y-%m}",
+        "endpoint": endpoint,
     }
 
 
@@ -348,6 +363,7 @@ def _pages(objects: dict[str, Any]) -> list[tuple[str, str]]:
         ("admin_user", f"/admin/intake/ticket/{t}/change/"),
         ("admin_user", f"/admin/triage/initiative/{shipped}/change/"),
         ("admin_user", "/admin/accounts/user/"),
+        ("admin_user", f"/webhooks/{objects['endpoint'].pk}/"),
     ]
 
 
@@ -426,8 +442,11 @@ CSRF_EXEMPT = {
     "/integrations/slack/commands/",
     "/integrations/slack/interactivity/",
     "/integrations/slack/events/",
+    # GitHub and Linear sign theirs (webhooks.views.github_receive, linear_receive).
+    "/integrations/github/",
+    "/integrations/linear/",
 }
-ALLOWED = (DONE, 200, 201, LOGIN)
+ALLOWED = (DONE, 200, 201, 204, LOGIN)
 
 
 def _writes() -> int:

@@ -174,3 +174,13 @@ def test_another_redis_database_keeps_the_address() -> None:
 
     assert redis_url_with_db("redis://h:6379/0", 5) == "redis://h:6379/5"
     assert redis_url_with_db("unix:///tmp/r.sock?db=0", 5) == "unix:///tmp/r.sock?db=5"
+
+
+@pytest.mark.django_db
+def test_the_apps_connections_run_without_jit() -> None:
+    """PostgreSQL's JIT compiled the board's query for half its time (feedbackloop/settings.py)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
