@@ -267,6 +267,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Only reads the mailbox when INBOUND_IMAP_URL is set.
     "poll-mailbox": {"task": "email_intake.tasks.poll_mailbox", "schedule": 60},
     "purge-raw-emails": {"task": "email_intake.tasks.purge_raw", "schedule": 24 * 60 * 60},
+    # A feedback import whose task the broker lost is queued again (idempotent).
+    "resume-imports": {"task": "transfer.tasks.resume_imports", "schedule": 10 * 60},
 }
 
 # Email: EMAIL_URL (smtp://host:port); in development .eml files in DATA_DIR/mail, shown on the

@@ -32,6 +32,8 @@ class FeedbackImport(models.Model):
     )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When Import was pressed: a file queued for long was lost by the broker (tasks.resume).
+    queued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

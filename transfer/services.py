@@ -3,10 +3,12 @@ import itself, all or nothing; and the record of an export."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterator
 from typing import Any
 
+import kombu.exceptions
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,6 +29,10 @@ from triage.models import Initiative
 from triage.services import initiative_create, initiative_customer_add
 
 log = logging.getLogger(__name__)
+
+# An import takes minutes for 10,000 rows (README, "Import and export"); one queued longer than
+# this without finishing lost its task.
+RESUME_AFTER = datetime.timedelta(minutes=30)
 
 
 def feedback_import_upload(*, by: User, filename: str, data: bytes) -> FeedbackImport:
@@ -59,11 +65,34 @@ def feedback_import_start(*, feedback_import: FeedbackImport, by: User) -> Feedb
             field="file",
         )
     current.status = ImportStatus.QUEUED
-    current.save(update_fields=["status"])
+    current.queued_at = timezone.now()
+    current.save(update_fields=["status", "queued_at"])
+    transaction.on_commit(lambda: _enqueue(current.pk))
+    return current
+
+
+def _enqueue(import_id: int) -> None:
     from transfer import tasks  # the task module imports this one
 
-    transaction.on_commit(lambda: tasks.import_feedback.delay(current.pk))
-    return current
+    try:
+        tasks.import_feedback.delay(import_id)
+    except kombu.exceptions.OperationalError as exc:
+        # The file stays queued; the sweep (imports_resume) sends it when the broker is back.
+        log.warning("could not queue feedback import %s: %s", import_id, exc)
+
+
+def imports_resume(*, older_than: datetime.timedelta = RESUME_AFTER) -> int:
+    """Queue again the imports queued longer ago than `older_than` and not done: their task
+    was lost (the broker down at the time, a worker killed). Running an import twice imports
+    once (its status is checked under a row lock). Returns how many were queued again."""
+    stuck = list(
+        FeedbackImport.objects.filter(
+            status=ImportStatus.QUEUED, queued_at__lt=timezone.now() - older_than
+        ).values_list("pk", flat=True)
+    )
+    for import_id in stuck:
+        _enqueue(import_id)
+    return len(stuck)
 
 
 def feedback_import_run(*, import_id: int) -> FeedbackImport:

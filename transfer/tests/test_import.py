@@ -292,3 +292,24 @@ def test_the_command_imports_checks_and_refuses_clearly(pm: User, tmp_path: Path
         call_command("import_feedback", str(tmp_path / "missing.csv"), "--as", "pm")
     with pytest.raises(CommandError, match="No active user named 'nobody'"):
         call_command("import_feedback", str(good), "--as", "nobody")
+
+
+@pytest.mark.django_db
+def test_an_import_whose_task_was_lost_is_queued_again_and_runs_once(pm: User) -> None:
+    from transfer.services import imports_resume
+
+    lost = feedback_import_upload(by=pm, filename="lost.csv", data=csv_file(row(1)))
+    fresh = feedback_import_upload(by=pm, filename="fresh.csv", data=csv_file(row(2)))
+    # Started, but the broker never delivered the task (on_commit callbacks do not run here).
+    feedback_import_start(feedback_import=lost, by=pm)
+    feedback_import_start(feedback_import=fresh, by=pm)
+    FeedbackImport.objects.filter(pk=lost.pk).update(
+        queued_at=timezone.now() - datetime.timedelta(minutes=31)
+    )
+
+    assert imports_resume() == 1  # tasks run eagerly in the tests
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (lost.status, fresh.status) == (ImportStatus.DONE, ImportStatus.QUEUED)
+    assert feedback_import_run(import_id=lost.pk).status == ImportStatus.DONE
+    assert Ticket.objects.count() == 1
