@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "anymail",
     "feedbackloop",
     "accounts",
+    "audit",
     "intake",
     "triage",
     "sessions",
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
+    # Where each request comes from, for the audit log's events recorded in services.
+    "audit.context.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -61,6 +61,7 @@ urlpatterns = [
     path("email/", include("email_intake.urls")),
     # The email providers' inbound webhooks, where django-anymail documents them.
     path("anymail/", include((anymail_inbound, "anymail"))),
+    path("audit/", include("audit.urls")),
     path("channels/", notification_views.channel_list, name="channels"),
     path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
     path("", include("people.urls")),

@@ -16,7 +16,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+import audit
 from accounts.models import Role, Team, User
+from audit.actions import Action
+from audit.services import changes_between
 from core.errors import DomainError
 from core.text import line_clean
 from notifications.models import Notification, NotificationKind
@@ -197,7 +200,60 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
+    audit.record(
+        Action.USER_CREATED,
+        actor=user,
+        target=user,
+        changes={"via": "invite", "invited_by": _name(invitation.invited_by), **_access(user)},
+    )
     return user
+
+
+def _name(user: User | None) -> str:
+    return user.username if user is not None else ""
+
+
+# What a person may do and where they belong: a change to any of these is a role change.
+ACCESS_FIELDS = ("role", "team", "is_staff", "is_superuser")
+
+
+def _access(user: User) -> dict[str, object]:
+    return {name: getattr(user, name) for name in ACCESS_FIELDS}
+
+
+@transaction.atomic
+def person_save(*, by: User, person: User) -> User:
+    """Save an admin's change to a person (Django admin), recording a change of role, team or
+    admin rights, and a deactivation or reactivation, in the audit log."""
+    before = User.objects.select_for_update().get(pk=person.pk)
+    person.save()
+    access = changes_between(_access(before), _access(person))
+    if access:
+        audit.record(Action.ROLE_CHANGED, actor=by, target=person, changes=access)
+    if before.is_active != person.is_active:
+        audit.record(
+            Action.USER_REACTIVATED if person.is_active else Action.USER_DEACTIVATED,
+            actor=by,
+            target=person,
+            changes={"is_active": [before.is_active, person.is_active]},
+        )
+    details = changes_between(
+        {
+            "username": before.username,
+            "email": before.email,
+            "first_name": before.first_name,
+            "last_name": before.last_name,
+        },
+        {
+            "username": person.username,
+            "email": person.email,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+        },
+    )
+    if details:
+        audit.record(Action.USER_CHANGED, actor=by, target=person, changes=details)
+    return person
 
 
 def invite_email(notification: Notification) -> Message | Suppress:

@@ -197,6 +197,9 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /notices/deliveries/{delivery}/retry/",                      LOGIN,   403,     405,     403,     405),
     ("POST /notices/deliveries/{delivery}/retry/",                     LOGIN,   403,     DONE,    403,     DONE),
     # Channels (email, Slack): admins see their state and send tests
+    # The audit log: admins only (the CSV download too)
+    ("GET /audit/",                                                    LOGIN,   403,     403,     403,     200),
+    ("GET /audit/?format=csv",                                         LOGIN,   403,     403,     403,     200),
     ("GET /channels/",                                                 LOGIN,   403,     403,     403,     200),
     ("GET /channels/email-imap/test/",                                 LOGIN,   403,     403,     403,     405),
     ("POST /channels/email-imap/test/",                                LOGIN,   403,     403,     403,     DONE),

@@ -1,3 +1,6 @@
+"""People in Django admin: an admin changes someone's role or team, or deactivates them, here;
+each such change goes through people.services.person_save and into the audit log."""
+
 from typing import Any
 
 from django.contrib import admin, messages
@@ -6,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from accounts.models import User
+from people.services import person_save
 
 
 @admin.register(User)
@@ -27,3 +31,7 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
         """People join through an invite (they choose their own password), not one typed here."""
         messages.info(request, "Invite people by email: they choose their own password.")
         return redirect("people:list")
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        assert isinstance(request.user, User)
+        person_save(by=request.user, person=obj)
