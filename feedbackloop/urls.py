@@ -7,11 +7,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api import TokenView
 from email_intake.views import webhook_body_limit
 from feedbackloop import views
 from intake import views as intake_views
 from notifications import views as notification_views
+from people.api import TokenView
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
 handler500 = "feedbackloop.views.server_error"

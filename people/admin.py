@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import User
 from people.services import person_save
@@ -35,3 +36,8 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         assert isinstance(request.user, User)
         person_save(by=request.user, person=obj)
+
+
+# DRF's own tokens no longer sign anyone in (people.ApiToken does): no page to make them on.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)

@@ -25,8 +25,8 @@ from core.text import line_clean
 from notifications.models import Notification, NotificationKind
 from notifications.registry import Message, Suppress, as_recorded
 from notifications.services import notification_record
-from people.models import Invitation, InvitationState
-from people.policies import ensure_may_invite
+from people.models import ApiToken, Invitation, InvitationState
+from people.policies import ensure_may_invite, ensure_may_manage_tokens
 
 INVITE_DAYS = 7
 _KEY = "invite:{pk}:{send}"  # an invite email's idempotency key: its invitation and which send
@@ -231,6 +231,8 @@ def person_save(*, by: User, person: User) -> User:
     if access:
         audit.record(Action.ROLE_CHANGED, actor=by, target=person, changes=access)
     if before.is_active != person.is_active:
+        if not person.is_active:
+            api_tokens_revoke_all(user=person, reason="deactivated", by=by)
         audit.record(
             Action.USER_REACTIVATED if person.is_active else Action.USER_DEACTIVATED,
             actor=by,
@@ -266,3 +268,81 @@ def invite_email(notification: Notification) -> Message | Suppress:
     if str(invitation.sends) != send:
         return Suppress("the invite was sent again with a new link")
     return as_recorded(notification)
+
+
+# API tokens ------------------------------------------------------------------------------------
+
+TOKENS_LIVE_MAX = 50  # live tokens one person may hold: enough for every script, not a leak
+_KEY_PREFIX = "fl_"
+_PREFIX_SHOWN = 8
+
+
+def api_token_create(*, user: User, name: str, by: User | None = None) -> tuple[ApiToken, str]:
+    """A new named API token for `user` (made by themselves, or `by` an admin); returns it and
+    its key, which is shown this once and kept only as its hash."""
+    actor = by or user
+    ensure_may_manage_tokens(actor, owner=user)
+    name = line_clean(name, field="name", label="The name", limit=100, required=True)
+    if not user.is_active:
+        raise DomainError(f"{user.username} is deactivated: no new tokens.", code="conflict")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one count at a time
+        live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+        if live >= TOKENS_LIVE_MAX:
+            raise DomainError(
+                f"{user.username} has {live} tokens: revoke one they no longer use first.",
+                field="name",
+                code="conflict",
+            )
+        key = _KEY_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=key[:_PREFIX_SHOWN], key_hash=token_hash(key)
+        )
+        audit.record(
+            Action.TOKEN_CREATED,
+            actor=actor,
+            target=token,
+            changes={"name": name, "owner": user.username, "prefix": token.prefix},
+        )
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke a token: the next call with it is refused (401)."""
+    current = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    ensure_may_manage_tokens(by, owner=current.user)
+    if current.revoked_at is not None:
+        raise DomainError(f"“{current.name}” was already revoked.", code="conflict")
+    current.revoked_at = timezone.now()
+    current.save(update_fields=["revoked_at"])
+    audit.record(
+        Action.TOKEN_REVOKED,
+        actor=by,
+        target=current,
+        changes={"name": current.name, "owner": current.user.username, "prefix": current.prefix},
+    )
+    return current
+
+
+def api_tokens_revoke_all(*, user: User, reason: str, by: User | None = None) -> int:
+    """Revoke every live token of `user` (they were deactivated): one event says how many."""
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        audit.record(
+            Action.TOKEN_REVOKED,
+            actor=by,
+            actor_name="" if by else reason,
+            target=user,
+            changes={"owner": user.username, "tokens": revoked, "reason": reason},
+        )
+    return revoked
+
+
+def api_token_used(*, token: ApiToken) -> None:
+    """Note when a token was last used, at most once a minute (a write per call would cost)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > datetime.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

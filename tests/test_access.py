@@ -92,6 +92,7 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {notice}      a notice of the submitter's
 #   {invitation}  an open invite, {invitetoken} its link's token
 #   {guest}       a user nobody invited yet
+#   {apitoken}    an API token of the submitter's
 #   {inbound}     an email received at the feedback address
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
 #   rows {attempt} {log} {failure}: objects for Django admin's pages
@@ -254,6 +255,10 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /invite/{invitetoken}/",                                    DONE,    DONE,    DONE,    DONE,    DONE),
     ("GET /account/",                                                  LOGIN,   200,     200,     200,     200),
     ("POST /account/",                                                 LOGIN,   DONE,    DONE,    DONE,    DONE),
+    # API tokens: each person revokes their own ({apitoken} is the submitter's), admins anyone's
+    ("GET /account/tokens/{apitoken}/revoke/",                         LOGIN,   405,     405,     405,     405),
+    ("POST /account/tokens/{apitoken}/revoke/",                        LOGIN,   DONE,    404,     404,     DONE),
+    ("GET /people/tokens/",                                            LOGIN,   403,     403,     403,     200),
     # The API (contract v1): 401 without credentials, 403 for a role the call is not for
     ("POST /api/auth/token/",                                          200,     200,     200,     200,     200),
     ("GET /api/auth/token/",                                           405,     405,     405,     405,     405),
@@ -309,12 +314,6 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /admin/auth/group/{group}/change/",                          LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/auth/group/{group}/delete/",                          LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/auth/group/{group}/history/",                         LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/",                               LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/add/",                           LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/{user}/",                        LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
-    ("GET /admin/authtoken/tokenproxy/{user}/change/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/{user}/delete/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/{user}/history/",                LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/axes/accessattempt/",                                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/axes/accessattempt/add/",                             LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
     ("GET /admin/axes/accessattempt/{attempt}/",                       LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
@@ -465,6 +464,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "password2": "long-enough-9",
     },
     "POST /account/": {"action": "time_zone", "time_zone": "Europe/Berlin"},
+    "POST /account/tokens/{apitoken}/revoke/": {},
     "POST /api/auth/token/": CREDENTIALS,
     "POST /api/tickets/": NEW_TICKET,
     "POST /api/tickets/{ticket}/comments/": {"body": "Hi"},
@@ -556,13 +556,13 @@ def world(submitter: User, pm: User, facilitator: User) -> dict[str, str]:
 def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str]:
     """The objects the table's placeholders name; returns placeholder -> id (or token)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from rest_framework.authtoken.models import Token
 
     from email_intake.models import InboundEmail
     from intake.models import ProductArea, TicketStatus
     from intake.selectors import unsubscribe_url
     from intake.tests.factories import CommentFactory, TicketFactory
     from notifications.models import DeliveryStatus, Notice, Notification, NotificationKind
+    from people.services import api_token_create
     from people.tests.factories import invitation_with_token
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
@@ -603,7 +603,6 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         attempts=6,
         message_id="<failed@feedbackloop.test>",
     )
-    Token.objects.create(user=submitter)
     axes_row = {
         "user_agent": "test",
         "ip_address": "10.0.0.1",
@@ -652,6 +651,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     invitation, token = invitation_with_token(email="invited@staff.example")
     world["{invitation}"] = str(invitation.pk)
     world["{invitetoken}"] = token
+    world["{apitoken}"] = str(api_token_create(user=submitter, name="access")[0].pk)
     return world
 
 
