@@ -16,6 +16,8 @@ class Action(models.TextChoices):
     ROLE_CHANGED = "user.role_changed", "Role or team changed"
     USER_DEACTIVATED = "user.deactivated", "Person deactivated"
     USER_REACTIVATED = "user.reactivated", "Person reactivated"
+    # Single sign-on and provisioning (the group → role mappings, SCIM)
+    SSO_MAPPING_CHANGED = "sso.mapping_changed", "Group mapping changed"
     # API tokens
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"

@@ -39,6 +39,9 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **k
 def _login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
+    # Single sign-on's refusals are recorded by its callback, with the reason.
+    if "username" not in credentials:
+        return
     # The password is never kept: Django has already masked it, and only the username is read.
     username = str(credentials.get("username", ""))[:USERNAME_KEPT]
     user = User.objects.filter(username=username).first() if username else None
@@ -57,4 +60,6 @@ def _method(backend: str) -> str:
     """How they signed in, in words: "password", or the name of the single sign-on backend."""
     if backend.endswith(("ModelBackend", "AxesStandaloneBackend")):
         return "password"
+    if backend.startswith("sso."):
+        return "sso"
     return backend.rsplit(".", 1)[-1] or "password"

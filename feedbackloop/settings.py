@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "notifications",
     "email_intake",
     "people",
+    "sso",
     "insights",
     "slack_app",
 ]
@@ -133,6 +134,8 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (sso/backends.py): answers only the provider's callback, with OIDC_ISSUER.
+    "sso.backends.OidcBackend",
 ]
 AXES_FAILURE_LIMIT = 10
 # What axes records and counts per login: the username as typed, cut to its column (255).
@@ -348,6 +351,43 @@ if urlparse(SLACK_API_URL).scheme not in ("http", "https"):
     )
 # A channel id (C0123…) where each shipped initiative is announced with who asked; empty: none.
 SLACK_SHIP_CHANNEL = env.str("SLACK_SHIP_CHANNEL", default="")
+
+# Single sign-on through the company's OpenID Connect provider (README, "Single sign-on"): on
+# when OIDC_ISSUER is set; its endpoints come from the issuer's discovery document.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").strip().rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="").strip()
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_ALLOWED_DOMAINS = [
+    domain.strip().lower().lstrip("@")
+    for domain in env.list("OIDC_ALLOWED_DOMAINS", default=[])
+    if domain.strip()
+]
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on").strip()
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups").strip()
+OIDC_TEAM_CLAIM = env.str("OIDC_TEAM_CLAIM", default="team").strip()
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+if OIDC_ISSUER:
+    if urlparse(OIDC_ISSUER).scheme not in ("http", "https") or not urlparse(OIDC_ISSUER).hostname:
+        raise ConfigError(
+            f"OIDC_ISSUER={OIDC_ISSUER!r} is not a URL; set it like https://login.example.com"
+        )
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ConfigError(
+            "Single sign-on needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET with OIDC_ISSUER"
+        )
+    if not OIDC_ALLOWED_DOMAINS:
+        raise ConfigError(
+            "Single sign-on needs OIDC_ALLOWED_DOMAINS (your company's email domains, like "
+            "example.com,example.co.uk): without it anyone the provider knows could sign in"
+        )
+elif SSO_ONLY:
+    raise ConfigError("SSO_ONLY=1 needs single sign-on: set OIDC_ISSUER (or unset SSO_ONLY)")
+# mozilla-django-oidc's own settings, fixed here.
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+OIDC_RP_SIGN_ALGO = "RS256"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -12,6 +12,7 @@ from feedbackloop import views
 from intake import views as intake_views
 from notifications import views as notification_views
 from people.api import TokenView
+from sso import views as sso_views
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
 handler500 = "feedbackloop.views.server_error"
@@ -49,7 +50,8 @@ anymail_inbound = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", sso_views.LoginView.as_view(), name="login"),
+    path("sso/", include("sso.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),

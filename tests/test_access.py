@@ -93,6 +93,7 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {invitation}  an open invite, {invitetoken} its link's token
 #   {guest}       a user nobody invited yet
 #   {apitoken}    an API token of the submitter's
+#   {mapping} {identity}  a group mapping and the submitter's single sign-on identity
 #   {inbound}     an email received at the feedback address
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
 #   rows {attempt} {log} {failure}: objects for Django admin's pages
@@ -109,6 +110,9 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /unsubscribe/{unsubscribe}/",                                200,     200,     200,     200,     200),
     ("POST /unsubscribe/{unsubscribe}/",                               200,     200,     200,     200,     200),
     ("GET /unsubscribe/forged/",                                       400,     400,     400,     400,     400),
+    # Single sign-on: not there until OIDC_ISSUER is set (sso/tests sign in through a provider)
+    ("GET /sso/login/",                                                404,     404,     404,     404,     404),
+    ("GET /sso/callback/",                                             404,     404,     404,     404,     404),
     # Slack's endpoints: only Slack, by the signature it puts on each request (slack_app's tests
     # send signed ones); a login is no signature
     ("GET /integrations/slack/commands/",                              405,     405,     405,     405,     405),
@@ -387,6 +391,18 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /admin/triage/scoringweights/{weights}/change/",             LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/triage/scoringweights/{weights}/delete/",             LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
     ("GET /admin/triage/scoringweights/{weights}/history/",            LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/",                                   LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/add/",                               LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/{mapping}/",                         LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
+    ("GET /admin/sso/groupmapping/{mapping}/change/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/{mapping}/delete/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/{mapping}/history/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/",                                    LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/add/",                                LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
+    ("GET /admin/sso/ssoidentity/{identity}/",                         LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
+    ("GET /admin/sso/ssoidentity/{identity}/change/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/{identity}/delete/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/{identity}/history/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
 ]
 # The email providers' inbound webhooks (django-anymail): no log-in but a basic-auth secret,
 # so a call without it is refused (400) whoever is signed in; POST only. (Providers that sign
@@ -566,6 +582,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from people.tests.factories import invitation_with_token
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
+    from sso.models import GroupMapping, SsoIdentity
     from triage.models import InitiativeEvent, ScoringWeights
     from triage.tests.factories import InitiativeFactory
 
@@ -652,6 +669,10 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     world["{invitation}"] = str(invitation.pk)
     world["{invitetoken}"] = token
     world["{apitoken}"] = str(api_token_create(user=submitter, name="access")[0].pk)
+    world["{mapping}"] = str(GroupMapping.objects.create(group="fl-access").pk)
+    world["{identity}"] = str(
+        SsoIdentity.objects.create(user=submitter, issuer="https://idp.example", subject="1").pk
+    )
     return world
 
 

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('actor_name', models.CharField(blank=True, max_length=200)),
-                ('action', models.CharField(choices=[('auth.login', 'Signed in'), ('auth.login_failed', 'Sign-in failed'), ('auth.logout', 'Signed out'), ('user.created', 'Person added'), ('user.changed', "Person's details changed"), ('user.role_changed', 'Role or team changed'), ('user.deactivated', 'Person deactivated'), ('user.reactivated', 'Person reactivated'), ('token.created', 'API token created'), ('token.revoked', 'API token revoked'), ('integration.tested', 'Integration test sent'), ('integration.removed', 'Integration removed'), ('scoring.weights_changed', 'Scoring weights changed'), ('data.exported', 'Data exported')], max_length=64)),
+                ('action', models.CharField(max_length=64)),
                 ('target_type', models.CharField(blank=True, max_length=64)),
                 ('target_id', models.CharField(blank=True, max_length=64)),
                 ('target_label', models.CharField(blank=True, max_length=200)),
