@@ -18,6 +18,9 @@ class Action(models.TextChoices):
     USER_REACTIVATED = "user.reactivated", "Person reactivated"
     # Single sign-on and provisioning (the group → role mappings, SCIM)
     SSO_MAPPING_CHANGED = "sso.mapping_changed", "Group mapping changed"
+    SCIM_TOKEN_CREATED = "scim.token_created", "SCIM token created"
+    SCIM_TOKEN_REVOKED = "scim.token_revoked", "SCIM token revoked"
+    SCIM_GROUP_CHANGED = "scim.group_changed", "SCIM group changed"
     # API tokens
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"

@@ -58,7 +58,7 @@ def audit_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "query": query.urlencode(),
         "csv_query": csv_query.urlencode(),
         "filtered": any(filters.values()),
-        "nav": "audit",
+        "nav": "people",  # the admins' pages about people: People, tokens, the audit log
     }
     return render(request, "audit/audit_log.html", context, status=400 if bad else 200)
 

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "email_intake",
     "people",
     "sso",
+    "django_scim",
     "insights",
     "slack_app",
 ]
@@ -388,6 +389,27 @@ OIDC_USE_PKCE = True
 OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
 OIDC_RP_SIGN_ALGO = "RS256"
+
+# SCIM 2.0 provisioning (django-scim2) at /scim/v2/, let in by a SCIM token an admin made.
+SCIM_SERVICE_PROVIDER = {
+    "SCHEME": _site.scheme,
+    "NETLOC": _site.netloc,
+    "BASE_LOCATION_GETTER": "sso.scim_auth.scim_base_location",
+    "USER_ADAPTER": "sso.scim.ScimUserAdapter",
+    "USER_FILTER_PARSER": "sso.scim_filters.UserFilter",
+    "GROUP_MODEL": "sso.models.ScimGroup",
+    "GROUP_ADAPTER": "sso.scim.ScimGroupAdapter",
+    "GROUP_FILTER_PARSER": "sso.scim_filters.GroupFilter",
+    "AUTH_CHECK_MIDDLEWARE": "sso.scim_auth.ScimTokenCheck",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "A token from the Provisioning page or manage.py scim_token",
+            "primary": True,
+        }
+    ],
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

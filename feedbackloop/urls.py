@@ -52,6 +52,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", sso_views.LoginView.as_view(), name="login"),
     path("sso/", include("sso.urls")),
+    path("scim/v2/", include("sso.scim_urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),

@@ -232,7 +232,7 @@ def person_save(*, by: User, person: User) -> User:
         audit.record(Action.ROLE_CHANGED, actor=by, target=person, changes=access)
     if before.is_active != person.is_active:
         if not person.is_active:
-            api_tokens_revoke_all(user=person, reason="deactivated", by=by)
+            user_access_end(user=person, reason="deactivated", by=by)
         audit.record(
             Action.USER_REACTIVATED if person.is_active else Action.USER_DEACTIVATED,
             actor=by,
@@ -323,6 +323,26 @@ def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
         changes={"name": current.name, "owner": current.user.username, "prefix": current.prefix},
     )
     return current
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Sign the person out of every browser: their sessions are deleted (a deactivated person's
+    would be refused anyway; this keeps a reactivation from bringing them back)."""
+    from django.contrib.sessions.models import Session
+
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def user_access_end(*, user: User, reason: str, by: User | None = None) -> None:
+    """A person was deactivated: their sessions end and their API tokens are revoked, now."""
+    user_sessions_end(user=user)
+    api_tokens_revoke_all(user=user, reason=reason, by=by)
 
 
 def api_tokens_revoke_all(*, user: User, reason: str, by: User | None = None) -> int:

@@ -37,6 +37,11 @@ class OidcBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         self.OIDC_RP_IDP_SIGN_KEY = None
         return super().authenticate(request, **kwargs)
 
+    def get_user(self, user_id: Any) -> Any:
+        """The signed-in person of a session, unless they were deactivated since."""
+        user = self.UserModel.objects.filter(pk=user_id).first()
+        return user if user is not None and user.is_active else None
+
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         """The library checks the signature and the nonce; the rest of OpenID Connect's rules
         for an ID token are checked here."""

@@ -50,3 +50,57 @@ class GroupMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} → {self.get_role_display()}"
+
+
+class ScimToken(models.Model):
+    """A bearer token the identity provider's SCIM client sends (`Authorization: Bearer …`).
+    Only its SHA-256 is kept; the token is shown once, when it is made."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "SCIM token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ScimLink(models.Model):
+    """A person the provider provisions over SCIM, and its own id for them (`externalId`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_link"
+    )
+    external_id = models.CharField(max_length=254, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.external_id}"
+
+
+class ScimGroup(models.Model):
+    """A group the provider pushes over SCIM, and who is in it. Its members get the role and
+    team a group → role mapping names for it (by display name or the provider's id)."""
+
+    display_name = models.CharField(max_length=200, unique=True)
+    external_id = models.CharField(max_length=254, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="scim_groups", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = "SCIM group"
+
+    def __str__(self) -> str:
+        return self.display_name

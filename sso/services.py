@@ -130,7 +130,7 @@ def sso_sign_in(*, issuer: str, claims: dict[str, Any]) -> User:
     if user is None:
         user = _user_create(claims=claims, email=email, groups=groups, access=access)
     elif access is not None:
-        _access_apply(user=user, access=access, groups=groups)
+        access_apply(user=user, access=access, groups=groups)
     if identity is None:
         identity = SsoIdentity.objects.create(user=user, issuer=issuer, subject=subject)
     identity.last_login_at = timezone.now()
@@ -164,8 +164,11 @@ def _user_create(
     return user
 
 
-def _access_apply(*, user: User, access: tuple[Role, str], groups: list[str]) -> None:
-    """The provider's groups decide the role (and team, where mapped) at each sign-in."""
+def access_apply(
+    *, user: User, access: tuple[Role, str], groups: list[str], via: str = "sso"
+) -> None:
+    """The provider's groups decide the role (and team, where mapped): at each sign-in, and
+    when SCIM changes a group's members."""
     role, team = access
     before = {
         "role": user.role,
@@ -188,9 +191,9 @@ def _access_apply(*, user: User, access: tuple[Role, str], groups: list[str]) ->
         audit.record(
             Action.ROLE_CHANGED,
             actor=None,
-            actor_name=f"{provider_name()} (groups)",
+            actor_name=f"{provider_name()} (groups)" if via == "sso" else "SCIM (groups)",
             target=user,
-            changes={**changed, "via": "sso", "groups": groups},
+            changes={**changed, "via": via, "groups": groups},
         )
 
 

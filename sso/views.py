@@ -8,17 +8,26 @@ import time
 from typing import Any
 
 import requests
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_http_methods, require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from accounts.models import User
+from core.errors import DomainError
+from core.http import domain_error_response, require
+from sso.models import ScimToken
+from sso.policies import ensure_may_manage_provisioning
 from sso.provider import SsoRefused, provider, provider_name, sso_enabled
+from sso.provisioning import scim_token_create, scim_token_revoke
 from sso.services import sso_refusal_record
 
 STATE_MAX_AGE_SECONDS = 15 * 60  # a sign-in started longer ago than this starts again
@@ -143,3 +152,50 @@ class LoginView(auth_views.LoginView):
         context["sso_name"] = provider_name() if sso_enabled() else ""
         context["password_shown"] = not (sso_enabled() and settings.SSO_ONLY) or wants_password
         return context
+
+
+class ScimTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, label="Token name", help_text="Which provider uses it, such as “Okta”."
+    )
+
+
+@require(ensure_may_manage_provisioning)
+@require_http_methods(["GET", "POST"])
+def scim_tokens(request: HttpRequest) -> HttpResponse:
+    """The SCIM page: the provisioning URL, the tokens (a new one shown once), revoking."""
+    form = ScimTokenForm(request.POST or None)
+    new_key = ""
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        try:
+            token, new_key = scim_token_create(name=form.cleaned_data["name"], by=request.user)
+        except DomainError as error:
+            form.add_error("name", error.message)
+        else:
+            messages.success(request, f"Created the SCIM token “{token.name}”. Copy it now.")
+            form = ScimTokenForm()
+    context = {
+        "form": form,
+        "new_key": new_key,
+        "tokens": list(ScimToken.objects.select_related("created_by")[:100]),
+        "scim_url": f"{settings.SITE_URL}/scim/v2/",
+        "nav": "people",
+    }
+    status = 400 if form.errors else 200
+    return render(request, "sso/scim_tokens.html", context, status=status)
+
+
+@require(ensure_may_manage_provisioning)
+@require_POST
+def scim_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = ScimToken.objects.filter(pk=token_id).first()
+    if token is None:
+        raise Http404("No such SCIM token.")
+    assert isinstance(request.user, User)
+    try:
+        token = scim_token_revoke(token=token, by=request.user)
+    except DomainError as error:
+        return domain_error_response(request, error, redirect_to="/sso/scim-tokens/")
+    messages.success(request, f"Revoked “{token.name}”: the provider's calls with it now fail.")
+    return redirect("sso:scim-tokens")

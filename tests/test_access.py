@@ -94,6 +94,7 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {guest}       a user nobody invited yet
 #   {apitoken}    an API token of the submitter's
 #   {mapping} {identity}  a group mapping and the submitter's single sign-on identity
+#   {scimtoken}   a SCIM token
 #   {inbound}     an email received at the feedback address
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
 #   rows {attempt} {log} {failure}: objects for Django admin's pages
@@ -110,6 +111,16 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /unsubscribe/{unsubscribe}/",                                200,     200,     200,     200,     200),
     ("POST /unsubscribe/{unsubscribe}/",                               200,     200,     200,     200,     200),
     ("GET /unsubscribe/forged/",                                       400,     400,     400,     400,     400),
+    # SCIM provisioning: only a SCIM bearer token gets in (sso/tests/test_scim.py), never a login
+    ("GET /scim/v2/",                                                           401,     401,     401,     401,     401),
+    ("GET /scim/v2/Users",                                                      401,     401,     401,     401,     401),
+    ("GET /scim/v2/Users/.search",                                              401,     401,     401,     401,     401),
+    ("GET /scim/v2/Users/{user}",                                               401,     401,     401,     401,     401),
+    ("GET /scim/v2/Groups",                                                     401,     401,     401,     401,     401),
+    ("GET /scim/v2/Groups/.search",                                             401,     401,     401,     401,     401),
+    ("GET /scim/v2/ServiceProviderConfig",                                      401,     401,     401,     401,     401),
+    ("GET /scim/v2/ResourceTypes",                                              401,     401,     401,     401,     401),
+    ("GET /scim/v2/Schemas",                                                    401,     401,     401,     401,     401),
     # Single sign-on: not there until OIDC_ISSUER is set (sso/tests sign in through a provider)
     ("GET /sso/login/",                                                404,     404,     404,     404,     404),
     ("GET /sso/callback/",                                             404,     404,     404,     404,     404),
@@ -263,6 +274,11 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /account/tokens/{apitoken}/revoke/",                         LOGIN,   405,     405,     405,     405),
     ("POST /account/tokens/{apitoken}/revoke/",                        LOGIN,   DONE,    404,     404,     DONE),
     ("GET /people/tokens/",                                            LOGIN,   403,     403,     403,     200),
+    # Provisioning: admins make and revoke SCIM tokens
+    ("GET /sso/scim-tokens/",                                          LOGIN,   403,     403,     403,     200),
+    ("POST /sso/scim-tokens/",                                         LOGIN,   403,     403,     403,     200),
+    ("GET /sso/scim-tokens/{scimtoken}/revoke/",                       LOGIN,   403,     403,     403,     405),
+    ("POST /sso/scim-tokens/{scimtoken}/revoke/",                      LOGIN,   403,     403,     403,     DONE),
     # The API (contract v1): 401 without credentials, 403 for a role the call is not for
     ("POST /api/auth/token/",                                          200,     200,     200,     200,     200),
     ("GET /api/auth/token/",                                           405,     405,     405,     405,     405),
@@ -481,6 +497,8 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /account/": {"action": "time_zone", "time_zone": "Europe/Berlin"},
     "POST /account/tokens/{apitoken}/revoke/": {},
+    "POST /sso/scim-tokens/": {"name": "Okta"},
+    "POST /sso/scim-tokens/{scimtoken}/revoke/": {},
     "POST /api/auth/token/": CREDENTIALS,
     "POST /api/tickets/": NEW_TICKET,
     "POST /api/tickets/{ticket}/comments/": {"body": "Hi"},
@@ -528,11 +546,12 @@ def _routes() -> set[str]:
 
     def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
         for entry in patterns:
-            route = prefix + str(entry.pattern)
+            # As ResolverMatch.route writes regexes: each part without its leading "^".
+            route = prefix + str(entry.pattern).removeprefix("^")
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, route)
             else:
-                routes.add(route.replace("^", ""))  # as ResolverMatch.route writes regexes
+                routes.add(route)
 
     walk(get_resolver().url_patterns, "")
     return routes
@@ -583,6 +602,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
     from sso.models import GroupMapping, SsoIdentity
+    from sso.provisioning import scim_token_create
     from triage.models import InitiativeEvent, ScoringWeights
     from triage.tests.factories import InitiativeFactory
 
@@ -670,6 +690,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     world["{invitetoken}"] = token
     world["{apitoken}"] = str(api_token_create(user=submitter, name="access")[0].pk)
     world["{mapping}"] = str(GroupMapping.objects.create(group="fl-access").pk)
+    world["{scimtoken}"] = str(scim_token_create(name="access", by=None)[0].pk)
     world["{identity}"] = str(
         SsoIdentity.objects.create(user=submitter, issuer="https://idp.example", subject="1").pk
     )

@@ -41,3 +41,30 @@ def test_someone_from_another_company_is_told_why_not(page, live_server, oidc, s
     ).to_be_visible()
     screenshots(page, "sso-refused")
     assert not User.objects.exists()
+
+
+def test_an_admin_connects_provisioning_with_a_scim_token(page, live_server, admin_user) -> None:
+    import json
+    import re
+    import urllib.request
+
+    from tests.helpers import log_in
+
+    log_in(page, "admin")
+    page.get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Provisioning (SCIM)").click()
+    expect(page.get_by_text(f"{live_server.url}/scim/v2/")).to_have_count(0)  # SITE_URL's, not ours
+    page.get_by_label("Token name").fill("Okta")
+    page.get_by_role("button", name="Create token").click()
+    key = page.get_by_label("The new SCIM token").input_value()
+    assert key.startswith("scim_")
+    screenshots(page, "scim-tokens")
+    request = urllib.request.Request(
+        f"{live_server.url}/scim/v2/Users", headers={"Authorization": f"Bearer {key}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert json.loads(answer.read())["totalResults"] == 1  # the admin
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("row", name=re.compile("Okta")).get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("Revoked “Okta”")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Okta"))).to_contain_text("Revoked")
