@@ -11,9 +11,9 @@ from sso.models import GroupMapping
 from tests.helpers import screenshots
 
 
-def _through_the_provider(page, username: str, password: str) -> None:
+def _through_the_provider(page, username: str, password: str, shot: str = "login-sso") -> None:
     page.goto("/login/")
-    screenshots(page, "login-sso")
+    screenshots(page, shot)
     page.get_by_role("link", name="Sign in with Northwind SSO").click()
     expect(page.get_by_role("heading", name="Test Identity Provider")).to_be_visible()
     page.get_by_label("Provider username").fill(username)
@@ -34,7 +34,7 @@ def test_someone_from_another_company_is_told_why_not(page, live_server, oidc, s
     settings.SSO_ONLY = True
     page.goto("/login/")
     expect(page.get_by_label("Password")).to_have_count(0)
-    _through_the_provider(page, "eve", "eve-pw-123")
+    _through_the_provider(page, "eve", "eve-pw-123", shot="login-sso-only")
     expect(page.get_by_role("heading", name="Not a company account")).to_be_visible()
     expect(
         page.get_by_text("eve@elsewhere.example is not an address of the company")

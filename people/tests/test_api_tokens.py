@@ -178,3 +178,19 @@ def test_deactivating_someone_revokes_their_tokens_for_good(
         submitter.is_active = True
         person_save(by=admin_user, person=submitter)
         assert _calls(key) == 401
+
+
+def test_the_migration_keeps_drf_tokens_working_and_hashed(submitter: User) -> None:
+    import importlib
+
+    from django.apps import apps
+    from rest_framework.authtoken.models import Token
+
+    old = Token.objects.create(user=submitter)
+    migration = importlib.import_module("people.migrations.0003_api_tokens_from_drf")
+    migration.forwards(apps, None)
+    assert not Token.objects.exists()  # the plain-text copy is gone
+    token = ApiToken.objects.get(user=submitter)
+    assert token.name == "API token (from before named tokens)"
+    assert token.key_hash != old.key
+    assert _calls(old.key) == 200
