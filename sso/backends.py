@@ -1,12 +1,13 @@
 """mozilla-django-oidc's authorization-code flow, pointed at the provider's discovery document,
 with the ID token's claims checked in full: its signature (RS256, by the provider's published
-keys), nonce, issuer, audience, expiry and issue time."""
+keys) and expiry (PyJWT, in the library), nonce, issuer, audience and issue time (here)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
@@ -45,7 +46,12 @@ class OidcBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         """The library checks the signature and the nonce; the rest of OpenID Connect's rules
         for an ID token are checked here."""
-        payload: dict[str, Any] = super().verify_token(token, **kwargs)
+        try:
+            payload: dict[str, Any] = super().verify_token(token, **kwargs)
+        except jwt.ExpiredSignatureError as exc:
+            raise self._refused("it has expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise self._refused("its signature or claims do not check out") from exc
         now = time.time()
         audience = payload.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
@@ -63,13 +69,17 @@ class OidcBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         elif isinstance(payload.get("iat"), int | float) and payload["iat"] > now + LEEWAY_SECONDS:
             problem = "it was issued in the future"
         if problem:
-            raise SsoRefused(
-                "token",
-                f"The sign-in answer from {provider_name()} was refused: {problem}. "
-                "Nothing was changed; start again.",
-                status=400,
-            )
+            raise self._refused(problem)
         return payload
+
+    @staticmethod
+    def _refused(problem: str) -> SsoRefused:
+        return SsoRefused(
+            "token",
+            f"The sign-in answer from {provider_name()} was refused: {problem}. "
+            "Nothing was changed; start again.",
+            status=400,
+        )
 
     def get_userinfo(self, access_token: str, id_token: str, payload: dict[str, Any]) -> Any:
         """The ID token's claims with the userinfo endpoint's over them (some providers, such as
