@@ -12,6 +12,9 @@ from audit.selectors import audit_actors
 from core.choices import any_of
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+
+
 class ActorChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         assert isinstance(obj, User)
@@ -34,6 +37,12 @@ class AuditFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("since", "until"):
+            day = data.get(name)
+            # A day at either end of the calendar cannot be a bound once made a time in a zone.
+            if day is not None and not (FIRST_YEAR <= day.year <= LAST_YEAR):
+                self.add_error(name, f"Choose a day between {FIRST_YEAR} and {LAST_YEAR}.")
+                data.pop(name, None)
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", "The end comes before the start.")

@@ -151,6 +151,22 @@ def test_making_someone_an_admin_is_a_role_change(admin_user: User, submitter: U
     }
 
 
+def test_changing_someones_email_in_django_admin_is_recorded(
+    admin_user: User, submitter: User
+) -> None:
+    client = _client()
+    client.force_login(admin_user)
+    form = _user_form(submitter, email="rep@staff.example", first_name="Rae")
+    assert client.post(f"/admin/accounts/user/{submitter.pk}/change/", form).status_code == 302
+    event = _only(Action.USER_CHANGED)
+    assert event.actor == admin_user
+    assert event.changes == {
+        "email": [submitter.email, "rep@staff.example"],
+        "first_name": [submitter.first_name, "Rae"],
+    }
+    assert not AuditEvent.objects.filter(action=Action.ROLE_CHANGED).exists()
+
+
 def test_accepting_an_invite_records_the_new_person(admin_user: User) -> None:
     _, token = invitation_with_token(
         email="nora@staff.example", role=Role.PRODUCT_MANAGER, invited_by=admin_user
@@ -297,6 +313,10 @@ def test_a_range_that_ends_before_it_starts_is_refused_clearly(client: Client, a
     assert response.status_code == 400
     assert "The end comes before the start." in response.content.decode()
     assert client.get("/audit/", {"since": "yesterday"}).status_code == 400
+    far = client.get("/audit/", {"until": "9999-12-31", "format": "csv"})
+    assert far.status_code == 400
+    assert "Choose a day between 1900 and 9000." in far.content.decode()
+    assert client.get("/audit/", {"since": "0001-01-01"}).status_code == 400
     assert client.get("/audit/", {"action": "nothing.like.this"}).status_code == 400
 
 
