@@ -11,7 +11,6 @@ from audit.actions import Action
 from audit.selectors import audit_actors
 from core.choices import any_of
 
-
 FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 

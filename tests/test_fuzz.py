@@ -308,7 +308,12 @@ PARAMS: dict[str, dict[str, str]] = {
         "until": "date",
         "page": "int",
     },
-    "GET /audit/?format=csv": {"actor": "int", "action": "choice", "since": "date", "until": "date"},
+    "GET /audit/?format=csv": {
+        "actor": "int",
+        "action": "choice",
+        "since": "date",
+        "until": "date",
+    },
     # Single sign-on is off here (404 before anything is read); its hostile answers (forged
     # tokens, replayed states) are sso/tests/test_sign_in.py's, against a real provider.
     "GET /sso/login/": {"next": "url"},
