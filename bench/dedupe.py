@@ -326,6 +326,7 @@ def latency(dev: DevSet, sizes: Sizes, requests: int, refill: bool) -> None:
     cold = (time.perf_counter() - start) * 1000
     times: list[float] = []
     queries: list[int] = []
+    cpu_start = time.process_time()
     for text in itertools.islice(itertools.cycle(texts), requests):
         reset_queries()
         with CaptureQueriesContext(connection) as captured:
@@ -333,6 +334,8 @@ def latency(dev: DevSet, sizes: Sizes, requests: int, refill: bool) -> None:
             similar_feedback(text=text)
             times.append((time.perf_counter() - start) * 1000)
         queries.append(len(captured.captured_queries))
+    cpu = (time.process_time() - cpu_start) * 1000 / requests
+    coarse = _coarse_overlap(texts)
     words: list[float] = []
     for text in itertools.islice(itertools.cycle(texts), min(requests, 60)):
         start = time.perf_counter()
@@ -363,6 +366,38 @@ def latency(dev: DevSet, sizes: Sizes, requests: int, refill: bool) -> None:
             ["target", "", "50", "", ""],
         ],
     )
+    print(
+        f"\nthis process's CPU time: {cpu:.1f} ms a call (load average now "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times grow with it)"
+    )
+    if coarse is not None:
+        print(
+            f"\nwaiting tickets searched coarsely (core.vectors): of the exact search's "
+            f"{similarity.CANDIDATES} nearest, {coarse[0]:.0%} are among the coarse search's, "
+            f"and {coarse[1]:.0%} of its nearest 5"
+        )
+
+
+def _coarse_overlap(texts: Sequence[str]) -> tuple[float, float] | None:
+    """How much of the exact search's nearest waiting tickets the coarse search finds (None
+    when there are too few to be searched coarsely)."""
+    from core.embeddings import embed_query
+    from core.vectors import prefix
+    from triage import similarity
+
+    index = similarity._tickets.index
+    if not index.coarse:
+        return None
+    found = [0, 0]
+    wanted = [0, 0]
+    for text in texts:
+        query = prefix(embed_query(text), similarity.TICKET_SEARCH_DIMENSIONS)
+        exact = [pk for pk, _ in index.nearest(query, similarity.CANDIDATES, exact=True)]
+        coarse = {pk for pk, _ in index.nearest(query, similarity.CANDIDATES)}
+        for n, best in enumerate((exact, exact[:TOP])):
+            found[n] += len(coarse.intersection(best))
+            wanted[n] += len(best)
+    return found[0] / max(1, wanted[0]), found[1] / max(1, wanted[1])
 
 
 def _fulltext_feedback(text: str) -> None:

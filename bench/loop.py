@@ -265,12 +265,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         fill(options.sizes)
         print(f"filled in {time.perf_counter() - fill_start:.1f}s")
 
+    # The inbox shows the themes a worker found (triage.themes); found here first, as the
+    # worker would have, so the inbox is timed with them.
+    from triage.themes import inbox_themes, themes_find
+
+    with step("finding the inbox's themes, as the worker does"):
+        themes_find()
+    print(f"  {len(inbox_themes())} themes in the inbox")
     print("timing pages")
     # DEBUG is on, so "localhost" is an allowed host; the test client's "testserver" is not.
     client = Client(SERVER_NAME="localhost")
     client.force_login(manager)
     timings: list[Timing] = []
-    with psycopg.connect(options.database_url) as floor:
+    # The floor runs with the app's session settings (no JIT: feedbackloop/settings.py).
+    from django.db import connection
+
+    session = connection.settings_dict["OPTIONS"].get("options", "")
+    with psycopg.connect(options.database_url, options=session) as floor:
         for page in pages():
             with step(page.label):
                 timings.append(page_time(client, floor, page, options.requests))

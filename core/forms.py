@@ -39,7 +39,8 @@ class IdField(forms.IntegerField):
 
 
 class IdListField(forms.Field):
-    """Several ids under one name (checkboxes), at most `max_items`, counted before any is read."""
+    """Several ids under one name (checkboxes, or one value of ids separated by commas), at most
+    `max_items`, counted before any is read."""
 
     widget = forms.MultipleHiddenInput
 
@@ -49,7 +50,8 @@ class IdListField(forms.Field):
         self.max_items = max_items
 
     def to_python(self, value: Any) -> list[int]:
-        values = list(value or [])
+        # Each value may hold several, comma-separated (a long list in one hidden input).
+        values = [part for item in value or [] for part in str(item).split(",")]
         if len(values) > self.max_items:
             raise forms.ValidationError(f"Pick at most {self.max_items:,}.")
         one = IdField()

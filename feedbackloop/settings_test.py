@@ -14,3 +14,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The webhook tests' receivers listen on 127.0.0.1.
+WEBHOOKS_ALLOW_PRIVATE = True
+WEBHOOKS_TIMEOUT_SECONDS = 2.0

@@ -13,6 +13,7 @@ from intake import views as intake_views
 from notifications import views as notification_views
 from people.api import TokenView
 from sso import views as sso_views
+from webhooks import views as webhook_views
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
 handler500 = "feedbackloop.views.server_error"
@@ -25,6 +26,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("notifications.api")),
     path("", include("triage.api")),
     path("", include("sessions.api")),
+    path("", include("webhooks.api")),
 ]
 
 
@@ -69,6 +71,10 @@ urlpatterns = [
     path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
     path("", include("people.urls")),
     path("integrations/slack/", include("slack_app.urls")),
+    path("webhooks/", include("webhooks.urls")),
+    # The trackers' webhooks (GitHub, Linear): work items done.
+    path("integrations/github/", webhook_views.github_receive, name="github-webhook"),
+    path("integrations/linear/", webhook_views.linear_receive, name="linear-webhook"),
     path("unsubscribe/<str:token>/", intake_views.unsubscribe, name="unsubscribe"),
     # Development only (404 with DEBUG off): the mail the app wrote instead of sending.
     path("dev/mail/", views.sent_mail, name="sent-mail"),

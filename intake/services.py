@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.embeddings import VECTOR_BYTES, item_embedding, item_embeddings
 from core.errors import DomainError
+from core.events import EventType, announce
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
 from intake.models import (
@@ -234,6 +235,7 @@ def ticket_create(
         embedding=item_embedding(str(fields["title"]), str(fields["description"])),
         **fields,
     )
+    announce(EventType.TICKET_CREATED, ticket)
     return ticket
 
 

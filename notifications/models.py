@@ -25,6 +25,11 @@ class NotificationKind(models.TextChoices):
     SLACK_SHIPPED = "slack_shipped", "Slack: an initiative shipped, and who asked"
     SLACK_NOT_STAFF = "slack_not_staff", "Slack: ask an admin to add you"
     SLACK_TEST = "slack_test", "Slack: a test message"
+    WEBHOOK = "webhook", "Webhook: an event sent to an endpoint"
+    WEBHOOK_DISABLED = (
+        "webhook_disabled",
+        "A webhook endpoint was turned off after a day of failures",
+    )
 
 
 class DeliveryStatus(models.TextChoices):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from notifications.models import Notification, NotificationKind
 
@@ -65,6 +66,7 @@ _handlers: dict[str, Handler] = {}
 _staff_notices: set[str] = set()
 _channels: dict[str, tuple[str, Deliver]] = {}
 _sent_listeners: dict[str, list[SentListener]] = {}
+_retry_for: dict[str, timedelta] = {}
 
 
 def as_recorded(notification: Notification) -> Message:
@@ -88,11 +90,21 @@ def register(kind: NotificationKind, handler: Handler) -> None:
     _handlers[kind] = handler
 
 
-def register_channel(kind: NotificationKind, *, channel: str, deliver: Deliver) -> None:
+def register_channel(
+    kind: NotificationKind,
+    *,
+    channel: str,
+    deliver: Deliver,
+    retry_for: timedelta | None = None,
+) -> None:
     """The calling app owns `kind` and delivers its rows on `channel` (its name in the delivery
-    log) with `deliver`, instead of by email."""
+    log) with `deliver`, instead of by email. With `retry_for`, a row refused for now is tried
+    again for that long after it was written rather than a fixed number of times
+    (notifications.retry)."""
     _owned(kind, deliver)
     _channels[kind] = (channel, deliver)
+    if retry_for is not None:
+        _retry_for[kind] = retry_for
 
 
 def on_sent(kind: NotificationKind, listener: SentListener) -> None:
@@ -122,6 +134,16 @@ def deliverer_for(kind: str) -> Deliver | None:
 def channel_of(kind: str) -> str:
     """The channel a kind goes out on: "email", or the name its app registered."""
     return _channels.get(kind, (EMAIL, None))[0]
+
+
+def retry_for(kind: str) -> timedelta | None:
+    """How long a row of `kind` keeps being tried, if its channel said (else MAX_ATTEMPTS)."""
+    return _retry_for.get(kind)
+
+
+def kinds_retried_for_a_time() -> list[str]:
+    """The kinds whose rows are tried for a time rather than MAX_ATTEMPTS times."""
+    return list(_retry_for)
 
 
 def sent_listeners(kind: str) -> list[SentListener]:

@@ -12,6 +12,8 @@
   manager can send a failed row again from the delivery log (attempts start over). A row on
   another channel (Slack) follows the same rules: its app raises registry.Refused, transient
   when the channel was unreachable or asked to slow down, permanent when it refused the message.
+- A channel may keep trying for a time instead (registry.register_channel's `retry_for`):
+  webhooks are tried with the same backoff for a day, as their receivers expect of a sender.
 - The sweep (beat, every minute; notifications.services.notifications_sweep) queues due pending
   rows that no message picked up within SWEEP_PENDING_AFTER (the broker was down, a worker died
   holding them) and puts rows left `sending` for NOTIFICATION_STUCK_SECONDS (their worker was
@@ -77,9 +79,17 @@ def refusal(exc: OSError) -> tuple[bool, str]:
     return True, f"{type(exc).__name__}: {exc}"
 
 
-def next_attempt_at(*, attempts: int, transient: bool, now: datetime) -> datetime | None:
+def next_attempt_at(
+    *, attempts: int, transient: bool, now: datetime, until: datetime | None = None
+) -> datetime | None:
     """When to try a refused row again, or None to give up (a permanent refusal, or the last
-    attempt)."""
-    if not transient or attempts >= MAX_ATTEMPTS:
+    attempt). With `until` (a channel that keeps trying for a time, registry.retry_for: a
+    webhook, for a day), the row is tried with the same backoff until then, however many
+    attempts that takes."""
+    if not transient:
+        return None
+    if until is not None:
+        return None if now >= until else min(now + backoff(attempts), until)
+    if attempts >= MAX_ATTEMPTS:
         return None
     return now + backoff(attempts)

@@ -286,7 +286,13 @@ def _suppressed(notification: Notification, suppress: registry.Suppress) -> Deli
 def _refused(notification: Notification, transient: bool, error: str) -> DeliveryStatus:
     """Try a refused row again later, or fail it (notifications.retry decides)."""
     now = timezone.now()
-    again = retry.next_attempt_at(attempts=notification.attempts, transient=transient, now=now)
+    retry_for = registry.retry_for(notification.kind)
+    again = retry.next_attempt_at(
+        attempts=notification.attempts,
+        transient=transient,
+        now=now,
+        until=notification.created_at + retry_for if retry_for is not None else None,
+    )
     if again is None:
         _settle(notification, DeliveryStatus.FAILED, error)
         return DeliveryStatus.FAILED
@@ -339,7 +345,11 @@ def notifications_sweep(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_after
     )
     # A row that stalls a second time (or on its last attempt) would stall forever: it fails.
-    failed = stuck.filter(Q(stalls__gte=1) | Q(attempts__gte=retry.MAX_ATTEMPTS)).update(
+    # (A row tried for a time, a webhook's, has no last attempt by count.)
+    last_attempt = Q(attempts__gte=retry.MAX_ATTEMPTS) & ~Q(
+        kind__in=registry.kinds_retried_for_a_time()
+    )
+    failed = stuck.filter(Q(stalls__gte=1) | last_attempt).update(
         status=DeliveryStatus.FAILED,
         last_error="its worker stopped while sending it, again: sending it stalled twice",
     )

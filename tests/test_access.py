@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from accounts.models import Role, User
 from accounts.permissions import Capability, can
 from accounts.tests.factories import UserFactory
+from core.events import EventType
 from tests.dates import day_at, month_start, tuesday_at
 
 # ---------------------------------------------------------------------------------------------
@@ -96,6 +97,8 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {mapping} {identity}  a group mapping and the submitter's single sign-on identity
 #   {scimtoken}   a SCIM token
 #   {inbound}     an email received at the feedback address
+#   {webhook}     a webhook endpoint, {hookdelivery} a failed delivery to it
+#   {workitem}    a GitHub pull request linked to {initiative}
 #   {user} {group} {customer} {contact} {comment} {area} {event} {weights} {ct} and the axes
 #   rows {attempt} {log} {failure}: objects for Django admin's pages
 # Roles: anonymous, submitter, product manager, facilitator, admin.
@@ -132,6 +135,12 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /integrations/slack/interactivity/",                        401,     401,     401,     401,     401),
     ("GET /integrations/slack/events/",                                405,     405,     405,     405,     405),
     ("POST /integrations/slack/events/",                               401,     401,     401,     401,     401),
+    # The trackers' webhooks: only GitHub and Linear, by their signatures (webhooks' tests send
+    # signed ones)
+    ("GET /integrations/github/",                                      405,     405,     405,     405,     405),
+    ("POST /integrations/github/",                                     401,     401,     401,     401,     401),
+    ("GET /integrations/linear/",                                      405,     405,     405,     405,     405),
+    ("POST /integrations/linear/",                                     401,     401,     401,     401,     401),
     # Home
     ("GET /",                                                          LOGIN,   200,     200,     200,     200),
     # Intake: every role files tickets and comments; only the submitter edits their ticket
@@ -198,6 +207,11 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /triage/initiatives/{initiative}/merge/",                   LOGIN,   403,     DONE,    403,     403),
     ("GET /triage/initiatives/{initiative}/tickets/{linked}/unlink/",  LOGIN,   403,     405,     403,     403),
     ("POST /triage/initiatives/{initiative}/tickets/{linked}/unlink/", LOGIN,   403,     DONE,    403,     403),
+    # Work items in the tracker: product managers link and unlink them
+    ("GET /triage/initiatives/{initiative}/work/",                     LOGIN,   403,     405,     403,     403),
+    ("POST /triage/initiatives/{initiative}/work/",                    LOGIN,   403,     DONE,    403,     403),
+    ("GET /triage/initiatives/{initiative}/work/{workitem}/remove/",   LOGIN,   403,     405,     403,     403),
+    ("POST /triage/initiatives/{initiative}/work/{workitem}/remove/",  LOGIN,   403,     DONE,    403,     403),
     # Insights: everyone but submitters
     ("GET /insights/",                                                 LOGIN,   403,     200,     200,     200),
     ("GET /insights/inbox.csv",                                        LOGIN,   403,     200,     200,     200),
@@ -219,6 +233,17 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /channels/",                                                 LOGIN,   403,     403,     403,     200),
     ("GET /channels/email-imap/test/",                                 LOGIN,   403,     403,     403,     405),
     ("POST /channels/email-imap/test/",                                LOGIN,   403,     403,     403,     DONE),
+    # Webhooks: admins register endpoints, read their delivery logs and send again
+    ("GET /webhooks/",                                                 LOGIN,   403,     403,     403,     200),
+    ("GET /webhooks/new/",                                             LOGIN,   403,     403,     403,     200),
+    ("POST /webhooks/new/",                                            LOGIN,   403,     403,     403,     DONE),
+    ("GET /webhooks/{webhook}/",                                       LOGIN,   403,     403,     403,     200),
+    ("GET /webhooks/{webhook}/edit/",                                  LOGIN,   403,     403,     403,     200),
+    ("POST /webhooks/{webhook}/edit/",                                 LOGIN,   403,     403,     403,     DONE),
+    ("GET /webhooks/{webhook}/delete/",                                LOGIN,   403,     403,     403,     200),
+    ("POST /webhooks/{webhook}/delete/",                               LOGIN,   403,     403,     403,     DONE),
+    ("GET /webhooks/{webhook}/deliveries/{hookdelivery}/again/",       LOGIN,   403,     403,     403,     405),
+    ("POST /webhooks/{webhook}/deliveries/{hookdelivery}/again/",      LOGIN,   403,     403,     403,     DONE),
     # Emailed tickets: the reply's one-click "same ask" page (the button posts to same-ask);
     # naming the company of a personal address (the submitter; this ticket's is named: back)
     ("GET /email/tickets/{ticket}/onto/{initiative}/",                 LOGIN,   200,     200,     200,     200),
@@ -304,6 +329,11 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /api/sessions/",                                             401,     200,     200,     200,     200),
     ("POST /api/sessions/",                                            401,     403,     201,     201,     403),
     ("GET /api/sessions/{review}/",                                    401,     200,     200,     200,     200),
+    ("GET /api/webhooks/",                                             401,     403,     403,     403,     200),
+    ("POST /api/webhooks/",                                            401,     403,     403,     403,     201),
+    ("GET /api/webhooks/{webhook}/",                                   401,     403,     403,     403,     200),
+    ("PATCH /api/webhooks/{webhook}/",                                 401,     403,     403,     403,     200),
+    ("DELETE /api/webhooks/{webhook}/",                                401,     403,     403,     403,     204),
     # Development's Sent mail: not found with DEBUG off, as here (tests/test_devmail.py: DEBUG on)
     ("GET /dev/mail/",                                                 LOGIN,   404,     404,     404,     404),
     ("GET /dev/mail/20260101-000000-000000-0123abcd.eml/",             LOGIN,   404,     404,     404,     404),
@@ -437,6 +467,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /integrations/slack/commands/": {"command": "/feedback", "user_id": "U1"},
     "POST /integrations/slack/interactivity/": {"payload": "{}"},
     "POST /integrations/slack/events/": {"type": "url_verification", "challenge": "c"},
+    "POST /integrations/github/": {"action": "closed"},
+    "POST /integrations/linear/": {"type": "Issue", "action": "update"},
+    "POST /triage/initiatives/{initiative}/work/": {"url": "https://github.com/acme/app/pull/8"},
+    "POST /triage/initiatives/{initiative}/work/{workitem}/remove/": {},
     "POST /intake/new/": NEW_TICKET_FORM,
     "POST /intake/tickets/{ticket}/edit/": TICKET_EDIT_FORM,
     "POST /intake/tickets/{ticket}/comments/": {"body": "Hi", "kind": "comment"},
@@ -508,6 +542,22 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/initiatives/": {"title": "Dark mode"},
     "PATCH /api/initiatives/{initiative}/": {"status": "planned"},
     "POST /api/sessions/": NEW_WORKSHOP,
+    "POST /api/webhooks/": {
+        "url": "https://tools.example.com/hooks",
+        "secret": "a-secret-of-twenty-chars",
+        "events": ["*"],
+    },
+    "PATCH /api/webhooks/{webhook}/": {"events": ["initiative.shipped"]},
+    "DELETE /api/webhooks/{webhook}/": {},
+    "POST /webhooks/new/": {
+        "url": "https://tools.example.com/hooks",
+        "secret": "a-secret-of-twenty-chars",
+        "events": ["ticket.created"],
+        "active": "on",
+    },
+    "POST /webhooks/{webhook}/edit/": {"url": "https://tools.example.com/v2", "events": ["*"]},
+    "POST /webhooks/{webhook}/delete/": {},
+    "POST /webhooks/{webhook}/deliveries/{hookdelivery}/again/": {},
     "POST /admin/logout/": {},
 }
 
@@ -603,7 +653,7 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
     from sso.models import GroupMapping, SsoIdentity
     from sso.provisioning import scim_token_create
-    from triage.models import InitiativeEvent, ScoringWeights
+    from triage.models import InitiativeEvent, ScoringWeights, WorkItem
     from triage.tests.factories import InitiativeFactory
 
     ticket = TicketFactory.create(submitted_by=submitter)
@@ -683,6 +733,13 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
             message_key="<access@staff.example>", via="webhook", size=10, outcome="dropped"
         ).pk,
     }
+    ids["webhook"], ids["hookdelivery"] = _webhook_with_a_delivery(submitter)
+    ids["workitem"] = WorkItem.objects.create(
+        initiative=initiative,
+        tracker="github",
+        key="acme/app#7",
+        url="https://github.com/acme/app/pull/7",
+    ).pk
     world = {f"{{{name}}}": str(pk) for name, pk in ids.items()}
     world["{unsubscribe}"] = unsubscribe_url(ticket.contact).rstrip("/").rsplit("/", 1)[-1]
     invitation, token = invitation_with_token(email="invited@staff.example")
@@ -695,6 +752,22 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         SsoIdentity.objects.create(user=submitter, issuer="https://idp.example", subject="1").pk
     )
     return world
+
+
+def _webhook_with_a_delivery(by: User) -> tuple[int, int]:
+    """An endpoint (every event) and the delivery of one ticket's ticket.created to it."""
+    from intake.tests.factories import TicketFactory
+    from notifications.models import DeliveryStatus, Notification
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+    from webhooks.services import event_record
+
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://tools.example.com/in", secret="a-secret-of-twenty-chars", events=["*"]
+    )
+    event_record(EventType.TICKET_CREATED, TicketFactory.create(submitted_by=by), {})
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    Notification.objects.filter(pk=delivery.notification_id).update(status=DeliveryStatus.FAILED)
+    return endpoint.pk, delivery.pk
 
 
 def fill(value: Any, world: dict[str, str]) -> Any:

@@ -194,3 +194,13 @@ def test_another_redis_database_keeps_the_address() -> None:
 )
 def test_single_sign_on_half_set_up_is_one_line(env: dict[str, str], named: str) -> None:
     one_clear_line(manage("check", DEBUG="1", **env), named)
+
+
+@pytest.mark.django_db
+def test_the_apps_connections_run_without_jit() -> None:
+    """PostgreSQL's JIT compiled the board's query for half its time (feedbackloop/settings.py)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

@@ -8,6 +8,7 @@ class TriageConfig(AppConfig):
     def ready(self) -> None:
         from notifications import registry
         from notifications.models import NotificationKind
+        from triage import tasks  # noqa: F401  (the inbox publishes find_themes by name)
         from triage.shipping import customer_shipped_email
 
         registry.register(NotificationKind.CUSTOMER_SHIPPED, customer_shipped_email)

@@ -247,3 +247,13 @@ class BoardFilterForm(forms.Form):
     )
     product_area = _area_field(ANY)
     segment = forms.ChoiceField(choices=any_of(Segment.choices), required=False)
+
+
+class WorkItemForm(forms.Form):
+    url = forms.CharField(
+        label="Link to the work",
+        max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://github.com/acme/app/pull/7"}),
+        help_text="A GitHub issue or pull request, GitLab issue or merge request, Jira or "
+        "Linear issue. When it closes or merges, this initiative shows as ready to ship.",
+    )

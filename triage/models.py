@@ -92,6 +92,10 @@ class Initiative(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged"
     )
+    # Its tracker said the work is done (a linked issue closed, a pull request merged): the
+    # board shows it ready to ship, with a release note drafted from the item (triage.tracker).
+    work_done_at = models.DateTimeField(null=True, blank=True)
+    release_note_draft = models.TextField(blank=True)
     search_vector = title_description_search_vector()
     embedding = embedding_field()
 
@@ -110,6 +114,13 @@ class Initiative(models.Model):
                 name="initiative_search_unembedded",
             ),
             models.Index(fields=["status", "-priority_score"], name="initiative_board"),
+            # The menus of open initiatives to link to (triage.selectors.initiative_menu), best
+            # scored first: read from here, not by sorting every open one.
+            models.Index(
+                fields=["-priority_score", "title"],
+                condition=models.Q(status__in=[str(s) for s in InitiativeStatus.open()]),
+                name="initiative_open_menu",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,6 +156,9 @@ class InitiativeEvent(models.Model):
         TICKET_LINKED = "ticket_linked", "Ticket linked"
         TICKET_UNLINKED = "ticket_unlinked", "Ticket unlinked"
         MERGED = "merged", "Merged"
+        WORK_ITEM_ADDED = "work_item_added", "Work item linked"
+        WORK_ITEM_REMOVED = "work_item_removed", "Work item unlinked"
+        WORK_DONE = "work_done", "Work done"
 
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -196,3 +210,41 @@ class ThemeExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} out of themes"
+
+
+class Tracker(models.TextChoices):
+    GITHUB = "github", "GitHub"
+    GITLAB = "gitlab", "GitLab"
+    JIRA = "jira", "Jira"
+    LINEAR = "linear", "Linear"
+
+
+class WorkItem(models.Model):
+    """A piece of work in the team's tracker that delivers an initiative: a GitHub issue or pull
+    request, a GitLab issue or merge request, a Jira or Linear issue (triage.tracker)."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="work_items")
+    tracker = models.CharField(max_length=10, choices=Tracker.choices)
+    # How the tracker names it, the same whatever URL was pasted: "acme/app#7" (GitHub),
+    # "group/app!7" (a GitLab merge request), "ENG-42" (Jira, Linear).
+    key = models.CharField(max_length=300)
+    url = models.URLField(max_length=500)
+    # From the tracker's webhook when the work is done; the release note's draft is made of it.
+    title = models.CharField(max_length=300, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "tracker", "key"], name="one_link_per_work_item"
+            )
+        ]
+        indexes = [models.Index(fields=["tracker", "key"], name="work_item_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_tracker_display()} {self.key}"

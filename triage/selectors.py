@@ -9,11 +9,12 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any, TypeVar
 
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    F,
     Max,
     Min,
     OuterRef,
@@ -21,16 +22,21 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Window,
 )
 from django.db.models.expressions import OrderBy
-from django.db.models.functions import Lower, RowNumber
+from django.db.models.functions import JSONObject, Lower
 from django.utils import timezone
 
 from core.dates import month_previous, month_start, review_day
 from intake.models import Customer, Ticket, TicketStatus
 from triage import similarity
-from triage.models import Initiative, InitiativeEvent, InitiativeStatus, ScoreSnapshot
+from triage.models import (
+    Initiative,
+    InitiativeEvent,
+    InitiativeStatus,
+    ScoreSnapshot,
+    WorkItem,
+)
 
 BOARD_CARDS_PER_COLUMN = 30
 # Closed columns are for reference; the board is about what is still to decide.
@@ -129,16 +135,25 @@ def inbox_list(*, view: str = "waiting") -> QuerySet[Ticket]:
     return tickets.order_by("-importance_rank", "created_at", "id")
 
 
+# The inbox counts its views up to this many (and shows "10,000+" past it): counting every
+# waiting ticket takes a quarter of a second at 360,000 of them (bench/loop.py --size 1m), and
+# no product manager pages that far: they sort, group by theme and act in bulk.
+INBOX_COUNT_CAP = 10_000
+
+
 def inbox_counts() -> dict[str, int]:
-    """How many tickets each inbox view holds (one query)."""
-    # Counting `status` over untriaged rows lets PostgreSQL answer from the inbox index alone.
-    counts = Ticket.objects.filter(status__in=TicketStatus.untriaged()).aggregate(
-        **{
-            view: Count("status", filter=Q(status=status))
-            for view, (status, _, _) in INBOX_VIEWS.items()
-        }
-    )
-    return {view: counts[view] or 0 for view in INBOX_VIEWS}
+    """How many tickets each inbox view holds, up to INBOX_COUNT_CAP + 1 (one query, read on
+    the inbox index: a few milliseconds however many wait)."""
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    # Only the table's name is put in the text; the values are parameters.
+    capped = f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE status = %s LIMIT %s) AS n)"  # noqa: S608
+    params: list[str | int] = []
+    for status, _, _ in INBOX_VIEWS.values():
+        params += [status, INBOX_COUNT_CAP + 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join([capped] * len(INBOX_VIEWS)), params)
+        row = cursor.fetchone()
+    return dict(zip(INBOX_VIEWS, row, strict=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,32 +244,49 @@ def _board_initiatives(filters: BoardFilters) -> QuerySet[Initiative]:
 
 
 def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) -> list[BoardColumn]:
-    """The board's columns, each with its best-scored cards and how many it holds (two queries)."""
+    """The board's columns, each with its best-scored cards (and their work items) and how many
+    it holds (two queries)."""
     initiatives = _board_initiatives(filters)
-    totals = dict(initiatives.values_list("status").annotate(n=Count("id")).order_by())
+    # Counting `status` lets PostgreSQL answer from the board index alone (the rows are wide).
+    totals = dict(initiatives.values_list("status").annotate(n=Count("status")).order_by())
     month = month_start(timezone.localdate())
     last_month_score = ScoreSnapshot.objects.filter(initiative=OuterRef("pk"), month=month).values(
         "priority_score"
     )[:1]
-    ranked = (
-        initiatives.select_related("owner", "product_area")
-        .defer("search_vector", "description", "release_note", "decline_reason")
+    # Each card's work items, as [{"key", "url", "done"}] in the same query (the board stays at
+    # two queries however many cards and links).
+    work_links = (
+        WorkItem.objects.filter(initiative=OuterRef("pk"))
+        .order_by()
+        .values("initiative")
         .annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("status")],
-                order_by=[F("priority_score").desc(), F("id").desc()],
-            ),
-            month_start_score=Subquery(last_month_score),
-        )
-        .filter(
-            Q(place__lte=per_column)
-            | Q(
-                place__lte=min(per_column, CLOSED_CARDS_PER_COLUMN),
-                status__in=InitiativeStatus.closed(),
+            links=JSONBAgg(
+                JSONObject(key="key", url="url", done="done_at"), order_by=("created_at", "id")
             )
         )
-        .order_by("status", "place")
+        .values("links")
+    )
+    # Each column's cards are picked first, best scored first along the board's index (a few
+    # rows each), and only they are read with their last month's score and work items: ranking
+    # and reading every initiative took most of the board's time at 20,000 of them.
+    columns = []
+    for status in InitiativeStatus:
+        closed = status in InitiativeStatus.closed()
+        count = min(per_column, CLOSED_CARDS_PER_COLUMN) if closed else per_column
+        best = initiatives.filter(status=status).order_by("-priority_score", "-id")
+        columns.append(best.values("pk")[:count])
+    shown = Q(pk__in=columns[0].union(*columns[1:], all=True))
+    ranked = (
+        initiatives.filter(shown)
+        .select_related("owner", "product_area")
+        .defer(
+            "search_vector", "description", "release_note", "decline_reason", "release_note_draft"
+        )
+        .annotate(
+            month_start_score=Subquery(last_month_score),
+            work_item_links=Subquery(work_links),
+        )
+        .order_by("status", "-priority_score", "-id")
     )
     cards = {
         status: list(rows)
@@ -388,3 +420,16 @@ def _with_score(item: _Found, score: float, why: str) -> _Found:
     item.score = round(min(1.0, max(0.0, score)), 2)  # type: ignore[attr-defined]
     item.why = why  # type: ignore[attr-defined]
     return item
+
+
+def initiative_work_items(*, initiative: Initiative) -> list[WorkItem]:
+    """The work items linked to an initiative, in the order linked (one query)."""
+    return list(WorkItem.objects.filter(initiative=initiative).order_by("created_at", "id"))
+
+
+def work_item_get(*, initiative: Initiative, work_item_id: int) -> WorkItem | None:
+    return (
+        WorkItem.objects.filter(initiative=initiative, pk=work_item_id)
+        .select_related("initiative")
+        .first()
+    )

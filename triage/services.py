@@ -26,6 +26,7 @@ from audit.services import changes_between
 from core.dates import month_start
 from core.embeddings import item_embedding
 from core.errors import DomainError
+from core.events import EventType, announce
 from core.text import TEXT_MAX, TITLE_MAX, line_clean, text_clean
 from intake import lifecycle
 from intake.models import ProductArea, Ticket, TicketStatus
@@ -202,6 +203,7 @@ def _initiative_new(
         effort=line_clean(effort, field="effort", label="The effort", limit=40, required=False),
     )
     _event(initiative, by, InitiativeEvent.Kind.CREATED, to_value=initiative.title, note=note)
+    announce(EventType.INITIATIVE_CREATED, initiative)
     return initiative
 
 
@@ -306,6 +308,9 @@ def _status_set(
     _event(
         current, by, InitiativeEvent.Kind.STATUS, from_value=previous, to_value=target, note=note
     )
+    announce(EventType.INITIATIVE_STATUS_CHANGED, current, previous_status=previous)
+    if target == InitiativeStatus.SHIPPED:
+        announce(EventType.INITIATIVE_SHIPPED, current)
     return current
 
 
@@ -453,6 +458,7 @@ def initiative_merge(*, initiative: Initiative, into: Initiative, by: User) -> I
     )
     _event(target, by, InitiativeEvent.Kind.MERGED, from_value=source.title, note=note)
     _rescore(source.pk, target.pk)
+    announce(EventType.INITIATIVE_STATUS_CHANGED, source, previous_status=previous)
     target.refresh_from_db()
     return target
 
@@ -637,6 +643,14 @@ def ticket_link(
 ) -> Ticket:
     """Link a ticket to an initiative (or move it to another one); the submitter is told. Onto
     a shipped initiative, the ticket's customer is told at once that it shipped."""
+    _ticket_link(ticket, initiative, by, authority)
+    announce(EventType.TICKET_TRIAGED, ticket, action="linked")
+    return ticket
+
+
+def _ticket_link(
+    ticket: Ticket, initiative: Initiative, by: User, authority: Authority | None
+) -> Ticket:
     ensure_may_change_triage(by, authority=authority)
     if ticket.initiative_id == initiative.pk and ticket.status == TicketStatus.LINKED:
         raise DomainError(
@@ -688,7 +702,8 @@ def ticket_initiative_create(
         product_area=product_area,
         authority=authority,
     )
-    ticket_link(ticket=ticket, initiative=initiative, by=by, authority=authority)
+    _ticket_link(ticket, initiative, by, authority)
+    announce(EventType.TICKET_TRIAGED, ticket, action="new_initiative")
     initiative.refresh_from_db()
     return initiative
 
@@ -749,6 +764,7 @@ def ticket_mark_duplicate(*, ticket: Ticket, of: Ticket, by: User) -> Ticket:
         f"#{original.pk} “{original.title}”{where}",
         f"duplicate:{ticket.pk}:{original.pk}:{timezone.now().timestamp()}",
     )
+    announce(EventType.TICKET_TRIAGED, ticket, action="duplicate")
     return ticket
 
 
@@ -772,6 +788,7 @@ def ticket_decline(
         f"declined:{ticket.pk}:{timezone.now().timestamp()}",
         details=reason,
     )
+    announce(EventType.TICKET_TRIAGED, ticket, action="declined")
     return ticket
 
 
@@ -794,6 +811,7 @@ def ticket_snooze(*, ticket: Ticket, by: User, until: datetime.date) -> Ticket:
     if until > snooze_latest(today):
         raise DomainError("Snooze for at most a year.", field="until")
     lifecycle.ticket_to_snoozed(ticket=ticket, until=until)
+    announce(EventType.TICKET_TRIAGED, ticket, action="snoozed")
     return ticket
 
 

@@ -84,6 +84,9 @@ CANDIDATES = 40
 # asks among 2,240 look-alike tickets: 93% of the same-ask tickets of the exact top 5 are among
 # the 40 candidates (64 dimensions: 82%, 192: 99%).
 TICKET_SEARCH_DIMENSIONS = 128
+# From this many waiting tickets on, they are searched coarsely (core.vectors): only those
+# filed under the centres nearest the text. Fewer are searched whole, in a few milliseconds.
+COARSE_FROM = 50_000
 # Rows changed this long before the newest one seen are read again at the next search: a
 # transaction that commits late still has its rows picked up.
 OVERLAP = datetime.timedelta(seconds=5)
@@ -97,8 +100,8 @@ _Row = tuple[int, bool, bytes | memoryview | None, int | None]
 class _Mirror:
     """This process's copy of one table's vectors, kept in step by its `updated_at`."""
 
-    def __init__(self, dimensions: int) -> None:
-        self.index = VectorIndex(dimensions)
+    def __init__(self, dimensions: int, *, coarse_from: int | None = None) -> None:
+        self.index = VectorIndex(dimensions, coarse_from=coarse_from)
         self.lock = threading.Lock()
         self.merged_into: dict[int, int] = {}
         # Every row changed before this has been read (None: nothing read yet).
@@ -151,16 +154,20 @@ class _Mirror:
         return vectors
 
 
+def _changed(rows: QuerySet[Any, Any], since: datetime.datetime | None, *, chunk_size: int) -> Any:
+    """The rows changed since `since` in one plain query (usually none); every row, the first
+    time, through a cursor that reads them a chunk at a time."""
+    if since is None:
+        return rows.iterator(chunk_size=chunk_size)
+    return rows.filter(updated_at__gte=since)
+
+
 class _InitiativeMirror(_Mirror):
     """Every initiative with a vector, whatever its status."""
 
     def read(self, *, since: datetime.datetime | None) -> Iterable[_Row]:
-        rows = Initiative.objects.all()
-        if since is not None:
-            rows = rows.filter(updated_at__gte=since)
-        for pk, vector, merged_into in rows.values_list(
-            "pk", "embedding", "merged_into_id"
-        ).iterator(chunk_size=5000):
+        rows = Initiative.objects.order_by().values_list("pk", "embedding", "merged_into_id")
+        for pk, vector, merged_into in _changed(rows, since, chunk_size=5000):
             yield pk, is_current(vector), vector, merged_into
 
     def answer(self, pk: int) -> int:
@@ -179,15 +186,14 @@ class _WaitingTicketMirror(_Mirror):
         rows = Ticket.objects.all()
         if since is None:
             rows = rows.filter(status__in=TicketStatus.untriaged(), embedding__isnull=False)
-        else:
-            rows = rows.filter(updated_at__gte=since)
         waiting = set(TicketStatus.untriaged())
         head = Substr("embedding", 1, TICKET_SEARCH_DIMENSIONS * 4, output_field=BinaryField())
-        for pk, status, vector, stored in (
-            rows.annotate(head=head, size=embedding_size())
+        values = (
+            rows.order_by()
+            .annotate(head=head, size=embedding_size())
             .values_list("pk", "status", "head", "size")
-            .iterator(chunk_size=20_000)
-        ):
+        )
+        for pk, status, vector, stored in _changed(values, since, chunk_size=20_000):
             yield pk, status in waiting and stored == VECTOR_BYTES, vector, None
 
     def prepare(self, vectors: np.ndarray) -> np.ndarray:
@@ -195,7 +201,7 @@ class _WaitingTicketMirror(_Mirror):
 
 
 _initiatives = _InitiativeMirror(DIMENSIONS)
-_tickets = _WaitingTicketMirror(TICKET_SEARCH_DIMENSIONS)
+_tickets = _WaitingTicketMirror(TICKET_SEARCH_DIMENSIONS, coarse_from=COARSE_FROM)
 
 
 def forget() -> None:
@@ -330,6 +336,7 @@ def initiative_candidates(query: Query) -> list[Candidate[Initiative]]:
         )
         .defer(None)
         .defer("search_vector")
+        .order_by()
     )
     fetched = list(rows)
     candidates: list[Candidate[Initiative]] = []
@@ -358,6 +365,7 @@ def ticket_candidates(query: Query, *, exclude: int | None = None) -> list[Candi
         )
         .defer(None)
         .defer("search_vector", "customer__name_key")
+        .order_by()
     )
     fetched = list(rows)
     candidates: list[Candidate[Ticket]] = []

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from intake.lifecycle import tickets_wake
 from triage.services import scores_snapshot
+from triage.themes import themes_find
 
 
 @shared_task
@@ -18,3 +19,10 @@ def wake_snoozed_tickets() -> int:
 def snapshot_scores() -> int:
     """Keep this month's opening scores for the board's change since last month."""
     return scores_snapshot()
+
+
+@shared_task
+def find_themes() -> None:
+    """Group the inbox's waiting tickets into themes and cache them (triage.themes): asked for
+    by the inbox when its tickets changed since the last time."""
+    themes_find()

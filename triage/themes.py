@@ -11,26 +11,36 @@ best similar open initiative (triage.selectors.similar_feedback).
 
 Cost: a request asks the database for a digest of the window's ids and versions (one aggregate
 query) and looks the themes up in the cache under it, so any change to a waiting ticket, or a
-ticket in or out, makes a new key; one more query re-reads the suggested initiatives. A miss
-embeds only the ticket versions not embedded before (each vector is cached too).
+ticket in or out, makes a new key; one more query re-reads the suggested initiatives. Themes are
+never found on a request: a miss asks a worker to find them (`triage.tasks.find_themes`, one at a
+time) and shows the last ones found meanwhile, less the tickets no longer in the window (one
+query). Finding them takes seconds at a million tickets (the suggestions' searches, the
+clustering); a worker embeds only the ticket versions not embedded before (each vector is cached
+too). Where Celery runs tasks in the process (no REDIS_URL), the request finds them itself.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import kombu.exceptions
 import numpy as np
+from celery import current_app
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
 from django.db.models import CharField, Count, Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import MD5, Cast, Concat
+from django.urls import reverse
 
 from core.embeddings import DIMENSIONS, MODEL_ID, embed
 from intake.models import Ticket, TicketStatus
 from triage.models import Initiative, InitiativeStatus, ThemeExclusion
 from triage.selectors import similar_feedback
+
+log = logging.getLogger(__name__)
 
 THEME_WINDOW = 2_000
 # Average cosine two groups need to be one theme. Measured on the dedupe dev set
@@ -42,10 +52,16 @@ THEMES_SHOWN = 5
 # A theme keeps its most central tickets up to this many; one action links them all.
 THEME_SIZE_MAX = 100
 THEME_CACHE_SECONDS = 15 * 60
+# The last themes found, whatever the window then: shown while a worker finds the new ones.
+LATEST_CACHE_SECONDS = 24 * 60 * 60
+# One search at a time: a request that misses asks for one unless one was asked for this long
+# ago and has not finished (a worker that died lets the next request ask again).
+FINDING_SECONDS = 120
 VECTOR_CACHE_SECONDS = 24 * 60 * 60
 # Part of every cache key: a change to how themes are found must not read old answers.
 ALGORITHM = (
-    f"average-linkage-{THEME_THRESHOLD}-{THEME_WINDOW}-{THEMES_SHOWN}-{THEME_SIZE_MAX}-{MODEL_ID}"
+    f"average-linkage-v2-{THEME_THRESHOLD}-{THEME_WINDOW}-{THEMES_SHOWN}-{THEME_SIZE_MAX}-"
+    f"{MODEL_ID}"
 )
 TEXT_LIMIT = 2_000
 
@@ -57,6 +73,8 @@ class ThemeTicket:
     pk: int
     title: str
     customer_name: str
+    # Its page, found when the theme is (a page of themes links hundreds of tickets).
+    url: str
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,11 @@ class Theme:
     def ticket_ids(self) -> list[int]:
         return [ticket.pk for ticket in self.tickets]
 
+    @property
+    def ticket_list(self) -> str:
+        """Its tickets' ids as the theme's forms send them, in one value."""
+        return ",".join(str(pk) for pk in self.ticket_ids)
+
 
 @dataclass(frozen=True)
 class _Found:
@@ -84,15 +107,16 @@ class _Found:
     initiative_id: int | None
 
 
-def _window() -> QuerySet[Ticket]:
-    """The tickets themes are found among: the first THEME_WINDOW of the waiting inbox, in its
-    order (read on its index), but for those a product manager took out of themes."""
+def _groupable() -> QuerySet[Ticket]:
+    """Waiting tickets, but for those a product manager took out of themes."""
     taken_out = ThemeExclusion.objects.filter(ticket=OuterRef("pk"))
-    return (
-        Ticket.objects.filter(status=TicketStatus.NEW)
-        .filter(~Exists(taken_out))
-        .order_by("-importance_rank", "created_at", "id")[:THEME_WINDOW]
-    )
+    return Ticket.objects.filter(status=TicketStatus.NEW).filter(~Exists(taken_out))
+
+
+def _window() -> QuerySet[Ticket]:
+    """The tickets themes are found among: the first THEME_WINDOW groupable ones in the waiting
+    inbox's order (read on its index)."""
+    return _groupable().order_by("-importance_rank", "created_at", "id")[:THEME_WINDOW]
 
 
 def _window_key() -> tuple[int, str]:
@@ -110,17 +134,72 @@ def _window_key() -> tuple[int, str]:
     return row["size"], row["digest"] or ""
 
 
+def _key(digest: str) -> str:
+    return f"triage:themes:{ALGORITHM}:{digest}"
+
+
+_LATEST_KEY = f"triage:themes:{ALGORITHM}:latest"
+_FINDING_KEY = f"triage:themes:{ALGORITHM}:finding"
+
+
+def themes_find() -> None:
+    """Find the window's themes now and cache them (the worker's side of `inbox_themes`)."""
+    try:
+        size, digest = _window_key()
+        found = _themes_find() if size >= 2 else []
+        cache.set(_key(digest), found, THEME_CACHE_SECONDS)
+        cache.set(_LATEST_KEY, found, LATEST_CACHE_SECONDS)
+    finally:
+        cache.delete(_FINDING_KEY)
+
+
+# triage/tasks.py imports this module, so the task is published to by name.
+FIND_THEMES = "triage.tasks.find_themes"
+
+
+def _ask_for_themes() -> None:
+    """Have a worker find the themes, unless one is at it already. A broker that cannot be
+    reached leaves the inbox with the last themes found: the next request asks again."""
+    if not cache.add(_FINDING_KEY, True, FINDING_SECONDS):
+        return
+    try:
+        current_app.tasks[FIND_THEMES].delay()
+    except kombu.exceptions.OperationalError as exc:
+        cache.delete(_FINDING_KEY)
+        log.warning("Themes not found: the broker could not be reached (%s)", exc)
+
+
+def _still_waiting(found: list[_Found]) -> list[_Found]:
+    """Themes found for an earlier window, less the tickets no longer waiting (triaged, taken
+    out, snoozed), and those left without two tickets from two companies (one query)."""
+    ids = {ticket.pk for theme in found for ticket in theme.tickets}
+    if not ids:
+        return []
+    waiting = set(_groupable().filter(pk__in=ids).values_list("pk", flat=True))
+    kept = []
+    for theme in found:
+        tickets = tuple(ticket for ticket in theme.tickets if ticket.pk in waiting)
+        companies = len({ticket.customer_name for ticket in tickets})
+        if len(tickets) >= 2 and companies >= 2:
+            label = theme.label if tickets[0] == theme.tickets[0] else tickets[0].title
+            kept.append(_Found(tickets, label, companies, theme.initiative_id))
+    return kept
+
+
 def inbox_themes() -> list[Theme]:
     """The inbox's themes, most companies first: one query when nothing changed since they were
-    found (two with suggested initiatives, re-read so a suggestion is open now)."""
+    found (two with suggested initiatives, re-read so a suggestion is open now). When something
+    did, the last themes found, still waiting (a query more), while a worker finds new ones."""
     size, digest = _window_key()
     if size < 2:
         return []
-    key = f"triage:themes:{ALGORITHM}:{digest}"
-    found: list[_Found] | None = cache.get(key)
+    found: list[_Found] | None = cache.get(_key(digest))
     if found is None:
-        found = _themes_find()
-        cache.set(key, found, THEME_CACHE_SECONDS)
+        _ask_for_themes()
+        # A task run in this process (no broker) has just cached them.
+        found = cache.get(_key(digest))
+    if found is None:
+        found = _still_waiting(cache.get(_LATEST_KEY) or [])
     if not found:
         return []
     suggested = {theme.initiative_id for theme in found if theme.initiative_id}
@@ -298,7 +377,10 @@ def _themes_find() -> list[_Found]:
     themes.sort(key=lambda theme: (-theme[0], -theme[1], theme[2][0]))
     found = []
     for companies, _, pks in themes[:THEMES_SHOWN]:
-        tickets = tuple(ThemeTicket(pk, facts[pk][0], facts[pk][2]) for pk in pks)
+        tickets = tuple(
+            ThemeTicket(pk, facts[pk][0], facts[pk][2], reverse("intake:detail", args=[pk]))
+            for pk in pks
+        )
         found.append(
             _Found(
                 tickets=tickets,

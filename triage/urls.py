@@ -23,6 +23,12 @@ urlpatterns = [
     path("initiatives/<int:initiative_id>/audience/", views.ship_audience_view, name="audience"),
     path("initiatives/<int:initiative_id>/preview/", views.ship_preview, name="preview"),
     path("initiatives/<int:initiative_id>/merge/", views.initiative_merge_view, name="merge"),
+    path("initiatives/<int:initiative_id>/work/", views.work_item_add_view, name="work-add"),
+    path(
+        "initiatives/<int:initiative_id>/work/<int:work_item_id>/remove/",
+        views.work_item_remove_view,
+        name="work-remove",
+    ),
     path(
         "initiatives/<int:initiative_id>/tickets/<int:ticket_id>/unlink/",
         views.ticket_unlink_view,

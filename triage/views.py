@@ -45,10 +45,12 @@ from triage.forms import (
     ThemeExcludeForm,
     ThemeForm,
     UndoForm,
+    WorkItemForm,
 )
 from triage.models import Initiative, InitiativeStatus
 from triage.policies import ensure_may_triage
 from triage.selectors import (
+    INBOX_COUNT_CAP,
     INBOX_VIEWS,
     BoardFilters,
     board,
@@ -58,7 +60,9 @@ from triage.selectors import (
     initiative_get,
     initiative_history,
     initiative_revenue_at_stake,
+    initiative_work_items,
     similar_feedback,
+    work_item_get,
 )
 from triage.services import (
     InboxUndo,
@@ -93,6 +97,7 @@ from triage.shipping import (
     ship_audience,
 )
 from triage.themes import Theme, inbox_themes
+from triage.tracker import work_item_add, work_item_remove
 
 INBOX_PAGE_SIZE = 20
 # Moves that need more than a click: a release note to ship, a reason to decline.
@@ -122,8 +127,23 @@ def _initiative_or_404(initiative_id: int) -> Initiative:
 # The inbox
 
 
-def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
-    return [(key, label, counts[key]) for key, (_, label, _) in INBOX_VIEWS.items()]
+def _count_shown(count: int) -> str:
+    """An inbox count as shown: "10,000+" past the cap (triage.selectors.INBOX_COUNT_CAP)."""
+    return f"{INBOX_COUNT_CAP:,}+" if count > INBOX_COUNT_CAP else f"{count:,}"
+
+
+def _tabs(counts: dict[str, int]) -> list[tuple[str, str, str]]:
+    return [(key, label, _count_shown(counts[key])) for key, (_, label, _) in INBOX_VIEWS.items()]
+
+
+class _InboxPaginator(Paginator[Ticket]):
+    """Pages of an inbox view, counted already (up to the cap: the pages past it are not
+    offered)."""
+
+    def __init__(self, tickets: Any, count: int) -> None:
+        super().__init__(tickets, INBOX_PAGE_SIZE)
+        self.count = min(count, INBOX_COUNT_CAP)  # Paginator reads it instead of counting
+        self.count_shown = _count_shown(count)
 
 
 def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
@@ -131,8 +151,8 @@ def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
     view = data.get("view", "waiting")
     if view not in INBOX_VIEWS:
         view = "waiting"
-    page = Paginator(inbox_list(view=view), INBOX_PAGE_SIZE).get_page(data.get("page"))
     counts = inbox_counts()
+    page = _InboxPaginator(inbox_list(view=view), counts[view]).get_page(data.get("page"))
     return {
         "page": page,
         "view": view,
@@ -699,7 +719,8 @@ def _status_form(initiative: Initiative, target: str, data: QueryDict | None) ->
     """The ship or decline form, with the one field that move needs made required."""
     initial: dict[str, Any] = {"status": target, "version": initiative.version}
     if target == InitiativeStatus.SHIPPED:
-        initial["release_note"] = initiative.release_note
+        # Shipping again keeps its note; work done in the tracker drafted one (triage.tracker).
+        initial["release_note"] = initiative.release_note or initiative.release_note_draft
     form = MoveForm(data, initial=initial)
     needed = "release_note" if target == InitiativeStatus.SHIPPED else "decline_reason"
     form.fields[needed].required = True
@@ -871,9 +892,43 @@ def initiative_detail(request: HtmxHttpRequest, initiative_id: int) -> HttpRespo
         "moves": allowed_moves(initiative.status),
         "merge_form": MergeForm(exclude=initiative.pk),
         "deliveries": delivery_counts(initiative_id=initiative.pk),
+        "work_items": initiative_work_items(initiative=initiative),
+        "work_item_form": WorkItemForm(),
         "nav": "board",
     }
     return render(request, "triage/initiative_detail.html", context)
+
+
+@require(ensure_may_triage)
+@require_POST
+def work_item_add_view(request: HtmxHttpRequest, initiative_id: int) -> HttpResponse:
+    """Link an issue or pull request in the tracker to the initiative."""
+    initiative = _initiative_or_404(initiative_id)
+    back = reverse("triage:initiative", args=[initiative.pk]) + "#work"
+    form = WorkItemForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect(back)
+    try:
+        item = work_item_add(initiative=initiative, by=_user(request), url=form.cleaned_data["url"])
+    except DomainError as error:
+        return domain_error_response(request, error, redirect_to=back)
+    messages.success(request, f"Linked {item.get_tracker_display()} {item.key}.")
+    return redirect(back)
+
+
+@require(ensure_may_triage)
+@require_POST
+def work_item_remove_view(
+    request: HtmxHttpRequest, initiative_id: int, work_item_id: int
+) -> HttpResponse:
+    initiative = _initiative_or_404(initiative_id)
+    item = work_item_get(initiative=initiative, work_item_id=work_item_id)
+    if item is None:
+        raise Http404("No such work item.")
+    work_item_remove(work_item=item, by=_user(request))
+    messages.success(request, f"Unlinked {item.get_tracker_display()} {item.key}.")
+    return redirect(reverse("triage:initiative", args=[initiative.pk]) + "#work")
 
 
 @require(ensure_may_triage)

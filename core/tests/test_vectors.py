@@ -48,6 +48,56 @@ def test_many_rows_grow_and_compact() -> None:
     assert index.nearest(vectors[2700], 0) == []
 
 
+def _clustered(count: int, *, topics: int = 60, dimensions: int = 32, seed: int = 3) -> np.ndarray:
+    """Unit vectors around a few topics, as texts about a few asks are."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(topics, dimensions))
+    vectors = centres[rng.integers(0, topics, count)] + 0.6 * rng.normal(size=(count, dimensions))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.astype(np.float32)
+
+
+def test_a_large_index_searches_coarsely_and_finds_nearly_what_an_exact_search_finds() -> None:
+    vectors = _clustered(6000)
+    index = VectorIndex(32, coarse_from=5000)
+    index.put(list(range(4000)), vectors[:4000])
+    searched_whole = not index.coarse
+    index.put(list(range(4000, 6000)), vectors[4000:])
+    assert searched_whole
+    assert index.coarse
+    queries = _clustered(100, seed=4)
+    found = exact = 0
+    for query in queries:
+        best = {pk for pk, _ in index.nearest(query, 10, exact=True)}
+        exact += len(best)
+        found += len(best & {pk for pk, _ in index.nearest(query, 10)})
+    assert found / exact >= 0.9
+    # Each row is found by its own vector, with its cosine.
+    for pk in (0, 2999, 5999):
+        found, cosine = index.nearest(vectors[pk], 1)[0]
+        assert (found, round(cosine, 4)) == (pk, 1.0)
+
+
+def test_a_coarse_index_follows_puts_replacements_and_drops() -> None:
+    vectors = _clustered(3000)
+    index = VectorIndex(32, coarse_from=2000)
+    index.put(list(range(3000)), vectors)
+    assert index.coarse
+    # Replaced by another row's vector: found there now, under that row's centre.
+    index.put([7], vectors[2500][None, :])
+    assert {pk for pk, _ in index.nearest(vectors[2500], 2)} == {7, 2500}
+    assert 7 not in {pk for pk, _ in index.nearest(vectors[7], 3) if _ > 0.999}
+    # Rows put after the centres were found (more than a tenth: sorted again) are found.
+    extra = _clustered(400, seed=5)
+    index.put(list(range(10_000, 10_400)), extra)
+    assert index.nearest(extra[123], 1)[0][0] == 10_123
+    # Dropped rows are gone, and most dropped: compacted, still searchable.
+    index.drop(range(0, 2000))
+    assert len(index) == 1400
+    assert index.nearest(vectors[2600], 1)[0][0] == 2600
+    assert all(pk >= 2000 for pk, _ in index.nearest(vectors[10], 20))
+
+
 def test_a_prefix_is_unit_length_again() -> None:
     vectors = embed(["export invoices as csv", ""])
     short = prefix(vectors, 64)

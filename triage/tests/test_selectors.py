@@ -147,6 +147,14 @@ def test_inbox_counts_each_view(pm) -> None:
     assert inbox_counts() == {"waiting": 3, "asked": 1, "snoozed": 1}
 
 
+def test_inbox_counts_stop_one_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("triage.selectors.INBOX_COUNT_CAP", 2)
+    for _ in range(5):
+        ask()
+    # One past the cap says "more than the cap"; the rest are never read.
+    assert inbox_counts() == {"waiting": 3, "asked": 0, "snoozed": 0}
+
+
 # ---------------------------------------------------------------------------------------------
 # The board
 
