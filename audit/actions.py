@@ -27,6 +27,11 @@ class Action(models.TextChoices):
     # Integrations (the Channels page, Slack)
     INTEGRATION_TESTED = "integration.tested", "Integration test sent"
     INTEGRATION_REMOVED = "integration.removed", "Integration removed"
+    # Webhooks (the Webhooks page and API, and their automatic turning off)
+    WEBHOOK_CREATED = "webhook.created", "Webhook added"
+    WEBHOOK_CHANGED = "webhook.changed", "Webhook changed"
+    WEBHOOK_DELETED = "webhook.deleted", "Webhook deleted"
+    WEBHOOK_DISABLED = "webhook.disabled", "Webhook turned off after failures"
     # Triage
     SCORING_WEIGHTS_CHANGED = "scoring.weights_changed", "Scoring weights changed"
     # Data leaving the app: recorded by the export (another issue builds it) with

@@ -376,3 +376,50 @@ def test_the_csv_has_every_matching_event_and_records_the_export(
     everything = client.get("/audit/", {"format": "csv"})
     text = _body(everything)
     assert "'=HYPERLINK" in text  # a spreadsheet shows it as text, never runs it
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def test_adding_changing_and_deleting_a_webhook_is_recorded_without_its_secret(
+    admin_user: User,
+) -> None:
+    client = _client()
+    client.force_login(admin_user)
+    secret = "s" * 40
+    form = {
+        "url": "https://tools.example.com/hooks/T0KEN-IN-PATH",
+        "secret": secret,
+        "events": ["ticket.created"],
+        "active": "on",
+    }
+    assert client.post("/webhooks/new/", form).status_code == 302
+    created = _only(Action.WEBHOOK_CREATED)
+    assert created.actor == admin_user
+    assert created.changes == {
+        "host": "tools.example.com",
+        "events": ["ticket.created"],
+        "active": True,
+    }
+    from webhooks.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.get()
+    edit = {
+        "url": "https://other.example.com/hooks",
+        "secret": "t" * 40,
+        "events": ["ticket.created", "initiative.shipped"],
+        "active": "on",
+    }
+    assert client.post(f"/webhooks/{endpoint.pk}/edit/", edit).status_code == 302
+    changed = _only(Action.WEBHOOK_CHANGED)
+    assert changed.changes == {
+        "host": ["tools.example.com", "other.example.com"],
+        "secret": "changed",
+        "events": [["ticket.created"], ["ticket.created", "initiative.shipped"]],
+    }
+    assert client.post(f"/webhooks/{endpoint.pk}/delete/").status_code == 302
+    assert _only(Action.WEBHOOK_DELETED).target_label == "other.example.com"
+    stored = json.dumps(list(AuditEvent.objects.values_list("changes", "target_label")))
+    assert secret not in stored
+    assert "t" * 40 not in stored
+    assert "T0KEN-IN-PATH" not in stored
