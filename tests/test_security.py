@@ -539,14 +539,16 @@ def test_htmx_sends_the_token_the_page_gives_it(
 def test_api_writes_with_a_token_need_no_csrf_token(
     request: pytest.FixtureRequest, world: dict[str, str]
 ) -> None:
-    from rest_framework.authtoken.models import Token
+    from people.tests.factories import api_key_for
 
     wrong = []
+    keys: dict[str, str] = {}
     for call, role in CSRF_CASES:
         if not call.path.startswith("/api/"):
             continue
-        token = Token.objects.get_or_create(user=request.getfixturevalue(role))[0]
-        client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+        if role not in keys:
+            keys[role] = api_key_for(request.getfixturevalue(role))
+        client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {keys[role]}")
         cache.clear()
         sid = transaction.savepoint()
         answer = answer_of(send(client, call, world))
@@ -647,18 +649,18 @@ def test_the_api_answers_generated_calls_without_500_and_as_its_schema_says(
     from django.core.wsgi import get_wsgi_application
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
-    from rest_framework.authtoken.models import Token
     from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
     from schemathesis.core.result import Ok
     from schemathesis.specs.openapi.checks import response_schema_conformance
 
     from intake.tests.factories import TicketFactory
+    from people.tests.factories import api_key_for
     from sessions.tests.factories import SessionFactory
     from triage.tests.factories import InitiativeFactory
     from webhooks.models import WebhookEndpoint
 
-    auth = {"Authorization": f"Token {Token.objects.create(user=pm).key}"}
+    auth = {"Authorization": f"Token {api_key_for(pm)}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), headers=auth)
     real_ids = {
         "ticket_id": [TicketFactory.create(submitted_by=submitter).pk for _ in "ab"],
