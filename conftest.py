@@ -109,3 +109,37 @@ def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory, live_server: Any) -> Iterator[Any]:
+    """A real OpenID Connect provider (tests/oidc.py), one for the run; it knows FeedbackLoop's
+    callback on the test client's host and on the live server."""
+    from tests.oidc import OidcProvider
+
+    provider = OidcProvider(
+        tmp_path_factory.mktemp("oidc"),
+        ["http://testserver/sso/callback/", f"{live_server.url}/sso/callback/"],
+    )
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc(oidc_provider: Any, settings: Any) -> Iterator[Any]:
+    """FeedbackLoop set up to sign in through the test provider, its people as tests/oidc.py
+    lists them."""
+    from django.core.cache import cache
+
+    from tests.oidc import CLIENT_ID, CLIENT_SECRET, DOMAIN, PEOPLE
+
+    oidc_provider.people_set(PEOPLE)
+    settings.OIDC_ISSUER = oidc_provider.issuer
+    settings.OIDC_CLIENT_ID = CLIENT_ID
+    settings.OIDC_CLIENT_SECRET = CLIENT_SECRET
+    settings.OIDC_ALLOWED_DOMAINS = [DOMAIN]
+    settings.OIDC_PROVIDER_NAME = "Northwind SSO"
+    cache.clear()
+    yield oidc_provider
+    cache.clear()

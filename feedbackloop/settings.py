@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.humanize",
     "rest_framework",
+    # Kept for its migrations (others depend on them); its tokens were moved to people.ApiToken.
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
@@ -87,12 +88,15 @@ INSTALLED_APPS = [
     "anymail",
     "feedbackloop",
     "accounts",
+    "audit",
     "intake",
     "triage",
     "sessions",
     "notifications",
     "email_intake",
     "people",
+    "sso",
+    "django_scim",
     "insights",
     "slack_app",
     "webhooks",
@@ -109,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
+    # Where each request comes from, for the audit log's events recorded in services.
+    "audit.context.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -131,6 +137,8 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (sso/backends.py): answers only the provider's callback, with OIDC_ISSUER.
+    "sso.backends.OidcBackend",
 ]
 AXES_FAILURE_LIMIT = 10
 # What axes records and counts per login: the username as typed, cut to its column (255).
@@ -355,6 +363,64 @@ if urlparse(SLACK_API_URL).scheme not in ("http", "https"):
 # A channel id (C0123…) where each shipped initiative is announced with who asked; empty: none.
 SLACK_SHIP_CHANNEL = env.str("SLACK_SHIP_CHANNEL", default="")
 
+# Single sign-on through the company's OpenID Connect provider (README, "Single sign-on"): on
+# when OIDC_ISSUER is set; its endpoints come from the issuer's discovery document.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").strip().rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="").strip()
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_ALLOWED_DOMAINS = [
+    domain.strip().lower().lstrip("@")
+    for domain in env.list("OIDC_ALLOWED_DOMAINS", default=[])
+    if domain.strip()
+]
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on").strip()
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups").strip()
+OIDC_TEAM_CLAIM = env.str("OIDC_TEAM_CLAIM", default="team").strip()
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+if OIDC_ISSUER:
+    if urlparse(OIDC_ISSUER).scheme not in ("http", "https") or not urlparse(OIDC_ISSUER).hostname:
+        raise ConfigError(
+            f"OIDC_ISSUER={OIDC_ISSUER!r} is not a URL; set it like https://login.example.com"
+        )
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ConfigError(
+            "Single sign-on needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET with OIDC_ISSUER"
+        )
+    if not OIDC_ALLOWED_DOMAINS:
+        raise ConfigError(
+            "Single sign-on needs OIDC_ALLOWED_DOMAINS (your company's email domains, like "
+            "example.com,example.co.uk): without it anyone the provider knows could sign in"
+        )
+elif SSO_ONLY:
+    raise ConfigError("SSO_ONLY=1 needs single sign-on: set OIDC_ISSUER (or unset SSO_ONLY)")
+# mozilla-django-oidc's own settings, fixed here.
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+OIDC_RP_SIGN_ALGO = "RS256"
+
+# SCIM 2.0 provisioning (django-scim2) at /scim/v2/, let in by a SCIM token an admin made.
+SCIM_SERVICE_PROVIDER = {
+    "SCHEME": _site.scheme,
+    "NETLOC": _site.netloc,
+    "BASE_LOCATION_GETTER": "sso.scim_auth.scim_base_location",
+    "USER_ADAPTER": "sso.scim.ScimUserAdapter",
+    "USER_FILTER_PARSER": "sso.scim_filters.UserFilter",
+    "GROUP_MODEL": "sso.models.ScimGroup",
+    "GROUP_ADAPTER": "sso.scim.ScimGroupAdapter",
+    "GROUP_FILTER_PARSER": "sso.scim_filters.GroupFilter",
+    "AUTH_CHECK_MIDDLEWARE": "sso.scim_auth.ScimTokenCheck",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "A token from the Provisioning page or manage.py scim_token",
+            "primary": True,
+        }
+    ],
+}
+
 # Outgoing webhooks (README, "Webhooks"): endpoint URLs that resolve to loopback, private or
 # link-local addresses are refused unless this is set (tests; a receiver on the same network).
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
@@ -373,7 +439,8 @@ LINEAR_WEBHOOK_SECRET = env.str("LINEAR_WEBHOOK_SECRET", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # People's named API tokens, kept hashed (people/authentication.py).
+        "people.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

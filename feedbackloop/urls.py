@@ -7,12 +7,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api import TokenView
 from core.api import not_found as api_not_found
 from email_intake.views import webhook_body_limit
 from feedbackloop import views
 from intake import views as intake_views
 from notifications import views as notification_views
+from people.api import TokenView
+from sso import views as sso_views
 from webhooks import views as webhook_views
 
 # A lost database connection answers 503 "try again", anything else the plain 500 page.
@@ -55,7 +56,9 @@ anymail_inbound = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", sso_views.LoginView.as_view(), name="login"),
+    path("sso/", include("sso.urls")),
+    path("scim/v2/", include("sso.scim_urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
@@ -68,6 +71,7 @@ urlpatterns = [
     path("email/", include("email_intake.urls")),
     # The email providers' inbound webhooks, where django-anymail documents them.
     path("anymail/", include((anymail_inbound, "anymail"))),
+    path("audit/", include("audit.urls")),
     path("channels/", notification_views.channel_list, name="channels"),
     path("channels/<slug:key>/test/", notification_views.channel_test, name="channel-test"),
     path("", include("people.urls")),

@@ -266,6 +266,14 @@ class Ticket(models.Model):
             models.Index(fields=["submitted_by", "-created_at"], name="ticket_by_submitter"),
             models.Index(fields=["status", "-importance_rank", "created_at"], name="ticket_inbox"),
             models.Index(fields=["initiative", "customer"], name="ticket_initiative_customer"),
+            # An initiative's page: who asks, most important first, and the revenue at stake,
+            # read from the index alone (an initiative's tickets are spread over the table).
+            models.Index(
+                fields=["initiative", "customer"],
+                include=["importance_rank", "revenue_at_stake"],
+                condition=models.Q(status__in=[str(s) for s in TicketStatus.counted()]),
+                name="ticket_initiative_asks",
+            ),
             # The board's filters: which initiatives have counted asks from a team since a day.
             models.Index(
                 fields=["initiative", "source_team", "created_at"],

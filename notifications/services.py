@@ -23,9 +23,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+import audit
 from accounts.models import User
+from audit.actions import Action
 from core.errors import DomainError
-from notifications import registry, retry
+from notifications import channels, registry, retry
 from notifications.models import (
     DeliveryStatus,
     EmailPreference,
@@ -33,7 +35,7 @@ from notifications.models import (
     Notification,
     NotificationKind,
 )
-from notifications.policies import ensure_may_retry_delivery
+from notifications.policies import ensure_may_manage_channels, ensure_may_retry_delivery
 
 log = logging.getLogger(__name__)
 
@@ -404,3 +406,19 @@ def email_preferences_set(*, user: User, emailed: set[str]) -> None:
     EmailPreference.objects.bulk_create(
         [EmailPreference(user=user, kind=kind) for kind in off], ignore_conflicts=True
     )
+
+
+@transaction.atomic
+def channel_test_send(*, channel: channels.Channel, by: User) -> str:
+    """Send a test through a channel from the Channels page (its own send_test records the
+    message in the outbox) and note it in the audit log; returns what the admin is told."""
+    ensure_may_manage_channels(by)
+    assert channel.send_test is not None
+    said = channel.send_test(by)
+    audit.record(
+        Action.INTEGRATION_TESTED,
+        actor=by,
+        target_label=channel.name,
+        changes={"channel": channel.key, "result": said},
+    )
+    return said

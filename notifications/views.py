@@ -32,6 +32,7 @@ from notifications.selectors import (
     notices_of,
 )
 from notifications.services import (
+    channel_test_send,
     email_preferences_set,
     notice_mark_read,
     notices_mark_read,
@@ -167,5 +168,5 @@ def channel_test(request: HttpRequest, key: str) -> HttpResponse:
     channel = channels.channel_get(key)
     if channel is None or channel.send_test is None:
         raise Http404("No such channel.")
-    messages.success(request, channel.send_test(_user(request)))
+    messages.success(request, channel_test_send(channel=channel, by=_user(request)))
     return redirect("channels")

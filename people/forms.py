@@ -66,3 +66,11 @@ class PasswordForm(DomainErrorMixin, PasswordChangeForm):
         super().__init__(*args, **kwargs)
         # One of three forms on the page: focusing it would open a phone's keyboard at once.
         self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+
+class ApiTokenForm(DomainErrorMixin, forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        help_text="What it is for, such as “CRM sync” or “my laptop”.",
+    )

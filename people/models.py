@@ -66,3 +66,33 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return InvitationState.EXPIRED
         return InvitationState.OPEN
+
+
+class ApiToken(models.Model):
+    """A person's named key for the API (`Authorization: Token <key>`). Only its SHA-256 is
+    kept: the key is shown once, when it is made. Revoked tokens stay, for the record."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # The key's first characters, so its owner can tell which one is which.
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at"],
+                name="api_token_live",
+                condition=models.Q(revoked_at__isnull=True),
+            )
+        ]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

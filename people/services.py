@@ -16,14 +16,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+import audit
 from accounts.models import Role, Team, User
+from audit.actions import Action
+from audit.services import changes_between
 from core.errors import DomainError
 from core.text import line_clean
 from notifications.models import Notification, NotificationKind
 from notifications.registry import Message, Suppress, as_recorded
 from notifications.services import notification_record
-from people.models import Invitation, InvitationState
-from people.policies import ensure_may_invite
+from people.models import ApiToken, Invitation, InvitationState
+from people.policies import ensure_may_invite, ensure_may_manage_tokens
 
 INVITE_DAYS = 7
 _KEY = "invite:{pk}:{send}"  # an invite email's idempotency key: its invitation and which send
@@ -197,7 +200,62 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
+    audit.record(
+        Action.USER_CREATED,
+        actor=user,
+        target=user,
+        changes={"via": "invite", "invited_by": _name(invitation.invited_by), **_access(user)},
+    )
     return user
+
+
+def _name(user: User | None) -> str:
+    return user.username if user is not None else ""
+
+
+# What a person may do and where they belong: a change to any of these is a role change.
+ACCESS_FIELDS = ("role", "team", "is_staff", "is_superuser")
+
+
+def _access(user: User) -> dict[str, object]:
+    return {name: getattr(user, name) for name in ACCESS_FIELDS}
+
+
+@transaction.atomic
+def person_save(*, by: User, person: User) -> User:
+    """Save an admin's change to a person (Django admin), recording a change of role, team or
+    admin rights, and a deactivation or reactivation, in the audit log."""
+    before = User.objects.select_for_update().get(pk=person.pk)
+    person.save()
+    access = changes_between(_access(before), _access(person))
+    if access:
+        audit.record(Action.ROLE_CHANGED, actor=by, target=person, changes=access)
+    if before.is_active != person.is_active:
+        if not person.is_active:
+            user_access_end(user=person, reason="deactivated", by=by)
+        audit.record(
+            Action.USER_REACTIVATED if person.is_active else Action.USER_DEACTIVATED,
+            actor=by,
+            target=person,
+            changes={"is_active": [before.is_active, person.is_active]},
+        )
+    details = changes_between(
+        {
+            "username": before.username,
+            "email": before.email,
+            "first_name": before.first_name,
+            "last_name": before.last_name,
+        },
+        {
+            "username": person.username,
+            "email": person.email,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+        },
+    )
+    if details:
+        audit.record(Action.USER_CHANGED, actor=by, target=person, changes=details)
+    return person
 
 
 def invite_email(notification: Notification) -> Message | Suppress:
@@ -210,3 +268,101 @@ def invite_email(notification: Notification) -> Message | Suppress:
     if str(invitation.sends) != send:
         return Suppress("the invite was sent again with a new link")
     return as_recorded(notification)
+
+
+# API tokens ------------------------------------------------------------------------------------
+
+TOKENS_LIVE_MAX = 50  # live tokens one person may hold: enough for every script, not a leak
+_KEY_PREFIX = "fl_"
+_PREFIX_SHOWN = 8
+
+
+def api_token_create(*, user: User, name: str, by: User | None = None) -> tuple[ApiToken, str]:
+    """A new named API token for `user` (made by themselves, or `by` an admin); returns it and
+    its key, which is shown this once and kept only as its hash."""
+    actor = by or user
+    ensure_may_manage_tokens(actor, owner=user)
+    name = line_clean(name, field="name", label="The name", limit=100, required=True)
+    if not user.is_active:
+        raise DomainError(f"{user.username} is deactivated: no new tokens.", code="conflict")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one count at a time
+        live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+        if live >= TOKENS_LIVE_MAX:
+            raise DomainError(
+                f"{user.username} has {live} tokens: revoke one they no longer use first.",
+                field="name",
+                code="conflict",
+            )
+        key = _KEY_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=key[:_PREFIX_SHOWN], key_hash=token_hash(key)
+        )
+        audit.record(
+            Action.TOKEN_CREATED,
+            actor=actor,
+            target=token,
+            changes={"name": name, "owner": user.username, "prefix": token.prefix},
+        )
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke a token: the next call with it is refused (401)."""
+    current = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    ensure_may_manage_tokens(by, owner=current.user)
+    if current.revoked_at is not None:
+        raise DomainError(f"“{current.name}” was already revoked.", code="conflict")
+    current.revoked_at = timezone.now()
+    current.save(update_fields=["revoked_at"])
+    audit.record(
+        Action.TOKEN_REVOKED,
+        actor=by,
+        target=current,
+        changes={"name": current.name, "owner": current.user.username, "prefix": current.prefix},
+    )
+    return current
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Sign the person out of every browser: their sessions are deleted (a deactivated person's
+    would be refused anyway; this keeps a reactivation from bringing them back)."""
+    from django.contrib.sessions.models import Session
+
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def user_access_end(*, user: User, reason: str, by: User | None = None) -> None:
+    """A person was deactivated: their sessions end and their API tokens are revoked, now."""
+    user_sessions_end(user=user)
+    api_tokens_revoke_all(user=user, reason=reason, by=by)
+
+
+def api_tokens_revoke_all(*, user: User, reason: str, by: User | None = None) -> int:
+    """Revoke every live token of `user` (they were deactivated): one event says how many."""
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        audit.record(
+            Action.TOKEN_REVOKED,
+            actor=by,
+            actor_name="" if by else reason,
+            target=user,
+            changes={"owner": user.username, "tokens": revoked, "reason": reason},
+        )
+    return revoked
+
+
+def api_token_used(*, token: ApiToken) -> None:
+    """Note when a token was last used, at most once a minute (a write per call would cost)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > datetime.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -10,4 +10,10 @@ urlpatterns = [
     path("people/invites/<int:invitation_id>/revoke/", views.invite_revoke, name="revoke"),
     path("invite/<str:token>/", views.invite_accept, name="accept"),
     path("account/", views.account, name="account"),
+    path(
+        "account/tokens/<int:token_id>/revoke/",
+        views.api_token_revoke_view,
+        name="token-revoke",
+    ),
+    path("people/tokens/", views.api_tokens, name="tokens"),
 ]

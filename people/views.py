@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.services import user_password_set, user_time_zone_set
@@ -19,12 +19,22 @@ from core.errors import DomainError
 from core.http import domain_error_response, require
 from notifications import registry
 from notifications.selectors import email_opt_outs
-from people.forms import AcceptForm, InviteForm, PasswordForm, TimeZoneForm
+from people.forms import AcceptForm, ApiTokenForm, InviteForm, PasswordForm, TimeZoneForm
 from people.models import Invitation, InvitationState
-from people.policies import ensure_may_invite
-from people.selectors import invitation_for_token, invitation_get, invitations_pending, people_list
+from people.policies import ensure_may_invite, ensure_may_see_every_token, may_manage_tokens
+from people.selectors import (
+    api_token_get,
+    api_tokens_live,
+    api_tokens_of,
+    invitation_for_token,
+    invitation_get,
+    invitations_pending,
+    people_list,
+)
 from people.services import (
     INVITE_DAYS,
+    api_token_create,
+    api_token_revoke,
     invitation_accept,
     invitation_create,
     invitation_resend,
@@ -143,6 +153,8 @@ def account(request: HttpRequest) -> HttpResponse:
         request.POST if action == "time_zone" else None, initial={"time_zone": user.time_zone}
     )
     password_form = PasswordForm(user, request.POST if action == "password" else None)
+    token_form = ApiTokenForm(request.POST if action == "token" else None)
+    new_key = ""
     if action == "time_zone" and zone_form.is_valid():
         user_time_zone_set(user=user, time_zone=zone_form.cleaned_data["time_zone"])
         messages.success(request, f"Times now show in {user.time_zone.replace('_', ' ')}.")
@@ -152,6 +164,15 @@ def account(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)  # this session stays logged in
         messages.success(request, "Changed your password.")
         return redirect("people:account")
+    if action == "token" and token_form.is_valid():
+        try:
+            token, new_key = api_token_create(user=user, name=token_form.cleaned_data["name"])
+        except DomainError as error:
+            token_form.add_error("name", error.message)
+        else:
+            # The key is shown on this answer only (no redirect to a page that could show it).
+            messages.success(request, f"Created the token “{token.name}”. Copy it now.")
+            token_form = ApiTokenForm()
     off = email_opt_outs(user=user)
     kinds = [
         (kind.value, kind.label, kind.value not in off) for kind in registry.staff_notice_kinds()
@@ -160,7 +181,34 @@ def account(request: HttpRequest) -> HttpResponse:
         "zone_form": zone_form,
         "password_form": password_form,
         "kinds": kinds,
+        "token_form": token_form,
+        "tokens": list(api_tokens_of(user=user)[:100]),
+        "new_key": new_key,
         "nav": "account",
     }
-    status = 400 if request.method == "POST" else 200
+    status = 400 if request.method == "POST" and not new_key else 200
     return render(request, "people/account.html", context, status=status)
+
+
+@require(ensure_may_see_every_token)
+@require_GET
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """Every live API token, whoever holds it: admins revoke any of them here."""
+    page = Paginator(api_tokens_live(), 50).get_page(request.GET.get("page"))
+    return render(request, "people/api_tokens.html", {"page": page, "nav": "people"})
+
+
+@require_POST
+def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one token: its owner from the Account page, an admin from the tokens list."""
+    token = api_token_get(token_id=token_id)
+    back = "/people/tokens/" if request.POST.get("next") == "tokens" else "/account/#api-tokens"
+    # Someone else's token is not there at all for those who may not manage it.
+    if token is None or not may_manage_tokens(request.user, owner=token.user):
+        raise Http404("No such token.")
+    try:
+        token = api_token_revoke(token=token, by=_user(request))
+    except DomainError as error:
+        return domain_error_response(request, error, redirect_to=back)
+    messages.success(request, f"Revoked “{token.name}”: it no longer works.")
+    return redirect(back)

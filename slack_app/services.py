@@ -13,7 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from slack_sdk.errors import SlackApiError
 
+import audit
 from accounts.models import User
+from audit.actions import Action
 from core.errors import DomainError
 from intake.models import Customer, SourceTeam, Ticket, TicketSource
 from intake.services import product_area_by_slug, ticket_create
@@ -45,6 +47,18 @@ def activity_error(error: str) -> None:
     updated = SlackActivity.objects.update(last_error=error[:500], last_error_at=now)
     if not updated:
         SlackActivity.objects.create(last_error=error[:500], last_error_at=now)
+
+
+def app_removed(*, event_type: str, team_id: str = "") -> None:
+    """Slack says the app was uninstalled or its tokens revoked: the Channels page says so, and
+    the audit log keeps it (no one here did it: Slack's workspace admin did)."""
+    activity_error("The app was removed from the Slack workspace: install it again.")
+    audit.record(
+        Action.INTEGRATION_REMOVED,
+        actor_name="Slack",
+        target_label="Slack",
+        changes={"event": event_type, "team": team_id},
+    )
 
 
 def staff_for_slack_user(*, slack_user: str) -> tuple[User | None, str]:

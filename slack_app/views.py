@@ -44,6 +44,7 @@ from slack_app.selectors import company_suggestions, product_areas
 from slack_app.services import (
     activity_error,
     activity_request,
+    app_removed,
     feedback_file,
     not_staff_tell,
     not_staff_text,
@@ -246,5 +247,5 @@ def events(request: HttpRequest) -> HttpResponse:
     inner = event.get("event") if isinstance(event.get("event"), dict) else {}
     assert isinstance(inner, dict)
     if inner.get("type") in ("app_uninstalled", "tokens_revoked"):
-        activity_error("The app was removed from the Slack workspace: install it again.")
+        app_removed(event_type=str(inner["type"]), team_id=_text(event.get("team_id")))
     return HttpResponse(status=200)

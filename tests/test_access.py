@@ -113,6 +113,9 @@ CREDENTIALS = {"username": "sales", "password": "pw"}
 #   {notice}      a notice of the submitter's
 #   {invitation}  an open invite, {invitetoken} its link's token
 #   {guest}       a user nobody invited yet
+#   {apitoken}    an API token of the submitter's
+#   {mapping} {identity}  a group mapping and the submitter's single sign-on identity
+#   {scimtoken}   a SCIM token
 #   {inbound}     an email received at the feedback address
 #   {webhook}     a webhook endpoint, {hookdelivery} a failed delivery to it
 #   {workitem}    a GitHub pull request linked to {initiative}
@@ -131,6 +134,19 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /unsubscribe/{unsubscribe}/",                                200,     200,     200,     200,     200),
     ("POST /unsubscribe/{unsubscribe}/",                               200,     200,     200,     200,     200),
     ("GET /unsubscribe/forged/",                                       400,     400,     400,     400,     400),
+    # SCIM provisioning: only a SCIM bearer token gets in (sso/tests/test_scim.py), never a login
+    ("GET /scim/v2/",                                                           401,     401,     401,     401,     401),
+    ("GET /scim/v2/Users",                                                      401,     401,     401,     401,     401),
+    ("GET /scim/v2/Users/.search",                                              401,     401,     401,     401,     401),
+    ("GET /scim/v2/Users/{user}",                                               401,     401,     401,     401,     401),
+    ("GET /scim/v2/Groups",                                                     401,     401,     401,     401,     401),
+    ("GET /scim/v2/Groups/.search",                                             401,     401,     401,     401,     401),
+    ("GET /scim/v2/ServiceProviderConfig",                                      401,     401,     401,     401,     401),
+    ("GET /scim/v2/ResourceTypes",                                              401,     401,     401,     401,     401),
+    ("GET /scim/v2/Schemas",                                                    401,     401,     401,     401,     401),
+    # Single sign-on: not there until OIDC_ISSUER is set (sso/tests sign in through a provider)
+    ("GET /sso/login/",                                                404,     404,     404,     404,     404),
+    ("GET /sso/callback/",                                             404,     404,     404,     404,     404),
     # Slack's endpoints: only Slack, by the signature it puts on each request (slack_app's tests
     # send signed ones); a login is no signature
     ("GET /integrations/slack/commands/",                              405,     405,     405,     405,     405),
@@ -231,6 +247,9 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /notices/deliveries/{delivery}/retry/",                      LOGIN,   403,     405,     403,     405),
     ("POST /notices/deliveries/{delivery}/retry/",                     LOGIN,   403,     DONE,    403,     DONE),
     # Channels (email, Slack): admins see their state and send tests
+    # The audit log: admins only (the CSV download too)
+    ("GET /audit/",                                                    LOGIN,   403,     403,     403,     200),
+    ("GET /audit/?format=csv",                                         LOGIN,   403,     403,     403,     200),
     ("GET /channels/",                                                 LOGIN,   403,     403,     403,     200),
     ("GET /channels/email-imap/test/",                                 LOGIN,   403,     403,     403,     405),
     ("POST /channels/email-imap/test/",                                LOGIN,   403,     403,     403,     DONE),
@@ -296,6 +315,15 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("POST /invite/{invitetoken}/",                                    DONE,    DONE,    DONE,    DONE,    DONE),
     ("GET /account/",                                                  LOGIN,   200,     200,     200,     200),
     ("POST /account/",                                                 LOGIN,   DONE,    DONE,    DONE,    DONE),
+    # API tokens: each person revokes their own ({apitoken} is the submitter's), admins anyone's
+    ("GET /account/tokens/{apitoken}/revoke/",                         LOGIN,   405,     405,     405,     405),
+    ("POST /account/tokens/{apitoken}/revoke/",                        LOGIN,   DONE,    404,     404,     DONE),
+    ("GET /people/tokens/",                                            LOGIN,   403,     403,     403,     200),
+    # Provisioning: admins make and revoke SCIM tokens
+    ("GET /sso/scim-tokens/",                                          LOGIN,   403,     403,     403,     200),
+    ("POST /sso/scim-tokens/",                                         LOGIN,   403,     403,     403,     200),
+    ("GET /sso/scim-tokens/{scimtoken}/revoke/",                       LOGIN,   403,     403,     403,     405),
+    ("POST /sso/scim-tokens/{scimtoken}/revoke/",                      LOGIN,   403,     403,     403,     DONE),
     # The API (contract v1): 401 without credentials, 403 for a role the call is not for
     ("POST /api/auth/token/",                                          200,     200,     200,     200,     200),
     ("GET /api/auth/token/",                                           405,     405,     405,     405,     405),
@@ -364,12 +392,6 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /admin/auth/group/{group}/change/",                          LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/auth/group/{group}/delete/",                          LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/auth/group/{group}/history/",                         LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/",                               LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/add/",                           LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/{user}/",                        LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
-    ("GET /admin/authtoken/tokenproxy/{user}/change/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/{user}/delete/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
-    ("GET /admin/authtoken/tokenproxy/{user}/history/",                LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/axes/accessattempt/",                                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/axes/accessattempt/add/",                             LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
     ("GET /admin/axes/accessattempt/{attempt}/",                       LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
@@ -443,6 +465,18 @@ ROUTES: list[tuple[str, Answer, Answer, Answer, Answer, Answer]] = [
     ("GET /admin/triage/scoringweights/{weights}/change/",             LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
     ("GET /admin/triage/scoringweights/{weights}/delete/",             LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
     ("GET /admin/triage/scoringweights/{weights}/history/",            LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/",                                   LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/add/",                               LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/{mapping}/",                         LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
+    ("GET /admin/sso/groupmapping/{mapping}/change/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/{mapping}/delete/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/groupmapping/{mapping}/history/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/",                                    LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/add/",                                LOGIN,   ADMIN,   ADMIN,   ADMIN,   403),
+    ("GET /admin/sso/ssoidentity/{identity}/",                         LOGIN,   ADMIN,   ADMIN,   ADMIN,   DONE),
+    ("GET /admin/sso/ssoidentity/{identity}/change/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/{identity}/delete/",                  LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
+    ("GET /admin/sso/ssoidentity/{identity}/history/",                 LOGIN,   ADMIN,   ADMIN,   ADMIN,   200),
 ]
 # The email providers' inbound webhooks (django-anymail): no log-in but a basic-auth secret,
 # so a call without it is refused (400) whoever is signed in; POST only. (Providers that sign
@@ -524,6 +558,9 @@ BODIES: dict[str, dict[str, Any]] = {
         "password2": "long-enough-9",
     },
     "POST /account/": {"action": "time_zone", "time_zone": "Europe/Berlin"},
+    "POST /account/tokens/{apitoken}/revoke/": {},
+    "POST /sso/scim-tokens/": {"name": "Okta"},
+    "POST /sso/scim-tokens/{scimtoken}/revoke/": {},
     "POST /api/auth/token/": CREDENTIALS,
     "POST /api/tickets/": NEW_TICKET,
     "POST /api/tickets/{ticket}/comments/": {"body": "Hi"},
@@ -589,11 +626,12 @@ def _routes() -> set[str]:
 
     def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
         for entry in patterns:
-            route = prefix + str(entry.pattern)
+            # As ResolverMatch.route writes regexes: each part without its leading "^".
+            route = prefix + str(entry.pattern).removeprefix("^")
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, route)
             else:
-                routes.add(route.replace("^", ""))  # as ResolverMatch.route writes regexes
+                routes.add(route)
 
     walk(get_resolver().url_patterns, "")
     return routes
@@ -633,16 +671,18 @@ def world(submitter: User, pm: User, facilitator: User) -> dict[str, str]:
 def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str]:
     """The objects the table's placeholders name; returns placeholder -> id (or token)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from rest_framework.authtoken.models import Token
 
     from email_intake.models import InboundEmail
     from intake.models import ProductArea, TicketStatus
     from intake.selectors import unsubscribe_url
     from intake.tests.factories import CommentFactory, TicketFactory
     from notifications.models import DeliveryStatus, Notice, Notification, NotificationKind
+    from people.services import api_token_create
     from people.tests.factories import invitation_with_token
     from sessions.models import SessionKind
     from sessions.tests.factories import AgendaItemFactory, ParticipantFactory, SessionFactory
+    from sso.models import GroupMapping, SsoIdentity
+    from sso.provisioning import scim_token_create
     from triage.models import InitiativeEvent, ScoringWeights, WorkItem
     from triage.tests.factories import InitiativeFactory
 
@@ -680,7 +720,6 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
         attempts=6,
         message_id="<failed@feedbackloop.test>",
     )
-    Token.objects.create(user=submitter)
     axes_row = {
         "user_agent": "test",
         "ip_address": "10.0.0.1",
@@ -736,6 +775,12 @@ def make_world(*, submitter: User, pm: User, facilitator: User) -> dict[str, str
     invitation, token = invitation_with_token(email="invited@staff.example")
     world["{invitation}"] = str(invitation.pk)
     world["{invitetoken}"] = token
+    world["{apitoken}"] = str(api_token_create(user=submitter, name="access")[0].pk)
+    world["{mapping}"] = str(GroupMapping.objects.create(group="fl-access").pk)
+    world["{scimtoken}"] = str(scim_token_create(name="access", by=None)[0].pk)
+    world["{identity}"] = str(
+        SsoIdentity.objects.create(user=submitter, issuer="https://idp.example", subject="1").pk
+    )
     from transfer.models import FeedbackImport
 
     upload = FeedbackImport.objects.create(

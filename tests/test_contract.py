@@ -69,18 +69,18 @@ def test_the_api_keeps_its_schema_under_every_schemathesis_check(
     from django.core.wsgi import get_wsgi_application
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
-    from rest_framework.authtoken.models import Token
     from schemathesis import GenerationMode
     from schemathesis.core.result import Ok
 
     from intake.tests.factories import TicketFactory
+    from people.tests.factories import api_key_for
     from sessions.tests.factories import SessionFactory
     from transfer.exports import DATASETS
     from triage.tests.factories import InitiativeFactory
     from webhooks.models import WebhookEndpoint
 
     examples = int(os.environ.get("CONTRACT_EXAMPLES", EXAMPLES_PER_OPERATION))
-    auth = {"Authorization": f"Token {Token.objects.create(user=pm).key}"}
+    auth = {"Authorization": f"Token {api_key_for(pm)}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), headers=auth)
     real_ids: dict[str, list[Any]] = {
         "ticket_id": [TicketFactory.create(submitted_by=submitter).pk for _ in "ab"],

@@ -37,7 +37,6 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 import intake.services
 from accounts.models import User
@@ -45,6 +44,7 @@ from intake.models import Contact, Customer, Ticket, TicketStatus
 from intake.tests.factories import TicketFactory
 from notifications.models import DeliveryStatus, Notification
 from notifications.services import notifications_sweep
+from people.tests.factories import api_key_for
 from tests.smtp import SmtpSink, free_port
 from tests.worker import (
     CeleryWorker,
@@ -188,7 +188,7 @@ def test_an_api_call_whose_database_connection_drops_answers_503_json_and_recove
     live_server: Any, submitter: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     visitor = Visitor(live_server.url, submitter)
-    token = Token.objects.create(user=submitter).key
+    token = api_key_for(submitter)
     before = customer_rows()
     fault = DropConnectionAfter(intake.services.contact_get_or_create)
     monkeypatch.setattr(intake.services, "contact_get_or_create", fault)

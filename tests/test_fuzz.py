@@ -280,6 +280,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "GET /account/": {},
     "POST /account/": {
         "action": "choice",
+        "name": "text",
         "time_zone": "choice",
         "old_password": "text",
         "new_password1": "text",
@@ -297,6 +298,41 @@ PARAMS: dict[str, dict[str, str]] = {
     },
     "GET /notices/deliveries/{delivery}/retry/": {},
     "POST /notices/deliveries/{delivery}/retry/": {"next": "url"},
+    "GET /account/tokens/{apitoken}/revoke/": {},
+    "POST /account/tokens/{apitoken}/revoke/": {"next": "choice"},
+    "GET /people/tokens/": {"page": "int"},
+    "GET /audit/": {
+        "actor": "int",
+        "action": "choice",
+        "since": "date",
+        "until": "date",
+        "page": "int",
+    },
+    "GET /audit/?format=csv": {
+        "actor": "int",
+        "action": "choice",
+        "since": "date",
+        "until": "date",
+    },
+    # Single sign-on is off here (404 before anything is read); its hostile answers (forged
+    # tokens, replayed states) are sso/tests/test_sign_in.py's, against a real provider.
+    "GET /sso/login/": {"next": "url"},
+    "GET /sso/callback/": {"code": "text", "state": "text", "error": "text"},
+    "GET /sso/scim-tokens/": {},
+    "POST /sso/scim-tokens/": {"name": "text"},
+    "GET /sso/scim-tokens/{scimtoken}/revoke/": {},
+    "POST /sso/scim-tokens/{scimtoken}/revoke/": {},
+    # SCIM reads nothing before the bearer token checks out (none here: 401); its malformed
+    # bodies and filters are sso/tests/test_scim.py's.
+    "GET /scim/v2/": {},
+    "GET /scim/v2/Users": {"filter": "text", "startIndex": "int", "count": "int"},
+    "GET /scim/v2/Users/.search": {},
+    "GET /scim/v2/Users/{user}": {},
+    "GET /scim/v2/Groups": {"filter": "text", "startIndex": "int", "count": "int"},
+    "GET /scim/v2/Groups/.search": {},
+    "GET /scim/v2/ServiceProviderConfig": {},
+    "GET /scim/v2/ResourceTypes": {},
+    "GET /scim/v2/Schemas": {},
     "GET /webhooks/": {},
     "GET /webhooks/new/": {},
     "POST /webhooks/new/": {

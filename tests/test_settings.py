@@ -176,6 +176,26 @@ def test_another_redis_database_keeps_the_address() -> None:
     assert redis_url_with_db("unix:///tmp/r.sock?db=0", 5) == "unix:///tmp/r.sock?db=5"
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"OIDC_ISSUER": "login.example.com"}, "OIDC_ISSUER"),
+        ({"OIDC_ISSUER": "https://login.example.com"}, "OIDC_CLIENT_ID"),
+        (
+            {
+                "OIDC_ISSUER": "https://login.example.com",
+                "OIDC_CLIENT_ID": "a",
+                "OIDC_CLIENT_SECRET": "b",
+            },
+            "OIDC_ALLOWED_DOMAINS",
+        ),
+        ({"SSO_ONLY": "1"}, "SSO_ONLY"),
+    ],
+)
+def test_single_sign_on_half_set_up_is_one_line(env: dict[str, str], named: str) -> None:
+    one_clear_line(manage("check", DEBUG="1", **env), named)
+
+
 @pytest.mark.django_db
 def test_the_apps_connections_run_without_jit() -> None:
     """PostgreSQL's JIT compiled the board's query for half its time (feedbackloop/settings.py)."""

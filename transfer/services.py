@@ -12,7 +12,9 @@ import kombu.exceptions
 from django.db import transaction
 from django.utils import timezone
 
+import audit
 from accounts.models import User
+from audit.actions import Action
 from core.errors import DomainError
 from intake.models import TicketSource
 from intake.services import ticket_create
@@ -206,14 +208,18 @@ def export_stream(*, by: User, dataset: str, file_format: str) -> Iterator[str]:
             f"{', '.join(exports.DATASETS)}, as csv or json.",
             code="not_found",
         )
-    export_record(by=by, dataset=dataset, file_format=file_format)
+    export_record(by=by, dataset=found, file_format=file_format)
     if file_format == "csv":
         return exports.csv_lines(found)
     return exports.json_chunks(found)
 
 
-def export_record(*, by: User, dataset: str, file_format: str) -> None:
-    """Where an export is recorded for the audit trail. There is no audit app yet: once there
-    is, this calls `audit.record(actor=by, action="data.exported", …)` with the dataset and
-    format; until then the log says who took what."""
-    log.info("data.exported: %s exported %s as %s", by.username, dataset, file_format)
+def export_record(*, by: User, dataset: exports.Dataset, file_format: str) -> None:
+    """The audit trail's record of data leaving the app: who took which table, how many rows,
+    in which format (action data.exported)."""
+    audit.record(
+        Action.DATA_EXPORTED,
+        actor=by,
+        target_label=dataset.name,
+        changes={"what": dataset.name, "rows": dataset.rows().count(), "format": file_format},
+    )

@@ -3,8 +3,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.models import User
 from triage.models import Initiative, InitiativeEvent, ScoringWeights
-from triage.scoring import initiatives_rescore_all
+from triage.services import scoring_weights_save
 
 
 @admin.register(ScoringWeights)
@@ -14,8 +15,8 @@ class ScoringWeightsAdmin(admin.ModelAdmin[ScoringWeights]):
     def save_model(
         self, request: HttpRequest, obj: ScoringWeights, form: Any, change: bool
     ) -> None:
-        super().save_model(request, obj, form, change)
-        changed = initiatives_rescore_all()
+        assert isinstance(request.user, User)
+        changed = scoring_weights_save(by=request.user, weights=obj)
         self.message_user(
             request, f"Rescored the initiatives with the new weights ({changed} changed)."
         )

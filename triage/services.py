@@ -19,7 +19,10 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+import audit
 from accounts.models import Role, User
+from audit.actions import Action
+from audit.services import changes_between
 from core.dates import month_start
 from core.embeddings import item_embedding
 from core.errors import DomainError
@@ -35,10 +38,11 @@ from triage.models import (
     InitiativeEvent,
     InitiativeStatus,
     ScoreSnapshot,
+    ScoringWeights,
     ThemeExclusion,
 )
 from triage.policies import Authority, ensure_may_change_triage, ensure_may_match
-from triage.scoring import initiative_rescore
+from triage.scoring import initiative_rescore, initiatives_rescore_all
 from triage.shipping import initiative_shipped_notify, ticket_shipped_notify
 from triage.themes import THEME_SIZE_MAX
 
@@ -1061,3 +1065,24 @@ def theme_ticket_exclude(*, ticket: Ticket, by: User) -> ThemeExclusion:
     _waiting_clean(ticket, "ticket")
     exclusion, _ = ThemeExclusion.objects.get_or_create(ticket=ticket, defaults={"by": by})
     return exclusion
+
+
+_WEIGHT_FIELDS = ("nice_to_have", "important", "critical", "revenue_weighting")
+
+
+@transaction.atomic
+def scoring_weights_save(*, by: User, weights: ScoringWeights) -> int:
+    """Save the admin's scoring weights, rescore every initiative with them and record the change
+    in the audit log; returns how many initiatives' scores changed."""
+    stored = ScoringWeights.objects.select_for_update().filter(pk=weights.pk).first()
+    before = {name: getattr(stored, name) for name in _WEIGHT_FIELDS} if stored else {}
+    weights.save()
+    after = {name: getattr(weights, name) for name in _WEIGHT_FIELDS}
+    changed = initiatives_rescore_all()
+    audit.record(
+        Action.SCORING_WEIGHTS_CHANGED,
+        actor=by,
+        target=weights,
+        changes={**changes_between(before, after), "initiatives_rescored": changed},
+    )
+    return changed

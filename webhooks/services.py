@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -21,7 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+import audit
 from accounts.models import Role, User
+from audit.actions import Action
 from core.errors import DomainError
 from core.events import EventType
 from intake.models import Ticket
@@ -115,7 +118,7 @@ def endpoint_create(
 ) -> WebhookEndpoint:
     """Register an endpoint; it hears the chosen events from now on."""
     ensure_may_manage_webhooks(by)
-    return WebhookEndpoint.objects.create(
+    endpoint = WebhookEndpoint.objects.create(
         url=url_clean(url),
         secret=secret_clean(secret),
         events=events_clean(events),
@@ -123,6 +126,20 @@ def endpoint_create(
         description=_description_clean(description),
         created_by=by,
     )
+    audit.record(
+        Action.WEBHOOK_CREATED,
+        actor=by,
+        target=endpoint,
+        target_label=_where(endpoint.url),
+        changes={"host": _where(endpoint.url), "events": endpoint.events, "active": active},
+    )
+    return endpoint
+
+
+def _where(url: str) -> str:
+    """What the audit log keeps of an endpoint's address: its host (a path or query may hold a
+    secret, as some receivers' URLs do)."""
+    return urlsplit(url).hostname or ""
 
 
 @transaction.atomic
@@ -131,6 +148,7 @@ def endpoint_update(*, endpoint: WebhookEndpoint, by: User, **changes: Any) -> W
     on again forgets its failures."""
     ensure_may_manage_webhooks(by)
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    before = {name: getattr(endpoint, name) for name in _AUDITED}
     cleaners: dict[str, Callable[[Any], Any]] = {
         "url": url_clean,
         "secret": secret_clean,
@@ -147,7 +165,29 @@ def endpoint_update(*, endpoint: WebhookEndpoint, by: User, **changes: Any) -> W
         endpoint.disabled_at = None
         endpoint.disabled_reason = ""
     endpoint.save()
+    changed: dict[str, Any] = {}
+    for name in _AUDITED:
+        old, new = before[name], getattr(endpoint, name)
+        if old == new:
+            continue
+        if name == "secret":
+            changed["secret"] = "changed"  # never the secret itself
+        elif name == "url":
+            changed["host"] = [_where(old), _where(new)]
+        else:
+            changed[name] = [old, new]
+    if changed:
+        audit.record(
+            Action.WEBHOOK_CHANGED,
+            actor=by,
+            target=endpoint,
+            target_label=_where(endpoint.url),
+            changes=changed,
+        )
     return endpoint
+
+
+_AUDITED = ("url", "secret", "events", "description", "active")
 
 
 @transaction.atomic
@@ -157,6 +197,13 @@ def endpoint_delete(*, endpoint: WebhookEndpoint, by: User) -> None:
     Notification.objects.filter(
         webhook_delivery__endpoint=endpoint, status=DeliveryStatus.PENDING
     ).update(status=DeliveryStatus.SUPPRESSED, last_error="its webhook endpoint was deleted")
+    audit.record(
+        Action.WEBHOOK_DELETED,
+        actor=by,
+        target=endpoint,
+        target_label=_where(endpoint.url),
+        changes={"host": _where(endpoint.url), "events": endpoint.events},
+    )
     endpoint.delete()
 
 
@@ -259,6 +306,13 @@ def endpoint_failed(*, endpoint: WebhookEndpoint, error: str, now: datetime) -> 
         current.disabled_at = now
         current.disabled_reason = f"Every delivery failed for a day; the last: {error}"[:500]
         current.save(update_fields=["active", "disabled_at", "disabled_reason", "updated_at"])
+        audit.record(
+            Action.WEBHOOK_DISABLED,
+            actor_name="FeedbackLoop",
+            target=current,
+            target_label=_where(current.url),
+            changes={"active": [True, False], "reason": current.disabled_reason},
+        )
         admins = User.objects.filter(role=Role.ADMIN, is_active=True)
         for admin in admins:
             staff_notify(

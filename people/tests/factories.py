@@ -24,3 +24,10 @@ def invitation_with_token(
         **fields,
     )
     return invitation, token
+
+
+def api_key_for(user, name: str = "tests") -> str:
+    """A new API token of `user`'s, and its key (as the Account page shows it, once)."""
+    from people.services import api_token_create
+
+    return api_token_create(user=user, name=name)[1]

@@ -323,6 +323,12 @@ def test_a_day_of_failures_turns_the_endpoint_off_and_tells_the_admins(
     assert "failed for a day" in endpoint.disabled_reason
     notice = Notice.objects.get(user=admin_user, kind=NotificationKind.WEBHOOK_DISABLED)
     assert endpoint.url in notice.text
+    from audit.actions import Action
+    from audit.models import AuditEvent
+
+    turned_off = AuditEvent.objects.get(action=Action.WEBHOOK_DISABLED)
+    assert (turned_off.actor, turned_off.actor_name) == (None, "FeedbackLoop")
+    assert turned_off.changes["active"] == [True, False]
     assert notice.url == f"/webhooks/{endpoint.pk}/"
     # What still waited for it is not sent; nothing new is written for it.
     assert deliver_due(second) == SUPPRESSED

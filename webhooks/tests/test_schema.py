@@ -21,14 +21,14 @@ def test_the_webhook_calls_answer_as_their_schema_says(admin_user: User, setting
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as hypothesis_settings
     from hypothesis import strategies as st
-    from rest_framework.authtoken.models import Token
     from schemathesis import GenerationMode
     from schemathesis.core.result import Ok
 
+    from people.tests.factories import api_key_for
     from webhooks.services import endpoint_create
 
     settings.WEBHOOKS_ALLOW_PRIVATE = True
-    auth = {"Authorization": f"Token {Token.objects.create(user=admin_user).key}"}
+    auth = {"Authorization": f"Token {api_key_for(admin_user)}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), headers=auth)
     ids = [
         endpoint_create(

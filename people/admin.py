@@ -1,11 +1,16 @@
+"""People in Django admin: an admin changes someone's role or team, or deactivates them, here;
+each such change goes through people.services.person_save and into the audit log."""
+
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import User
+from people.services import person_save
 
 
 @admin.register(User)
@@ -27,3 +32,12 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
         """People join through an invite (they choose their own password), not one typed here."""
         messages.info(request, "Invite people by email: they choose their own password.")
         return redirect("people:list")
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        assert isinstance(request.user, User)
+        person_save(by=request.user, person=obj)
+
+
+# DRF's own tokens no longer sign anyone in (people.ApiToken does): no page to make them on.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)

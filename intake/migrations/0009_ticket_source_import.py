@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0007_embedding_minilm'),
+        ('intake', '0008_ticket_initiative_asks'),
     ]
 
     operations = [
