@@ -29,11 +29,14 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(autouse=True)
 def _similarity_forgets() -> Iterator[None]:
-    """Similar-feedback search keeps a per-process copy of the vectors; each test's database
-    starts again, so its copy does too."""
-    from triage import similarity
+    """Similar-feedback search keeps a per-process copy of the vectors, and themes their last
+    grouping in the cache; each test's database starts again, so they do too."""
+    from triage import similarity, themes
 
     similarity.forget()
+    # The cache may be Redis, shared by every test: a theme search asked for by a test whose
+    # tasks went to a broker no worker read must not hold the next tests' searches back.
+    themes.forget()
     yield
     similarity.forget()
 

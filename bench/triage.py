@@ -402,7 +402,8 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                         status,
                         rng.choice(DECLINE_REASONS) if status == "declined" else "",
                         f"{topic} is live for everyone." if shipped else "",
-                        "",
+                        "",  # release_note_draft
+                        "",  # effort
                         created,
                         updated,
                         updated if shipped else None,
@@ -426,6 +427,7 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                     "status",
                     "decline_reason",
                     "release_note",
+                    "release_note_draft",
                     "effort",
                     "created_at",
                     "updated_at",

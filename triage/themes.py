@@ -157,6 +157,11 @@ def themes_find() -> None:
 FIND_THEMES = "triage.tasks.find_themes"
 
 
+def forget() -> None:
+    """Drop the last themes found and any search asked for (tests start again with these)."""
+    cache.delete_many([_LATEST_KEY, _FINDING_KEY])
+
+
 def _ask_for_themes() -> None:
     """Have a worker find the themes, unless one is at it already. A broker that cannot be
     reached leaves the inbox with the last themes found: the next request asks again."""
