@@ -35,7 +35,7 @@ def test_a_pm_imports_a_csv_after_fixing_its_bad_row_and_exports_the_tickets(pag
     pm.set_password("pw")
     pm.save()
     log_in(page, "pm")
-    page.get_by_role("link", name="Import & export").first.click()
+    page.get_by_role("link", name="Data", exact=True).first.click()
     expect(page.get_by_role("heading", name="Import & export")).to_be_visible()
     screenshots(page, "transfer")
 
