@@ -5,6 +5,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from core.api import text_field
 from core.events import EventType
 from webhooks.models import WebhookEndpoint
 from webhooks.services import ALL_EVENTS, DESCRIPTION_MAX, SECRET_MAX, SECRET_MIN, URL_MAX
@@ -70,11 +71,13 @@ class WebhookEndpointWriteSerializer(serializers.Serializer[dict[str, Any]]):
         validators=[RegexValidator(r"^https?://", "Give an http:// or https:// address.")],
         help_text="http:// or https://, not a private or loopback address",
     )
-    secret = serializers.CharField(
+    # Text fields as every API text is (core.api.text_field): the schema's pattern leaves out
+    # the control characters the field refuses, so a schema-valid secret is accepted.
+    secret = text_field(
+        limit=SECRET_MAX,
+        label="The secret",
         min_length=SECRET_MIN,
-        max_length=SECRET_MAX,
         write_only=True,
-        trim_whitespace=False,
         help_text="Signs each delivery (X-FeedbackLoop-Signature); never shown again",
     )
     events = EventListField(
@@ -84,6 +87,6 @@ class WebhookEndpointWriteSerializer(serializers.Serializer[dict[str, Any]]):
         help_text='Event types to send, or ["*"] for all',
     )
     active = serializers.BooleanField(default=True)
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX, allow_blank=True, default="", trim_whitespace=True
+    description = text_field(
+        limit=DESCRIPTION_MAX, label="The description", required=False, default=""
     )
