@@ -186,8 +186,8 @@ def _still_waiting(found: list[_Found]) -> list[_Found]:
         tickets = tuple(ticket for ticket in theme.tickets if ticket.pk in waiting)
         companies = len({ticket.customer_name for ticket in tickets})
         if len(tickets) >= 2 and companies >= 2:
-            label = theme.label if tickets[0] == theme.tickets[0] else tickets[0].title
-            kept.append(_Found(tickets, label, companies, theme.initiative_id))
+            # Named after its most central ticket still waiting, as when it was found.
+            kept.append(_Found(tickets, tickets[0].title, companies, theme.initiative_id))
     return kept
 
 
