@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "purge-raw-emails": {"task": "email_intake.tasks.purge_raw", "schedule": 24 * 60 * 60},
     # A feedback import whose task the broker lost is queued again (idempotent).
     "resume-imports": {"task": "transfer.tasks.resume_imports", "schedule": 10 * 60},
+    # The insights roll-ups grow by a row or two per ticket change until folded together.
+    "compact-insights-rollups": {"task": "insights.tasks.compact_rollups", "schedule": 10 * 60},
 }
 
 # Email: EMAIL_URL (smtp://host:port); in development .eml files in DATA_DIR/mail, shown on the

@@ -1,7 +1,10 @@
 """The loop's health in numbers: each figure is one database aggregate over the filtered tickets.
 
 Every function takes the same `InsightFilters` and answers plain data (lists of rows) that the
-page draws as SVG, shows as a table and offers as CSV.
+page draws as SVG, shows as a table and offers as CSV. Tickets per week and the inbox's health
+read the daily roll-ups (insights.models.TicketDay) instead of months of tickets; the scans
+they replace are kept (`*_scan`): the tests hold the two equal, and the page falls back to them
+in a time zone the roll-ups do not count.
 """
 
 from __future__ import annotations
@@ -13,22 +16,32 @@ from typing import Any
 
 from django.db.models import (
     Aggregate,
+    BigIntegerField,
+    CharField,
     Count,
+    DateField,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
+    Field,
+    FloatField,
+    Func,
+    IntegerField,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
 )
-from django.db.models.functions import Now, TruncMonth, TruncWeek
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from core.dates import month_next, month_start, months_back
-from intake.models import Segment, SourceTeam, Ticket, TicketStatus
+from insights.models import RollupZone, TicketDay
+from intake.models import ProductArea, Segment, SourceTeam, Ticket, TicketStatus
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from sessions.models import AgendaItem, Outcome
 from triage.models import Initiative, InitiativeStatus, ScoreSnapshot
@@ -83,16 +96,74 @@ def _days(value: datetime.timedelta | None) -> float | None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _ticket_days(filters: InsightFilters) -> QuerySet[TicketDay]:
+    """The roll-up rows of the filtered tickets, in the current time zone (none if the roll-ups
+    do not count its days)."""
+    days = TicketDay.objects.filter(zone__zone=timezone.get_current_timezone_name())
+    if filters.source_team:
+        days = days.filter(source_team=filters.source_team)
+    if filters.source:
+        days = days.filter(source=filters.source)
+    if filters.product_area:
+        area = ProductArea.objects.filter(slug=filters.product_area).values("pk")
+        days = days.filter(Q(product_area_id__in=area) | Q(initiative_area_id__in=area))
+    return days
+
+
+def _zone_counted(**columns: Field[Any, Any]) -> QuerySet[RollupZone, Any]:
+    """One row of nulls if the roll-ups count the current time zone's days, else none: added to
+    a roll-up query, it tells "nothing counted" from "not counted here" in the same query."""
+    return RollupZone.objects.filter(zone=timezone.get_current_timezone_name()).values(
+        **{name: Value(None, output_field=field) for name, field in columns.items()}
+    )
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
 def tickets_per_week(*, filters: InsightFilters) -> list[dict[str, Any]]:
-    """Tickets received per week, by source team: [{week, team: n, ..., total}] (one query)."""
+    """Tickets received per week, by source team: [{week, team: n, ..., total}] (one query,
+    on the daily roll-ups)."""
+    since = timezone.localtime(filters.since()).date()
+    rows = list(
+        _ticket_days(filters)
+        .filter(day__gte=since)
+        .annotate(week=TruncWeek("day"))
+        .values("week", "source_team")
+        .annotate(n=Sum("tickets"))
+        .order_by()
+        .union(
+            _zone_counted(week=DateField(), source_team=CharField(), n=BigIntegerField()),
+            all=True,
+        )
+    )
+    if not rows:
+        return tickets_per_week_scan(filters=filters)
+    return _weeks(
+        filters, [(row["week"], row["source_team"], row["n"]) for row in rows if row["week"]]
+    )
+
+
+def tickets_per_week_scan(*, filters: InsightFilters) -> list[dict[str, Any]]:
+    """tickets_per_week counted from the tickets themselves (one query)."""
     rows = (
         _tickets(filters)
         .filter(created_at__gte=filters.since())
         .annotate(week=TruncWeek("created_at"))
         .values("week", "source_team")
         .annotate(n=Count("id"))
-        .order_by("week")
+        .order_by()
     )
+    return _weeks(
+        filters,
+        [(timezone.localtime(row["week"]).date(), row["source_team"], row["n"]) for row in rows],
+    )
+
+
+def _weeks(
+    filters: InsightFilters, counts: list[tuple[datetime.date, str, int]]
+) -> list[dict[str, Any]]:
     # Every week of the period has a row, so quiet weeks show as zero rather than vanish.
     start = timezone.localtime(filters.since()).date()
     start -= datetime.timedelta(days=start.weekday())
@@ -101,15 +172,10 @@ def tickets_per_week(*, filters: InsightFilters) -> list[dict[str, Any]]:
     while week <= timezone.localdate():
         weeks[week] = {"week": week, **dict.fromkeys(SourceTeam.values, 0)}
         week += datetime.timedelta(weeks=1)
-    for row in rows:
-        week = (
-            timezone.localtime(row["week"]).date()
-            if timezone.is_aware(row["week"])
-            else row["week"].date()
-        )
+    for week, team, n in counts:
         entry = weeks.setdefault(week, {"week": week, **dict.fromkeys(SourceTeam.values, 0)})
-        entry[row["source_team"]] += row["n"]
-    result = list(weeks.values())
+        entry[team] += n
+    result = sorted(weeks.values(), key=lambda entry: entry["week"])
     for entry in result:
         entry["total"] = sum(entry[team] for team in SourceTeam.values)
     return result
@@ -122,24 +188,104 @@ class InboxHealth:
     oldest_days: float | None
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """The tickets waiting for triage now: how many, when the median one came in (exactly
+    PostgreSQL's percentile_cont: the middle one, or halfway between the two middle ones) and
+    when the oldest did."""
+
+    tickets: int
+    median_at: datetime.datetime | None
+    oldest_at: datetime.datetime | None
+
+
 def inbox_health(*, filters: InsightFilters) -> InboxHealth:
-    """How many tickets wait for triage now, and for how long (one query)."""
-    age = ExpressionWrapper(Now() - F("created_at"), output_field=DurationField())
+    """How many tickets wait for triage now, and for how long (two queries)."""
+    return _health(waiting(filters=filters))
+
+
+def inbox_health_scan(*, filters: InsightFilters) -> InboxHealth:
+    """inbox_health from the waiting tickets themselves (one query)."""
+    return _health(waiting_scan(filters=filters))
+
+
+def _health(found: Waiting) -> InboxHealth:
+    now = timezone.now()
+    return InboxHealth(
+        waiting=found.tickets,
+        median_days=_days(now - found.median_at) if found.median_at else None,
+        oldest_days=_days(now - found.oldest_at) if found.oldest_at else None,
+    )
+
+
+def waiting(*, filters: InsightFilters) -> Waiting:
+    """The waiting tickets (two queries): the roll-ups say how many came in on each day; the
+    median is then the middle one or two of them, read from that day on along the waiting
+    tickets' index (a few hundred rows, not every waiting ticket), the oldest the first."""
+    counted = list(
+        _ticket_days(filters)
+        .filter(waiting=True)
+        .values("day")
+        .annotate(n=Sum("tickets"))
+        .filter(n__gt=0)
+        .order_by()
+        .union(_zone_counted(day=DateField(), n=BigIntegerField()), all=True)
+    )
+    if not counted:
+        return waiting_scan(filters=filters)
+    days = sorted((row["day"], row["n"]) for row in counted if row["day"] is not None)
+    tickets = sum(n for _, n in days)
+    if not tickets:
+        return Waiting(tickets=0, median_at=None, oldest_at=None)
+    # percentile_cont(0.5): the middle value, or halfway between the two middle ones.
+    low, high = (tickets - 1) // 2, tickets // 2
+    # The day the middle one came in, and how many waiting tickets came in before that day.
+    before = 0
+    middle_day = days[-1][0]
+    for day, n in days:
+        if before + n > low:
+            middle_day = day
+            break
+        before += n
+    oldest_first = _tickets(filters).filter(status=TicketStatus.NEW).order_by("created_at")
+    first = oldest_first.filter(created_at__gte=_day_start(days[0][0])).annotate(
+        which=Value(0, output_field=IntegerField())
+    )
+    middle = oldest_first.filter(created_at__gte=_day_start(middle_day)).annotate(
+        which=Value(1, output_field=IntegerField())
+    )
+    offset = low - before
+    found = list(
+        first.values_list("which", "created_at")[:1].union(
+            middle.values_list("which", "created_at")[offset : offset + 1 + high - low],
+            all=True,
+        )
+    )
+    middle_at = [at for which, at in found if which == 1]
+    return Waiting(
+        tickets=tickets,
+        median_at=middle_at[0] + (middle_at[-1] - middle_at[0]) / 2,
+        oldest_at=next(at for which, at in found if which == 0),
+    )
+
+
+def waiting_scan(*, filters: InsightFilters) -> Waiting:
+    """`waiting` from every waiting ticket, with percentile_cont (one query)."""
+    epoch = Func(F("created_at"), template="extract(epoch FROM %(expressions)s)")
     result = (
         _tickets(filters)
         .filter(status=TicketStatus.NEW)
-        .annotate(age=age)
         .aggregate(
-            waiting=Count("id"),
-            median=Median("age", output_field=DurationField()),
+            tickets=Count("id"),
+            median=Median(epoch, output_field=FloatField()),
             oldest_at=Min("created_at"),
         )
     )
-    oldest = result["oldest_at"]
-    return InboxHealth(
-        waiting=result["waiting"],
-        median_days=_days(result["median"]),
-        oldest_days=_days(timezone.now() - oldest) if oldest else None,
+    median = result["median"]
+    return Waiting(
+        tickets=result["tickets"],
+        median_at=None if median is None else datetime.datetime.fromtimestamp(median, datetime.UTC),
+        oldest_at=result["oldest_at"],
     )
 
 

@@ -274,6 +274,31 @@ class Ticket(models.Model):
                 condition=models.Q(status__in=[str(s) for s in TicketStatus.counted()]),
                 name="ticket_initiative_asks",
             ),
+            # The insights page's inbox health: the oldest waiting tickets, and the middle ones
+            # from a day on (insights.figures.inbox_health), in the order they came in.
+            models.Index(
+                fields=["created_at"],
+                include=["source_team", "source", "product_area"],
+                condition=Q(status="new"),
+                name="ticket_waiting_since",
+            ),
+            # Where the work shipped in a period came from, and how soon its customers were told
+            # (insights.figures.shipped_from, closed_loop): the counted tickets of a few hundred
+            # initiatives, read from the index alone instead of tens of thousands of heap pages.
+            models.Index(
+                fields=["initiative"],
+                include=[
+                    "id",
+                    "customer",
+                    "contact",
+                    "source_team",
+                    "source",
+                    "product_area",
+                    "created_at",
+                ],
+                condition=models.Q(status__in=[str(s) for s in TicketStatus.counted()]),
+                name="ticket_counted_by_initiative",
+            ),
             # The board's filters: which initiatives have counted asks from a team since a day.
             models.Index(
                 fields=["initiative", "source_team", "created_at"],

@@ -97,6 +97,14 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
             models.Index(fields=["initiative", "status"], name="notification_initiative"),
+            # When each customer of a shipped initiative was told (insights.figures.closed_loop
+            # looks it up for every ticket of the initiatives shipped in a period).
+            models.Index(
+                fields=["initiative", "contact", "-created_at", "-id"],
+                include=["sent_at"],
+                condition=models.Q(kind="customer_shipped", status="sent"),
+                name="notification_customer_told",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from insights.rollups import rollups_differences, rollups_rebuild
+
+SHOWN = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Check the insights page's roll-ups (tickets per day, kept by database triggers) against "
+        "the tickets; with --rebuild, count them again first. Exits 1 when they differ."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--rebuild",
+            action="store_true",
+            help="count every ticket again (ticket writes wait meanwhile), then check",
+        )
+
+    def handle(self, *args: Any, rebuild: bool = False, **options: Any) -> None:
+        if rebuild:
+            rows = rollups_rebuild()
+            self.stdout.write(f"Rebuilt the insights roll-ups: {rows} rows.")
+        problems, differences = rollups_differences(limit=SHOWN + 1)
+        if not problems and not differences:
+            self.stdout.write("The insights roll-ups match the tickets.")
+            return
+        for problem in problems:
+            self.stderr.write(problem)
+        for difference in differences[:SHOWN]:
+            self.stderr.write(str(difference))
+        if len(differences) > SHOWN:
+            self.stderr.write(f"... and more (the first {SHOWN} shown).")
+        raise CommandError(
+            "The insights roll-ups do not match the tickets; "
+            "`manage.py insights_rollups --rebuild` counts them again.",
+            returncode=1,
+        )
