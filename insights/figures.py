@@ -22,6 +22,7 @@ from django.db.models import (
     DateField,
     DateTimeField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     Field,
@@ -313,12 +314,14 @@ def top_initiatives_trend(*, filters: InsightFilters) -> list[ScoreTrend]:
     if filters.product_area:
         initiatives = initiatives.filter(product_area__slug=filters.product_area)
     if filters.source_team or filters.source:
-        asks = Q(tickets__status__in=TicketStatus.counted())
+        # A semi-join, not a join made distinct: walking the best scored ones, each stops at
+        # its first such ask (the join read every ask of the top initiatives, 44,000 rows).
+        asks = Ticket.objects.filter(initiative=OuterRef("pk"), status__in=TicketStatus.counted())
         if filters.source_team:
-            asks &= Q(tickets__source_team=filters.source_team)
+            asks = asks.filter(source_team=filters.source_team)
         if filters.source:
-            asks &= Q(tickets__source=filters.source)
-        initiatives = initiatives.filter(asks).distinct()
+            asks = asks.filter(source=filters.source)
+        initiatives = initiatives.filter(Exists(asks))
     top = list(initiatives.order_by("-priority_score", "-id")[:TOP_INITIATIVES])
     months = _months(filters)
     snapshots = ScoreSnapshot.objects.filter(initiative__in=top, month__gte=months[0]).values_list(
@@ -422,7 +425,8 @@ def shipped_from(*, filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
         initiative__shipped_at__gte=filters.since(),
     )
     teams = dict(shipped.values_list("source_team").annotate(n=Count("id")).order_by())
-    segments = dict(shipped.values_list("customer__segment").annotate(n=Count("id")).order_by())
+    # The ticket's copy of its customer's segment: read from the index, no join per ticket.
+    segments = dict(shipped.values_list("customer_segment").annotate(n=Count("id")).order_by())
     return {
         "teams": [
             {"key": value, "label": label, "n": teams.get(value, 0)}

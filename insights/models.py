@@ -3,7 +3,7 @@
 Triggers on the ticket, initiative and user tables (insights/migrations/0001_initial.py) append
 rows of changes for every statement that adds, moves, changes or removes tickets, in the same
 transaction; the page sums the rows (insights.figures) and `rollups_compact` folds them
-together from time to time. `manage.py insights_rollups` checks them against the tickets.
+together from time to time. `manage.py rollups` checks them against the tickets.
 """
 
 from __future__ import annotations

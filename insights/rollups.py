@@ -1,8 +1,10 @@
-"""Keeping the insights roll-ups (insights.models.TicketDay) honest: fold their rows together,
-build them again from the tickets, and compare them with the tickets.
+"""Keeping what the database precomputes honest: the insights roll-ups (insights.models.TicketDay)
+and each ticket's copy of its customer's segment (the board's filter). Fold the roll-ups'
+rows together, build both again from the tickets, and compare them with the tickets.
 
-The triggers that append to them live in insights/migrations/0001_initial.py; the expressions
-below are theirs, so a rebuild counts exactly what the triggers count.
+The triggers that keep them live in insights/migrations/0001_initial.py and
+intake/migrations/0010_ticket_customer_segment.py; the expressions below are theirs, so a
+rebuild counts exactly what the triggers count.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from accounts.models import User
 from insights.models import RollupZone
@@ -39,12 +40,6 @@ _SAME_KEYS = """
 """
 # One lock for whoever rewrites the rows (compaction, rebuild): the triggers only append.
 _REWRITE_LOCK = 0x1A516475
-
-
-def rollups_current() -> bool:
-    """Whether the roll-ups count days in the current time zone (else the insights page counts
-    from the tickets, until a user picks that zone or `insights_rollups --rebuild`)."""
-    return RollupZone.objects.filter(zone=timezone.get_current_timezone_name()).exists()
 
 
 def rollups_zones() -> list[str]:
@@ -82,9 +77,14 @@ def rollups_compact() -> int:
 
 
 def rollups_rebuild() -> int:
-    """Count every ticket again into the roll-ups, for the zones worth keeping; how many rows."""
+    """Count every ticket again into the roll-ups, for the zones worth keeping, and copy each
+    customer's segment again onto the tickets that disagree; how many roll-up rows."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REWRITE_LOCK])
+        cursor.execute(
+            "UPDATE intake_ticket t SET customer_segment = c.segment FROM intake_customer c "
+            "WHERE c.id = t.customer_id AND t.customer_segment <> c.segment"
+        )
         # Ticket writes wait for the rebuild, so none is counted twice or lost.
         cursor.execute("LOCK TABLE intake_ticket, triage_initiative IN SHARE MODE")
         cursor.execute("DELETE FROM insights_ticketday")
@@ -121,8 +121,9 @@ class Difference:
 
 
 def rollups_differences(*, limit: int = 1000) -> tuple[list[str], list[Difference]]:
-    """What is wrong with the roll-ups: missing time zones, then each key whose count differs
-    from the tickets' (up to `limit`). Both empty when they are right."""
+    """What is wrong: tickets whose segment is not their customer's, time zones not counted,
+    then each roll-up key whose count differs from the tickets' (up to `limit`). Both empty
+    when everything precomputed equals what it summarizes."""
     kept = set(RollupZone.objects.values_list("zone", flat=True))
     problems = [
         f"Days in {zone} are not counted: the insights page counts from the tickets for "
@@ -135,6 +136,17 @@ def rollups_differences(*, limit: int = 1000) -> tuple[list[str], list[Differenc
         if outermost:
             # One snapshot for both sides, so a ticket filed meanwhile is on both or neither.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute(
+            "SELECT count(*), min(t.id) FROM intake_ticket t JOIN intake_customer c "
+            "ON c.id = t.customer_id WHERE t.customer_segment <> c.segment"
+        )
+        wrong, first = cursor.fetchone() or (0, None)
+        if wrong:
+            problems.append(
+                f"{wrong} ticket{'s' if wrong != 1 else ''} (the first #{first}) "
+                f"{'carry' if wrong != 1 else 'carries'} a segment other than their customer's: "
+                "the board's segment filter misses or adds them."
+            )
         cursor.execute(
             f"""
             SELECT z.zone, coalesce(r.day, s.day)::text, coalesce(r.source_team, s.source_team),

@@ -241,6 +241,11 @@ class Ticket(models.Model):
     # message's author and time); blank and null for the web form and the API.
     source_sender = models.CharField(max_length=320, blank=True, default="", db_default="")
     source_sent_at = models.DateTimeField(null=True, blank=True)
+    # The customer's segment, copied by the database on every write (intake/migrations/0010):
+    # the board filters by it along an index of tickets instead of joining each customer.
+    customer_segment = models.CharField(
+        max_length=20, choices=Segment.choices, default="", db_default="", editable=False
+    )
     decline_reason = models.TextField(blank=True)
     snoozed_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -295,9 +300,25 @@ class Ticket(models.Model):
                     "source",
                     "product_area",
                     "created_at",
+                    "customer_segment",
                 ],
                 condition=models.Q(status__in=[str(s) for s in TicketStatus.counted()]),
                 name="ticket_counted_by_initiative",
+            ),
+            # The board's filters by period, team and segment (triage.selectors.board): an
+            # initiative's latest asks, and the asks since a day; PostgreSQL picks either way
+            # in (each of 20,000 initiatives, or the tickets of the period).
+            models.Index(
+                fields=["initiative", "created_at"],
+                include=["source_team", "customer_segment"],
+                condition=models.Q(status__in=[str(s) for s in TicketStatus.counted()]),
+                name="ticket_counted_recent",
+            ),
+            models.Index(
+                fields=["created_at"],
+                include=["initiative", "source_team", "customer_segment"],
+                condition=models.Q(status__in=[str(s) for s in TicketStatus.counted()]),
+                name="ticket_counted_since",
             ),
             # The board's filters: which initiatives have counted asks from a team since a day.
             models.Index(

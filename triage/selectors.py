@@ -238,7 +238,8 @@ def _board_initiatives(filters: BoardFilters) -> QuerySet[Initiative]:
         if filters.source_team:
             asks = asks.filter(source_team=filters.source_team)
         if filters.segment:
-            asks = asks.filter(customer__segment=filters.segment)
+            # The ticket's copy of its customer's segment, kept by the database: no join.
+            asks = asks.filter(customer_segment=filters.segment)
         initiatives = initiatives.filter(Exists(asks))
     return initiatives
 

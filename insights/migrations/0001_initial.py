@@ -164,7 +164,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0001_initial"),
-        ("intake", "0009_ticket_source_import"),
+        ("intake", "0010_ticket_customer_segment"),
         ("triage", "0007_initiative_open_menu"),
     ]
 

@@ -1,10 +1,12 @@
-"""The insights roll-ups equal the scans they replace, whatever happened to the tickets.
+"""What the database precomputes equals the scans it replaces, whatever happened to the tickets.
 
 Random histories (hypothesis draws a seed and a length; a seeded generator plays them) file,
 triage, move, edit, merge and delete tickets and initiatives through the services and through
-bulk QuerySet.update() and .delete(), change product areas and users' time zones, and fold
-the roll-ups now and then. After each history, every figure read from the roll-ups equals the
-same figure counted from the tickets, in every time zone counted, for each filter.
+bulk QuerySet.update() and .delete(), change product areas, customers' segments and users' time
+zones, and fold the roll-ups now and then. After each history, every insights figure read from
+the roll-ups equals the same figure counted from the tickets, in every time zone counted, for
+each filter; and the board's filters by the tickets' copy of the segment pick the initiatives
+that a join to each customer picks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -36,10 +39,19 @@ from insights.figures import (
 )
 from insights.models import RollupZone, TicketDay
 from insights.rollups import rollups_compact, rollups_differences, rollups_rebuild
-from intake.models import ProductArea, SourceTeam, Ticket, TicketSource, TicketStatus
-from intake.tests.factories import ProductAreaFactory, TicketFactory
+from intake.models import (
+    Customer,
+    ProductArea,
+    Segment,
+    SourceTeam,
+    Ticket,
+    TicketSource,
+    TicketStatus,
+)
+from intake.tests.factories import ContactFactory, ProductAreaFactory, TicketFactory
 from triage import services
 from triage.models import Initiative, InitiativeStatus
+from triage.selectors import BoardFilters, _board_initiatives, board, period_start
 from triage.tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +59,7 @@ pytestmark = pytest.mark.django_db
 # Zones with a half-hour and a 45-minute offset and both hemispheres' summer times.
 ZONES = ["Asia/Kolkata", "America/New_York", "Pacific/Chatham", "Europe/Berlin"]
 STATUSES = list(TicketStatus.values)
+SEGMENTS = list(Segment.values)
 DAY = datetime.timedelta(days=1)
 
 
@@ -58,6 +71,9 @@ class History:
         self.pm = UserFactory.create(role=Role.PRODUCT_MANAGER, username="history-pm")
         self.areas = [ProductAreaFactory.create() for _ in range(3)]
         self.initiatives = [self.initiative_new() for _ in range(3)]
+        self.contacts = [
+            ContactFactory.create(customer__segment=rng.choice(SEGMENTS)) for _ in range(4)
+        ]
 
     # --- picking ------------------------------------------------------------------------------
 
@@ -88,8 +104,11 @@ class History:
     def file(self) -> None:
         status = self.rng.choice(STATUSES)
         counted = status in TicketStatus.counted()
+        contact = self.rng.choice(self.contacts)
         ticket = TicketFactory.create(
             embedding=None,
+            contact=contact,
+            customer=contact.customer,
             status=status,
             source_team=self.rng.choice(SourceTeam.values),
             source=self.rng.choice(TicketSource.values),
@@ -176,6 +195,23 @@ class History:
         for initiative in self.initiatives:
             initiative.refresh_from_db()
 
+    def segment_change(self) -> None:
+        customer = self.rng.choice(self.contacts).customer
+        customer.refresh_from_db()
+        customer.segment = self.rng.choice(SEGMENTS)
+        customer.save()
+
+    def segments_bulk(self) -> None:
+        Customer.objects.filter(pk__in=[c.customer_id for c in self.contacts[::2]]).update(
+            segment=self.rng.choice(SEGMENTS)
+        )
+
+    def customer_move(self) -> None:
+        # What naming an unnamed customer does (intake.services.ticket_company_name).
+        Ticket.objects.filter(pk__in=[t.pk for t in self.tickets(3)]).update(
+            customer=self.rng.choice(self.contacts).customer
+        )
+
     def zone_pick(self) -> None:
         UserFactory.create(time_zone=self.rng.choice(ZONES))
 
@@ -200,6 +236,9 @@ class History:
             (self.merge, 1),
             (self.initiative_delete, 1),
             (self.area_delete, 1),
+            (self.segment_change, 1),
+            (self.segments_bulk, 1),
+            (self.customer_move, 1),
             (self.zone_pick, 1),
             (self.compact, 1),
         ]
@@ -234,8 +273,36 @@ def assert_same_waiting(rolled: Waiting, scanned: Waiting) -> None:
         assert abs(rolled.median_at - scanned.median_at) <= datetime.timedelta(microseconds=2)
 
 
+def board_scan(filters: BoardFilters) -> set[int]:
+    """The board's initiatives as the filter read before: a join to each ask's customer."""
+    asks = Ticket.objects.filter(initiative=OuterRef("pk"), status__in=TicketStatus.counted())
+    if (start := period_start(filters.period)) is not None:
+        since = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
+        asks = asks.filter(created_at__gte=since)
+    if filters.source_team:
+        asks = asks.filter(source_team=filters.source_team)
+    if filters.segment:
+        asks = asks.filter(customer__segment=filters.segment)
+    return set(Initiative.objects.filter(Exists(asks)).values_list("pk", flat=True))
+
+
+def assert_board_filters_equal_scans() -> None:
+    for period in ("all", "30", "90", "review"):
+        for team in ("", SourceTeam.SALES):
+            for segment in ("", *SEGMENTS):
+                filters = BoardFilters(period=period, source_team=team, segment=segment)
+                if not filters.narrows_tickets:
+                    continue
+                found = {column.status: column.total for column in board(filters=filters)}
+                expected = board_scan(filters)
+                assert sum(found.values()) == len(expected), filters
+                picked = set(_board_initiatives(filters).values_list("pk", flat=True))
+                assert picked == expected, filters
+
+
 def assert_rollups_equal_scans() -> None:
     assert rollups_differences() == ([], [])
+    assert_board_filters_equal_scans()
     slugs = list(ProductArea.objects.values_list("slug", flat=True))
     zones = list(RollupZone.objects.values_list("zone", flat=True))
     for zone in zones:
@@ -362,7 +429,7 @@ def test_a_bulk_insert_is_counted_like_one_by_one() -> None:
 def test_the_command_says_the_rollups_match(capsys: pytest.CaptureFixture[str]) -> None:
     History(random.Random(1)).play(20)
 
-    call_command("insights_rollups")
+    call_command("rollups")
 
     assert "match the tickets" in capsys.readouterr().out
 
@@ -385,7 +452,7 @@ def test_the_command_shows_a_difference_and_fails_then_rebuilds(
     )
 
     with pytest.raises(CommandError) as failed:
-        call_command("insights_rollups")
+        call_command("rollups")
 
     assert failed.value.returncode == 1
     assert "--rebuild" in str(failed.value)
@@ -393,7 +460,7 @@ def test_the_command_shows_a_difference_and_fails_then_rebuilds(
     assert "support via web" in shown
     assert "the roll-ups say 3, the tickets say 1" in shown
 
-    call_command("insights_rollups", "--rebuild")
+    call_command("rollups", "--rebuild")
 
     assert "match the tickets" in capsys.readouterr().out
     assert_rollups_equal_scans()

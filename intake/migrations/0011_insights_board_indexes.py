@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("intake", "0009_ticket_source_import"),
+        ("intake", "0010_ticket_customer_segment"),
         ("triage", "0007_initiative_open_menu"),
     ]
 
@@ -34,8 +34,27 @@ class Migration(migrations.Migration):
                     "source",
                     "product_area",
                     "created_at",
+                    "customer_segment",
                 ),
                 name="ticket_counted_by_initiative",
+            ),
+        ),
+        AddIndexConcurrently(
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status__in", ["linked", "duplicate"])),
+                fields=["initiative", "created_at"],
+                include=("source_team", "customer_segment"),
+                name="ticket_counted_recent",
+            ),
+        ),
+        AddIndexConcurrently(
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status__in", ["linked", "duplicate"])),
+                fields=["created_at"],
+                include=("initiative", "source_team", "customer_segment"),
+                name="ticket_counted_since",
             ),
         ),
     ]

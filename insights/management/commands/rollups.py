@@ -11,8 +11,9 @@ SHOWN = 50
 
 class Command(BaseCommand):
     help = (
-        "Check the insights page's roll-ups (tickets per day, kept by database triggers) against "
-        "the tickets; with --rebuild, count them again first. Exits 1 when they differ."
+        "Check what the database keeps precomputed (the insights page's tickets per day, each "
+        "ticket's copy of its customer's segment) against the tickets; with --rebuild, count "
+        "it again first. Exits 1 when they differ."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,10 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, rebuild: bool = False, **options: Any) -> None:
         if rebuild:
             rows = rollups_rebuild()
-            self.stdout.write(f"Rebuilt the insights roll-ups: {rows} rows.")
+            self.stdout.write(f"Rebuilt the roll-ups ({rows} rows) and the tickets' segments.")
         problems, differences = rollups_differences(limit=SHOWN + 1)
         if not problems and not differences:
-            self.stdout.write("The insights roll-ups match the tickets.")
+            self.stdout.write("The roll-ups and the tickets' segments match the tickets.")
             return
         for problem in problems:
             self.stderr.write(problem)
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         if len(differences) > SHOWN:
             self.stderr.write(f"... and more (the first {SHOWN} shown).")
         raise CommandError(
-            "The insights roll-ups do not match the tickets; "
-            "`manage.py insights_rollups --rebuild` counts them again.",
+            "What is precomputed does not match the tickets; "
+            "`manage.py rollups --rebuild` counts it again.",
             returncode=1,
         )
