@@ -93,6 +93,7 @@ def initiative_with_audience(*, contacts: int, manager: User, submitter: User) -
         "snoozed_until": None,
         "created_at": now,
         "updated_at": now,
+        "customer_segment": "",  # the database copies the customer's (intake migration 0010)
         # One vector for them all: they are linked, so similar-feedback search never reads it.
         "embedding": item_embedding(title, description),
     }

@@ -260,6 +260,7 @@ TICKET_COLUMNS = [
     "snoozed_until",
     "created_at",
     "updated_at",
+    "customer_segment",
     "embedding",
 ]
 # Tickets are embedded this many at a time as they stream into COPY.
@@ -325,6 +326,7 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
     from django.utils import timezone
 
     from accounts.models import Role
+    from insights.rollups import rollups_rebuild
     from triage.scoring import initiatives_rescore_all
     from triage.services import scores_snapshot
 
@@ -438,7 +440,13 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                 initiative_rows,
             )
 
-        with step(f"tickets ({sizes.tickets:,})"):
+        with step(f"tickets ({sizes.tickets:,})"), connection.cursor() as c:
+            # The database's triggers on tickets (each ticket's segment, the insights
+            # roll-ups) would run a million times or hold a million rows: the rows carry their
+            # segment, and the roll-ups are counted once at the end.
+            # (ALTER TABLE needs the deferred foreign-key checks of the rows so far done.)
+            c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            c.execute("ALTER TABLE intake_ticket DISABLE TRIGGER USER")
             copy_rows(
                 "intake_ticket",
                 TICKET_COLUMNS,
@@ -453,14 +461,20 @@ def fill(sizes: Sizes, *, seed: int = SEED) -> None:
                         area_ids=area_ids,
                         initiative_area=initiative_area,
                         topics=topics,
+                        segment_of=["", *segments],
                     )
                 ),
             )
+            c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            c.execute("ALTER TABLE intake_ticket ENABLE TRIGGER USER")
+            c.execute("SET CONSTRAINTS ALL DEFERRED")
 
         with step("scoring every initiative"):
             initiatives_rescore_all()
         with step("this month's score snapshot"):
             scores_snapshot()
+        with step("the insights roll-ups"):
+            rollups_rebuild()
 
     with step("VACUUM ANALYZE"), connection.cursor() as c:
         c.execute("VACUUM ANALYZE")
@@ -498,6 +512,7 @@ def _ticket_rows(
     area_ids: list[int],
     initiative_area: list[int | None],
     topics: list[str],
+    segment_of: list[str],
 ) -> Iterator[tuple[object, ...]]:
     """Tickets in id order = time order; duplicates point at an earlier counted ticket."""
     n = sizes.tickets
@@ -552,6 +567,7 @@ def _ticket_rows(
             today + datetime.timedelta(days=rng.randint(1, 60)) if status == "snoozed" else None,
             created,
             min(now, created + datetime.timedelta(days=rng.randint(0, 20))),
+            segment_of[customer],
         )
 
 
