@@ -18,10 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
+from django.db.models.signals import post_migrate
+from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -38,7 +41,12 @@ from insights.figures import (
     waiting_scan,
 )
 from insights.models import RollupZone, TicketDay
-from insights.rollups import rollups_compact, rollups_differences, rollups_rebuild
+from insights.rollups import (
+    rollups_compact,
+    rollups_differences,
+    rollups_rebuild,
+    rollups_zone_add,
+)
 from intake.models import (
     Customer,
     ProductArea,
@@ -477,6 +485,29 @@ def test_a_rebuild_keeps_the_zones_in_use_and_drops_the_others() -> None:
     assert "Asia/Kolkata" in zones
     assert timezone.get_default_timezone_name() in zones
     assert not RollupZone.objects.filter(pk=stale.pk).exists()
+    assert_rollups_equal_scans()
+
+
+def test_a_zone_added_after_tickets_counts_them() -> None:
+    History(random.Random(6)).play(30)
+
+    with override_settings(TIME_ZONE="America/St_Johns"):
+        assert rollups_zone_add("America/St_Johns")
+        assert not rollups_zone_add("America/St_Johns")  # once
+
+    assert_rollups_equal_scans()
+
+
+def test_migrate_and_flush_count_the_installation_zone() -> None:
+    RollupZone.objects.all().delete()
+    ticket = TicketFactory.create(embedding=None)
+
+    insights = apps.get_app_config("insights")
+    post_migrate.send(sender=insights, app_config=insights, verbosity=0, using="default")
+
+    assert RollupZone.objects.filter(zone=timezone.get_default_timezone_name()).exists()
+    assert tickets_per_week(filters=InsightFilters())[-1]["total"] == 1
+    assert waiting(filters=InsightFilters()).oldest_at == ticket.created_at
     assert_rollups_equal_scans()
 
 
