@@ -106,7 +106,7 @@ def ticket_list(*, filters: TicketFilters, counted: bool = True) -> TicketList:
         tickets = tickets.filter(search_vector=query)
     count = count_up_to(tickets, LIST_COUNT_CAP) if counted or query is not None else None
     ranked = query is not None and count is not None and count <= LIST_COUNT_CAP
-    if ranked:
+    if ranked and query is not None:
         tickets = tickets.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
             "-rank", "-created_at", "-id"
         )
