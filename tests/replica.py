@@ -15,6 +15,7 @@ import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -81,17 +82,22 @@ class StreamingPair:
 
     def _server_user(self) -> dict[str, Any]:
         """PostgreSQL refuses to run as root: as root (CI), the servers run as `postgres` (the
-        machine's packages made it) or the embedded server's own `pgserver`."""
+        machine's packages made it) or else the embedded server's own `pgserver`."""
         if os.geteuid() != 0:
             return {}
+        from feedbackloop.embedded import embedded_pgserver
+
+        pgserver = embedded_pgserver()
+        if self.bin == Path(pgserver._commands.POSTGRES_BIN_PATH):
+            # What pgserver does before running its binaries as another user.
+            read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+            pgserver.utils.ensure_prefix_permissions(self.bin)
+            pgserver.utils.ensure_folder_permissions(self.bin, read | execute)
+            pgserver.utils.ensure_folder_permissions(self.bin.parent / "lib", read)
         try:
             entry = pwd.getpwnam("postgres")
         except KeyError:
-            from feedbackloop.embedded import embedded_pgserver
-
-            pgserver = embedded_pgserver()
             entry = pgserver.utils.ensure_user_exists("pgserver")
-            pgserver.utils.ensure_prefix_permissions(self.bin)
         return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
     def _run(self, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
