@@ -14,6 +14,7 @@ import copy
 import os
 import pwd
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -31,13 +32,15 @@ from core.db_router import PRIMARY, REPLICA
 
 DATABASE = "feedbackloop"
 START_SECONDS = 30
+NEEDED = ("initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_dump", "psql")
+PREFIX = "fl-replica-"
 
 
 def postgres_bin(server_version_num: int) -> Path:
     """The binaries of the test server's major version: the machine's own (Debian's
     /usr/lib/postgresql/<major>/bin), or else pgserver's, the embedded PostgreSQL's."""
     machine = Path(f"/usr/lib/postgresql/{server_version_num // 10000}/bin")
-    if (machine / "pg_basebackup").exists():
+    if all((machine / name).exists() for name in NEEDED):
         return machine
     from feedbackloop.embedded import embedded_pgserver
 
@@ -59,8 +62,10 @@ class StreamingPair:
         self.replica_port = free_port()
         self.bin = postgres_bin(self._source_version())
         self.run_as = self._server_user()
+        leftovers_stop()
         # Last, so that nothing above can fail with the folder made and no one to remove it.
-        self.base = Path(tempfile.mkdtemp(prefix="fl-replica-"))
+        self.base = Path(tempfile.mkdtemp(prefix=PREFIX))
+        (self.base / "owner.pid").write_text(str(os.getpid()))
         self.primary_dir = self.base / "primary"
         self.replica_dir = self.base / "replica"
 
@@ -212,13 +217,34 @@ class StreamingPair:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def leftovers_stop() -> None:
+    """Stop and remove the pairs of test runs that were killed before they could (their
+    test process is gone); a pair another run still uses is left alone."""
+    import psutil
+
+    for base in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((base / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if psutil.pid_exists(owner):
+            continue
+        for data_dir in (base / "replica", base / "primary"):
+            _kill_postmaster(data_dir)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _kill_postmaster(data_dir: Path) -> None:
-    import signal
+    """Stop at once the server of `data_dir` if it still runs (its number could be another
+    program's by now: only a postgres serving that folder is stopped)."""
+    import psutil
 
     try:
         pid = int((data_dir / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGQUIT)
-    except (OSError, ValueError, IndexError):
+        process = psutil.Process(pid)
+        if process.name() == "postgres" and str(data_dir) in " ".join(process.cmdline()):
+            process.send_signal(signal.SIGQUIT)
+    except (OSError, ValueError, IndexError, psutil.Error):
         pass
 
 
