@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from core.db_router import reads_may_lag
 from core.errors import DomainError
 from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
 from core.paging import CappedPaginator
@@ -180,6 +181,7 @@ def my_tickets(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_may_lag  # its count scans; whoever just filed a ticket reads the primary (core/db_router.py)
 def ticket_index(request: HtmxHttpRequest) -> HttpResponse:
     form = TicketFilterForm(request.GET or None)
     filters = TicketFilters()
