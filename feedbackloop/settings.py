@@ -295,6 +295,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "schedule-reviews": {"task": "sessions.tasks.schedule_reviews", "schedule": 60 * 60},
     "session-reminders": {"task": "sessions.tasks.send_reminders", "schedule": 5 * 60},
     "sweep-notifications": {"task": "notifications.tasks.sweep", "schedule": 60},
+    # Tickets are embedded when filed; this catches those whose request for it was lost.
+    "embed-tickets": {"task": "intake.tasks.embed_tickets", "schedule": 60},
     # Both are idempotent; running them often means a beat outage only delays them.
     "wake-snoozed-tickets": {"task": "triage.tasks.wake_snoozed_tickets", "schedule": 15 * 60},
     "snapshot-scores": {"task": "triage.tasks.snapshot_scores", "schedule": 60 * 60},
