@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
 from bench.triage import (  # noqa: E402
-    FULL,
+    MILLION,
     Sizes,
     counts,
     database_ensure,
@@ -61,7 +61,8 @@ from bench.triage import (  # noqa: E402
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/feedbackloop_bench"
 DEFAULT_SET = ROOT.parent / "shared" / "dedupe" / "dev.json"
 TOP = 5
-LATENCY_SIZES = Sizes(tickets=1_000_000, customers=20_000, initiatives=20_000)
+# bench/loop.py --size 1m: one database serves both.
+LATENCY_SIZES = MILLION
 # Text with words but nothing to ask (mashed keys, fillers, placeholders; text of punctuation or
 # stop words only is never scored): a blend that offers an initiative for any of these has its
 # floor too low, whatever it scores on the dev set.
@@ -203,17 +204,14 @@ def quality(dev: DevSet, *, sweep: bool) -> None:
     def hybrid(blend: similarity.Blend, subset: Callable[[Ask], bool] = lambda a: True) -> Figures:
         chosen = [i for i, ask in enumerate(asks) if subset(ask)]
         found = [
-            [
-                cluster_of[c.item.pk]
-                for c, _ in similarity.kept(candidates[i], limit=TOP, blend=blend)
-            ]
+            [cluster_of[c.pk] for c, _ in similarity.kept(candidates[i], limit=TOP, blend=blend)]
             for i in chosen
         ]
         # The same queries as if their ask were new: without its initiative, all is noise.
         unseen = [
             len(
                 similarity.kept(
-                    [c for c in candidates[i] if cluster_of[c.item.pk] != asks[i].cluster],
+                    [c for c in candidates[i] if cluster_of[c.pk] != asks[i].cluster],
                     limit=TOP,
                     blend=blend,
                 )
@@ -250,7 +248,7 @@ def quality(dev: DevSet, *, sweep: bool) -> None:
         f"{len(NOTHING_TO_MATCH)} (the best of them scores {_best_score(contentless, b):.3f})"
     )
     wrong = [
-        [c for c in found if cluster_of[c.item.pk] != ask.cluster]
+        [c for c in found if cluster_of[c.pk] != ask.cluster]
         for ask, found in zip(asks, candidates, strict=True)
     ]
     print(f"the best-scoring wrong initiative scores {_best_score(wrong, b):.3f}")
@@ -440,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", action="store_true", help="time similar_feedback at scale")
     parser.add_argument("--tickets", type=int, default=LATENCY_SIZES.tickets)
     parser.add_argument("--initiatives", type=int, default=LATENCY_SIZES.initiatives)
-    parser.add_argument("--customers", type=int, default=FULL.customers)
+    parser.add_argument("--customers", type=int, default=LATENCY_SIZES.customers)
     parser.add_argument("--requests", type=int, default=200, help="timed calls (--latency)")
     parser.add_argument("--refill", action="store_true", help="fill again (--latency)")
     args = parser.parse_args(argv)
