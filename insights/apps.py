@@ -4,15 +4,20 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.db import connections
+from django.db import connections, router
 from django.db.models.signals import post_migrate
 
 
 def _zone_ensure(*, using: str = "default", **kwargs: Any) -> None:
+    from insights.models import RollupZone
     from insights.rollups import rollups_zone_add
 
-    # Not when the roll-ups' tables are migrated away (`migrate insights zero`).
-    if "insights_rollupzone" in connections[using].introspection.table_names():
+    # Only where the schema is migrated (not a read replica), and not when the roll-ups'
+    # tables were migrated away (`migrate insights zero`).
+    if (
+        router.allow_migrate_model(using, RollupZone)
+        and "insights_rollupzone" in connections[using].introspection.table_names()
+    ):
         rollups_zone_add(settings.TIME_ZONE, using=using)
 
 
