@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import datetime
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 import pytest
 from django.apps import apps
 from django.core.management import call_command
@@ -521,3 +523,57 @@ def test_compacting_folds_rows_and_keeps_the_counts() -> None:
     assert TicketDay.objects.count() == before - gone
     assert rollups_compact() == 0  # nothing left to fold
     assert_rollups_equal_scans()
+
+
+# --- at the same time -------------------------------------------------------------------------
+
+
+def _connect() -> psycopg.Connection[Any]:
+    settings_dict = connection.settings_dict
+    return psycopg.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"],
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or None,
+    )
+
+
+@pytest.mark.parametrize("first", ["link", "area"])
+@pytest.mark.django_db(transaction=True)
+def test_a_link_and_an_area_change_at_the_same_time_are_both_counted(first: str) -> None:
+    """Two transactions: one links a waiting ticket to an initiative, the other moves that
+    initiative to another product area. Whichever goes first, the second waits for it (the
+    triggers' share lock on the initiative), so the ticket is counted under the area it ends in."""
+    before, after = ProductAreaFactory.create(), ProductAreaFactory.create()
+    initiative = InitiativeFactory.create(product_area=before, embedding=None)
+    ticket = TicketFactory.create(embedding=None)
+    link = (
+        "UPDATE intake_ticket SET initiative_id = %s, status = 'linked' WHERE id = %s",
+        [initiative.pk, ticket.pk],
+    )
+    move = (
+        "UPDATE triage_initiative SET product_area_id = %s WHERE id = %s",
+        [after.pk, initiative.pk],
+    )
+    early, late = (link, move) if first == "link" else (move, link)
+
+    with _connect() as one, _connect() as two:
+        one.execute(*early)
+        done = threading.Event()
+
+        def second() -> None:
+            two.execute(*late)
+            two.commit()
+            done.set()
+
+        waiting_one = threading.Thread(target=second)
+        waiting_one.start()
+        assert not done.wait(0.5), "the second transaction should wait for the first"
+        one.commit()
+        waiting_one.join(timeout=10)
+        assert done.is_set()
+
+    ticket.refresh_from_db()
+    assert ticket.initiative_id == initiative.pk
+    assert rollups_differences() == ([], [])
