@@ -577,3 +577,38 @@ def test_a_link_and_an_area_change_at_the_same_time_are_both_counted(first: str)
     ticket.refresh_from_db()
     assert ticket.initiative_id == initiative.pk
     assert rollups_differences() == ([], [])
+
+
+@pytest.mark.parametrize("first", ["ticket", "customer"])
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_moved_to_a_customer_whose_segment_changes_meanwhile_carries_the_new_one(
+    first: str,
+) -> None:
+    ticket = TicketFactory.create(embedding=None, customer__segment=Segment.SMB)
+    customer = ContactFactory.create(customer__segment=Segment.STARTUP).customer
+    moved = ("UPDATE intake_ticket SET customer_id = %s WHERE id = %s", [customer.pk, ticket.pk])
+    changed = (
+        "UPDATE intake_customer SET segment = %s WHERE id = %s",
+        [Segment.ENTERPRISE, customer.pk],
+    )
+    early, late = (moved, changed) if first == "ticket" else (changed, moved)
+
+    with _connect() as one, _connect() as two:
+        one.execute(*early)
+        done = threading.Event()
+
+        def second() -> None:
+            two.execute(*late)
+            two.commit()
+            done.set()
+
+        waiting_one = threading.Thread(target=second)
+        waiting_one.start()
+        assert not done.wait(0.5), "the second transaction should wait for the first"
+        one.commit()
+        waiting_one.join(timeout=10)
+        assert done.is_set()
+
+    ticket.refresh_from_db()
+    assert (ticket.customer_id, ticket.customer_segment) == (customer.pk, Segment.ENTERPRISE)
+    assert rollups_differences() == ([], [])
