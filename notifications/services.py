@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 import kombu.exceptions
 from celery import current_app
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -40,7 +42,6 @@ from notifications.policies import ensure_may_manage_channels, ensure_may_retry_
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 1000
-DELIVERY_CHUNK = 50
 
 
 def _message_id() -> str:
@@ -89,7 +90,7 @@ def notification_record(
 
 def notifications_record(*, notifications: Sequence[Notification]) -> int:
     """Write the unsaved rows whose idempotency keys are new (pending, or suppressed with a
-    reason), each with its own Message-ID, and queue the pending ones in chunks once the change
+    reason), each with its own Message-ID, and queue the pending ones in batches once the change
     commits; returns how many were new. Safe to run twice."""
     keys = [row.idempotency_key for row in notifications]
     existing = set(
@@ -132,14 +133,22 @@ def _enqueue(task_name: str, payload: Any) -> bool:
     return True
 
 
+def _batches(notification_ids: list[int]) -> list[list[int]]:
+    """The rows in the batches one delivery task sends each (NOTIFICATION_BATCH_SIZE)."""
+    size = settings.NOTIFICATION_BATCH_SIZE
+    return [
+        notification_ids[start : start + size] for start in range(0, len(notification_ids), size)
+    ]
+
+
 def _enqueue_on_commit(notification_ids: list[int]) -> None:
-    """Queue delivery in chunks once the transaction that wrote the rows commits."""
+    """Queue delivery in batches once the transaction that wrote the rows commits."""
     if not notification_ids:
         return
 
     def enqueue() -> None:
-        for start in range(0, len(notification_ids), DELIVERY_CHUNK):
-            if not _enqueue(DELIVER_MANY, notification_ids[start : start + DELIVERY_CHUNK]):
+        for batch in _batches(notification_ids):
+            if not _enqueue(DELIVER_MANY, batch):
                 break  # each try waits out the publish retries; the sweep takes the rest
 
     transaction.on_commit(enqueue)
@@ -175,74 +184,197 @@ def staff_notify(
     return notice
 
 
-def _claim(notification_id: int) -> Notification | None:
-    """Move a pending row that is due from pending to sending; None if another worker has it,
-    it is done, or its next attempt is not due yet (notifications.retry)."""
-    now = timezone.now()
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(retry.due(now), pk=notification_id, status=DeliveryStatus.PENDING)
-            .first()
-        )
-        if notification is None:
-            return None
-        notification.status = DeliveryStatus.SENDING
-        notification.attempts += 1
-        notification.claimed_at = now
-        notification.save(update_fields=["status", "attempts", "claimed_at"])
-        return notification
+class _MailServer:
+    """One connection to the mail server (Django's email backend) for a batch of emails instead
+    of one per email: opened for the first email, closed at the end of the batch. After a
+    refusal or a dropped connection it is closed and the next email opens a new one, since the
+    server may have hung up (a 421 does) and one refusal must not cost the rest an attempt."""
+
+    def __init__(self) -> None:
+        self._backend: BaseEmailBackend | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self._backend is None:
+            backend = get_connection()
+            try:
+                backend.open()
+            except OSError:
+                self._close(backend)
+                raise
+            self._backend = backend
+        # A message with a connection sends over it and leaves it open.
+        message.connection = self._backend
+        try:
+            message.send()
+        except OSError:  # every smtplib error is one
+            self.close()
+            raise
+
+    def close(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            self._close(backend)
+
+    @staticmethod
+    def _close(backend: BaseEmailBackend) -> None:
+        with suppress(OSError):  # a server that hung up already
+            backend.close()
 
 
-def _settle(notification: Notification, status: DeliveryStatus, error: str, **updates: Any) -> None:
-    Notification.objects.filter(pk=notification.pk).update(
-        status=status, last_error=error, **updates
-    )
-    if error:
-        log.warning("notification %s: %s (%s)", notification.pk, error, status)
+class _Batch:
+    """What the rows of a batch share, looked up once for each kind among them: the handler
+    loaded for their messages, and the listeners of their sending that have something to do."""
+
+    def __init__(self, rows: Sequence[Notification]) -> None:
+        self._rows = rows
+        self._handlers: dict[str, registry.Handler | None] = {}
+        self._listeners: dict[str, list[registry.SentListener]] = {}
+
+    def handler(self, kind: str) -> registry.Handler | None:
+        if kind not in self._handlers:
+            rows = [row for row in self._rows if row.kind == kind]
+            try:
+                self._handlers[kind] = registry.handler_for_batch(kind, rows)
+            except Exception:
+                # Each row then builds its own message, and one that cannot fails alone.
+                log.exception("loading the messages of a batch of %s failed", kind)
+                self._handlers[kind] = registry.handler_for(kind)
+        return self._handlers[kind]
+
+    def listeners(self, kind: str) -> list[registry.SentListener]:
+        if kind not in self._listeners:
+            try:
+                self._listeners[kind] = registry.listening_to(kind)
+            except Exception:
+                log.exception("asking who listens to the sending of %s failed", kind)
+                self._listeners[kind] = registry.sent_listeners(kind)
+        return self._listeners[kind]
 
 
 def notification_deliver(*, notification_id: int) -> DeliveryStatus | None:
-    """Send one outbox row through Django's email backend (or the channel its kind's app
-    registered) and record what happened.
+    """Send one outbox row and record what happened (a batch of one, notifications_deliver);
+    None if the row was not ours to send."""
+    return notifications_deliver(notification_ids=[notification_id]).get(notification_id)
 
-    The row's kind names the handler (registered by the app that owns it) that builds the
-    message, or suppresses the row, from the current state. A refused send is tried again or
-    failed as notifications.retry decides. None if the row was not ours to send.
+
+def notifications_deliver(*, notification_ids: Sequence[int]) -> dict[int, DeliveryStatus]:
+    """Send a batch of outbox rows through Django's email backend, over one connection to the
+    mail server (or on the channel each kind's app registered), and record each as it goes.
+    Returns what became of each row that was this worker's to send: one another worker has,
+    one that is done, or one whose next attempt is not due yet is left out.
+
+    Each row is claimed just before it is sent and recorded just after, so only the one message
+    a worker is handing over is ever `sending`: a worker killed mid-batch leaves that one to be
+    sent again and the rest of its batch pending. Each message is built by the handler its
+    kind's app registered, from the state now (a contact who unsubscribed is suppressed, not
+    emailed); a refused send is tried again or failed as notifications.retry decides, and
+    anything else that goes wrong with one row fails that row alone.
     """
-    notification = _claim(notification_id)
-    if notification is None:
-        return None
+    order = {pk: position for position, pk in reversed(list(enumerate(notification_ids)))}
+    rows = sorted(
+        Notification.objects.filter(
+            retry.due(timezone.now()),
+            pk__in=notification_ids,
+            status=DeliveryStatus.PENDING,
+        ),
+        key=lambda row: order[row.pk],
+    )
+    batch = _Batch(rows)
+    mail_server = _MailServer()
+    outcomes: dict[int, DeliveryStatus] = {}
     try:
-        return _send(notification)
-    except Exception as exc:
-        # Anything but the mail server's refusal (a header Django will not write, a template
-        # or handler that raises): it will not get better by itself, so the row fails now with
-        # the reason in the delivery log, and the rest of the batch goes on.
-        log.exception("notification %s could not be built or sent", notification.pk)
-        _settle(notification, DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
-        return DeliveryStatus.FAILED
+        for row in rows:
+            outcome = _deliver(row, batch, mail_server)
+            if outcome is not None:
+                outcomes[row.pk] = outcome
+    finally:
+        mail_server.close()
+    return outcomes
 
 
-def _send(notification: Notification) -> DeliveryStatus:
+def _deliver(
+    notification: Notification, batch: _Batch, mail_server: _MailServer
+) -> DeliveryStatus | None:
     deliver = registry.deliverer_for(notification.kind)
     if deliver is not None:
-        return _send_on_channel(notification, deliver)
-    handler = registry.handler_for(notification.kind)
-    if handler is None:
-        error = f"no handler registered for kind {notification.kind!r}: is its app installed?"
-        log.error("notification %s: %s", notification.pk, error)
-        _settle(notification, DeliveryStatus.FAILED, error)
-        return DeliveryStatus.FAILED
-    built = handler(notification)
+        if not _claim(notification):
+            return None
+        try:
+            return _send_on_channel(notification, deliver, batch.listeners(notification.kind))
+        except Exception as exc:
+            return _failed(notification, exc)
+    try:
+        handler = batch.handler(notification.kind)
+        if handler is None:
+            error = f"no handler registered for kind {notification.kind!r}: is its app installed?"
+            log.error("notification %s: %s", notification.pk, error)
+            return _claim_as(notification, DeliveryStatus.FAILED, error)
+        built = handler(notification)
+    except Exception as exc:
+        # A template or handler that raises will not get better by itself: the row fails now,
+        # with the reason in the delivery log, and the rest of the batch goes on.
+        log.exception("notification %s could not be built", notification.pk)
+        return _claim_as(notification, DeliveryStatus.FAILED, _reason(exc))
     if isinstance(built, registry.Suppress):
-        return _suppressed(notification, built)
+        # Things changed since the row was written (its contact unsubscribed, say): never send.
+        return _claim_as(notification, DeliveryStatus.SUPPRESSED, built.reason)
+    # Rendered now, from the state at send time, and kept with the claim: a resend after a
+    # crash carries exactly the same message.
+    rendered: dict[str, Any] = {}
     if not notification.body_text:
-        # Rendered now, from the state at send time; kept so that a resend after a crash
-        # carries exactly the same message.
-        Notification.objects.filter(pk=notification.pk).update(
-            subject=built.subject[:255], body_text=built.body_text, body_html=built.body_html
-        )
+        rendered = {
+            "subject": built.subject[:255],
+            "body_text": built.body_text,
+            "body_html": built.body_html,
+        }
+    if not _claim(notification, **rendered):
+        return None
+    try:
+        mail_server.send(_email(notification, built))
+    except OSError as exc:
+        return _refused(notification, *retry.refusal(exc))
+    except Exception as exc:
+        # A header Django will not write, say: the row fails alone.
+        return _failed(notification, exc)
+    return _sent(notification, batch.listeners(notification.kind))
+
+
+def _claim(
+    notification: Notification,
+    *,
+    status: DeliveryStatus = DeliveryStatus.SENDING,
+    **fields: Any,
+) -> bool:
+    """Move a row the batch read as pending to `status` (sending, or at once suppressed or
+    failed) and count its attempt, if it is still pending, due and not claimed since (its
+    attempts unchanged): one UPDATE, so of two workers only one can have it."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        retry.due(now),
+        pk=notification.pk,
+        status=DeliveryStatus.PENDING,
+        attempts=notification.attempts,
+    ).update(status=status, attempts=notification.attempts + 1, claimed_at=now, **fields)
+    if not claimed:
+        return False
+    notification.status = status
+    notification.attempts += 1
+    notification.claimed_at = now
+    for name, value in fields.items():
+        setattr(notification, name, value)
+    return True
+
+
+def _claim_as(
+    notification: Notification, status: DeliveryStatus, error: str
+) -> DeliveryStatus | None:
+    """Claim a row that will not be sent and settle it in the same statement."""
+    if not _claim(notification, status=status, last_error=error):
+        return None
+    return status
+
+
+def _email(notification: Notification, built: registry.Message) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=built.subject,
         body=built.body_text,
@@ -256,14 +388,32 @@ def _send(notification: Notification) -> DeliveryStatus:
     if notification.ics:
         method = "CANCEL" if "METHOD:CANCEL" in notification.ics else "REQUEST"
         message.attach("invite.ics", notification.ics, f"text/calendar; method={method}")
-    try:
-        message.send()
-    except OSError as exc:  # every smtplib error is one
-        return _refused(notification, *retry.refusal(exc))
-    return _sent(notification)
+    return message
 
 
-def _send_on_channel(notification: Notification, deliver: registry.Deliver) -> DeliveryStatus:
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _failed(notification: Notification, exc: Exception) -> DeliveryStatus:
+    log.exception("notification %s could not be sent", notification.pk)
+    _settle(notification, DeliveryStatus.FAILED, _reason(exc))
+    return DeliveryStatus.FAILED
+
+
+def _settle(notification: Notification, status: DeliveryStatus, error: str, **updates: Any) -> None:
+    Notification.objects.filter(pk=notification.pk).update(
+        status=status, last_error=error, **updates
+    )
+    if error:
+        log.warning("notification %s: %s (%s)", notification.pk, error, status)
+
+
+def _send_on_channel(
+    notification: Notification,
+    deliver: registry.Deliver,
+    listeners: Sequence[registry.SentListener],
+) -> DeliveryStatus:
     """A row its app delivers on another channel (Slack): the same claim, retries and record
     as an email."""
     try:
@@ -271,16 +421,12 @@ def _send_on_channel(notification: Notification, deliver: registry.Deliver) -> D
     except registry.Refused as refusal:
         return _refused(notification, refusal.transient, refusal.reason[:2000])
     if isinstance(outcome, registry.Suppress):
-        return _suppressed(notification, outcome)
-    return _sent(notification)
-
-
-def _suppressed(notification: Notification, suppress: registry.Suppress) -> DeliveryStatus:
-    # Things changed since the row was written (its contact unsubscribed, say): never send.
-    Notification.objects.filter(pk=notification.pk).update(
-        status=DeliveryStatus.SUPPRESSED, last_error=suppress.reason
-    )
-    return DeliveryStatus.SUPPRESSED
+        # Things changed since the row was written: never send.
+        Notification.objects.filter(pk=notification.pk).update(
+            status=DeliveryStatus.SUPPRESSED, last_error=outcome.reason
+        )
+        return DeliveryStatus.SUPPRESSED
+    return _sent(notification, listeners)
 
 
 def _refused(notification: Notification, transient: bool, error: str) -> DeliveryStatus:
@@ -300,14 +446,14 @@ def _refused(notification: Notification, transient: bool, error: str) -> Deliver
     return DeliveryStatus.PENDING
 
 
-def _sent(notification: Notification) -> DeliveryStatus:
+def _sent(notification: Notification, listeners: Sequence[registry.SentListener]) -> DeliveryStatus:
     """Record the row sent, then tell whoever asked to hear of it (registry.on_sent), each in
     its own transaction. The message is out by now, so a listener that fails is logged, never
     allowed to undo the record: that would send it twice. (Settling first keeps an email's
     send at one write when no listener has anything to do.)"""
     notification.sent_at = timezone.now()
     _settle(notification, DeliveryStatus.SENT, "", sent_at=notification.sent_at)
-    for listener in registry.sent_listeners(notification.kind):
+    for listener in listeners:
         try:
             with transaction.atomic():
                 listener(notification)
@@ -366,8 +512,8 @@ def notifications_sweep(
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    for start in range(0, len(due), DELIVERY_CHUNK):
-        current_app.tasks[DELIVER_MANY].delay(due[start : start + DELIVERY_CHUNK])
+    for batch in _batches(due):
+        current_app.tasks[DELIVER_MANY].delay(batch)
     return {"released": released, "failed": failed, "queued": len(due)}
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.conf import settings
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
@@ -36,7 +37,7 @@ from intake.services import contact_unsubscribe
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.retry import MAX_ATTEMPTS, SWEEP_PENDING_AFTER
-from notifications.services import DELIVERY_CHUNK, notifications_sweep
+from notifications.services import notifications_sweep
 from tests.smtp import SmtpSink
 from tests.worker import (
     CeleryWorker,
@@ -52,8 +53,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 CONCURRENCY = 2
 BATCH = 500
-# Stop the worker after this many: not a multiple of the chunk size, so both pool processes
-# are in the middle of a chunk rather than between two.
+# Stop the worker after this many: not a multiple of the batch size, so both pool processes
+# are in the middle of a batch rather than between two.
 MID_BATCH = 125
 # What is left of the batch after a restart takes a few seconds, but a machine busy with other
 # work (two shared CPUs running another suite) has taken over 30: this bounds a failure only.
@@ -253,7 +254,7 @@ def test_a_worker_stopped_mid_batch_and_restarted_sends_every_email_once(
     assert 0 < at_stop[SENT] < BATCH, "the stop did not land in the middle of the batch"
     assert at_stop[SENDING] == 0
     # Nothing was lost: the chunks it had not started went back to the queue.
-    assert broker_queued(broker) >= at_stop[PENDING] / DELIVERY_CHUNK
+    assert broker_queued(broker) >= at_stop[PENDING] / settings.NOTIFICATION_BATCH_SIZE
 
     # The sweep (beat, every minute) a minute later: queues the pending rows again, on top of
     # the chunks still in the queue — a row is claimed once however often it is queued.
