@@ -1,11 +1,13 @@
-"""Emails sent per second when an initiative ships, against a plain smtplib loop.
+"""Emails sent per second when an initiative ships, against a plain smtplib loop, with one
+worker process and with two.
 
 An in-progress initiative gets tickets from N distinct contacts (through COPY), a Celery worker
-(`celery -A feedbackloop worker --concurrency=<CPUs>`) consumes the benchmark's Redis database,
-and an aiosmtpd sink takes the mail. The bench process ships the initiative with
-triage.services.initiative_move, which records N outbox rows and queues their delivery when it
-commits; the clock runs from the ship until all N rows are `sent`. The floor: the same message
-sent N times with smtplib over one connection into the same sink.
+(`celery -A feedbackloop worker --concurrency=1`, then `--concurrency=2`, each shipping an
+initiative of its own) consumes the benchmark's Redis database, and an aiosmtpd sink takes the
+mail. The bench process ships the initiative with triage.services.initiative_ship, which records
+N outbox rows and queues their delivery in batches when it commits; the clock runs from the ship
+until all N rows are `sent`. The floor: the same message sent N times with smtplib over one
+connection into the same sink.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 import redis
 
 from bench.api import Rate
-from bench.processes import Server, cpu_count, free_port, port_open, server
+from bench.processes import Server, free_port, port_open, server
 from bench.triage import TICKET_COLUMNS, copy_rows, max_id
 
 if TYPE_CHECKING:
@@ -130,12 +132,12 @@ def smtp_sink(logs: Path) -> Iterator[int]:
 
 
 @contextmanager
-def celery_worker(*, smtp_port: int, logs: Path) -> Iterator[Server]:
-    """`celery -A feedbackloop worker` with one process per CPU, sending into the sink; ready
-    when it answers a ping."""
+def celery_worker(*, smtp_port: int, logs: Path, processes: int) -> Iterator[Server]:
+    """`celery -A feedbackloop worker` with `processes` worker processes, sending into the
+    sink; ready when it answers a ping."""
     from feedbackloop.celery import app
 
-    name = f"bench{os.getpid()}@{socket.gethostname()}"
+    name = f"bench{os.getpid()}-{processes}@{socket.gethostname()}"
     command = [
         sys.executable,
         "-m",
@@ -143,7 +145,7 @@ def celery_worker(*, smtp_port: int, logs: Path) -> Iterator[Server]:
         "-A",
         "feedbackloop",
         "worker",
-        f"--concurrency={cpu_count()}",
+        f"--concurrency={processes}",
         "--loglevel=warning",
         "-n",
         name,
@@ -152,7 +154,8 @@ def celery_worker(*, smtp_port: int, logs: Path) -> Iterator[Server]:
         "--without-heartbeat",
     ]
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"}
-    with server("celery worker", command, env=env, log=logs / "celery-worker.log") as worker:
+    log = logs / f"celery-worker-{processes}.log"
+    with server("celery worker", command, env=env, log=log) as worker:
         worker.wait_for(
             lambda: app.control.ping(destination=[name], timeout=0.5),
             what="the Celery worker to answer a ping",
@@ -215,33 +218,71 @@ def smtp_floor(port: int, sender: str, message: bytes, count: int) -> float:
     return time.perf_counter() - start
 
 
-def delivery_rate(
-    *, emails: int, manager: User, submitter: User, redis_url: str, logs: Path
-) -> Rate:
-    """Ship an initiative that `emails` contacts asked for and time its emails out."""
+def _ship_and_time(
+    *, emails: int, manager: User, submitter: User, worker: Server
+) -> tuple[Initiative, float, float]:
+    """Ship an initiative that `emails` contacts asked for; the seconds until every email was
+    sent, and those of it spent recording and queueing them in the ship's transaction."""
     from triage.services import initiative_ship
 
     initiative = initiative_with_audience(contacts=emails, manager=manager, submitter=submitter)
-    # Tasks queued by an earlier run that stopped half-way would be sent first.
-    with redis.Redis.from_url(redis_url) as broker:
-        broker.flushdb()
+    start = time.perf_counter()
+    initiative_ship(initiative=initiative, by=manager, release_note=RELEASE_NOTE)
+    recorded = time.perf_counter() - start
+    _wait_sent(initiative, emails, worker)
+    return initiative, time.perf_counter() - start, recorded
+
+
+def delivery_rates(
+    *, emails: int, manager: User, submitter: User, redis_url: str, logs: Path
+) -> list[Rate]:
+    """Ship an initiative that `emails` contacts asked for and time its emails out, with two
+    worker processes, then with one (another initiative), each beside the floor."""
+    seconds: dict[int, tuple[float, float]] = {}
     with smtp_sink(logs) as smtp_port:
-        with celery_worker(smtp_port=smtp_port, logs=logs) as worker:
-            start = time.perf_counter()
-            initiative_ship(initiative=initiative, by=manager, release_note=RELEASE_NOTE)
-            recorded = time.perf_counter() - start
-            _wait_sent(initiative, emails, worker)
-            seconds = time.perf_counter() - start
+        for processes in (2, 1):
+            # Tasks queued by an earlier run that stopped half-way would be sent first.
+            with redis.Redis.from_url(redis_url) as broker:
+                broker.flushdb()
+            with celery_worker(smtp_port=smtp_port, logs=logs, processes=processes) as worker:
+                initiative, took, recorded = _ship_and_time(
+                    emails=emails,
+                    manager=manager,
+                    submitter=submitter,
+                    worker=worker,
+                )
+            seconds[processes] = (took, recorded)
         sender, message = _sample_message(initiative)
         floor_seconds = smtp_floor(smtp_port, sender, message, emails)
-    return Rate(
-        label="shipping emails",
-        count=emails,
-        seconds=seconds,
-        floor_seconds=floor_seconds,
-        note=(
-            f"{emails:,} contacts told, celery worker --concurrency={cpu_count()}, "
-            f"{recorded:.1f} s of it recording and queueing in the ship's transaction; "
-            "floor: smtplib sending the same message over one connection"
+    (two, two_recorded), (one, one_recorded) = seconds[2], seconds[1]
+    floor = "floor: smtplib sending the same message over one connection"
+    return [
+        Rate(
+            label="shipping emails",
+            count=emails,
+            seconds=two,
+            floor_seconds=floor_seconds,
+            note=(
+                f"{emails:,} contacts told by two worker processes (celery worker "
+                f"--concurrency=2, batches of {_batch_size()}), {one / two:.2f}x the rate of one; "
+                f"{two_recorded:.1f} s of it recording and queueing in the ship's transaction; "
+                f"{floor}"
+            ),
         ),
-    )
+        Rate(
+            label="shipping emails, 1 process",
+            count=emails,
+            seconds=one,
+            floor_seconds=floor_seconds,
+            note=(
+                f"the same with one worker process (--concurrency=1); "
+                f"{one_recorded:.1f} s of it recording and queueing; {floor}"
+            ),
+        ),
+    ]
+
+
+def _batch_size() -> int:
+    from django.conf import settings
+
+    return int(settings.NOTIFICATION_BATCH_SIZE)

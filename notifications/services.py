@@ -8,8 +8,8 @@ decided in notifications.retry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -19,7 +19,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -283,13 +283,34 @@ def notifications_deliver(*, notification_ids: Sequence[int]) -> dict[int, Deliv
     mail_server = _MailServer()
     outcomes: dict[int, DeliveryStatus] = {}
     try:
-        for row in rows:
-            outcome = _deliver(row, batch, mail_server)
-            if outcome is not None:
-                outcomes[row.pk] = outcome
+        with _durable_once_a_batch():
+            for row in rows:
+                outcome = _deliver(row, batch, mail_server)
+                if outcome is not None:
+                    outcomes[row.pk] = outcome
     finally:
         mail_server.close()
     return outcomes
+
+
+@contextmanager
+def _durable_once_a_batch() -> Iterator[None]:
+    """Each row's claim and record commit without waiting for the disk (synchronous_commit
+    off; a commit that waits costs more than sending the email): every other worker and the
+    sweep see them at once all the same, so a worker killed mid-batch still leaves only the
+    message it was handing over to go again. The batch ends with a commit that waits, which
+    makes all of them durable (PostgreSQL writes its log in order): a crash of PostgreSQL
+    itself, not of a worker, can lose the records of the batches being sent, whose emails
+    then go again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+            # A statement given a transaction id commits with a record it waits to be on disk.
+            cursor.execute("SELECT pg_current_xact_id()")
 
 
 def _deliver(
@@ -345,16 +366,16 @@ def _claim(
     status: DeliveryStatus = DeliveryStatus.SENDING,
     **fields: Any,
 ) -> bool:
-    """Move a row the batch read as pending to `status` (sending, or at once suppressed or
-    failed) and count its attempt, if it is still pending, due and not claimed since (its
-    attempts unchanged): one UPDATE, so of two workers only one can have it."""
+    """Move a row the batch read as pending and due to `status` (sending, or at once suppressed
+    or failed) and count its attempt, if nobody claimed it since: it is still pending with the
+    same attempts (a claim counts one; only a product manager's retry sets them back, and makes
+    it due). One UPDATE, so of two workers only one can have it."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        retry.due(now),
-        pk=notification.pk,
-        status=DeliveryStatus.PENDING,
-        attempts=notification.attempts,
-    ).update(status=status, attempts=notification.attempts + 1, claimed_at=now, **fields)
+    claimed = _row_update(
+        notification.pk,
+        {"status": status, "attempts": notification.attempts + 1, "claimed_at": now, **fields},
+        only_if={"status": DeliveryStatus.PENDING, "attempts": notification.attempts},
+    )
     if not claimed:
         return False
     notification.status = status
@@ -363,6 +384,44 @@ def _claim(
     for name, value in fields.items():
         setattr(notification, name, value)
     return True
+
+
+# What a delivery writes on its row (each of these fields' column is its name).
+_DELIVERY_COLUMNS = frozenset(
+    {
+        "id",
+        "status",
+        "attempts",
+        "claimed_at",
+        "subject",
+        "body_text",
+        "body_html",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+    }
+)
+
+
+def _row_update(
+    notification_id: int, values: dict[str, Any], *, only_if: dict[str, Any] | None = None
+) -> bool:
+    """UPDATE one outbox row (if its fields hold `only_if`) in plain SQL: this runs twice for
+    every email sent, and building it through the ORM cost more than the email's own MIME.
+    Whether the row was updated."""
+    where = {"id": notification_id, **(only_if or {})}
+    unknown = (set(values) | set(where)) - _DELIVERY_COLUMNS
+    assert not unknown, f"not a column a delivery writes: {unknown}"
+    quote = connection.ops.quote_name
+    table = quote(Notification._meta.db_table)
+    assignments = ", ".join(f"{quote(name)} = %s" for name in values)
+    conditions = " AND ".join(f"{quote(name)} = %s" for name in where)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} WHERE {conditions}",  # noqa: S608
+            [*values.values(), *where.values()],
+        )
+        return bool(cursor.rowcount == 1)
 
 
 def _claim_as(
@@ -402,9 +461,7 @@ def _failed(notification: Notification, exc: Exception) -> DeliveryStatus:
 
 
 def _settle(notification: Notification, status: DeliveryStatus, error: str, **updates: Any) -> None:
-    Notification.objects.filter(pk=notification.pk).update(
-        status=status, last_error=error, **updates
-    )
+    _row_update(notification.pk, {"status": status, "last_error": error, **updates})
     if error:
         log.warning("notification %s: %s (%s)", notification.pk, error, status)
 
