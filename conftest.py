@@ -31,12 +31,15 @@ CHROMIUM_ARGS = [
 def _similarity_forgets() -> Iterator[None]:
     """Similar-feedback search keeps a per-process copy of the vectors, and themes their last
     grouping in the cache; each test's database starts again, so they do too."""
+    from intake.services import tickets_embed_forget
     from triage import similarity, themes
 
     similarity.forget()
-    # The cache may be Redis, shared by every test: a theme search asked for by a test whose
-    # tasks went to a broker no worker read must not hold the next tests' searches back.
+    # The cache may be Redis, shared by every test: a theme search (or tickets' embedding)
+    # asked for by a test whose tasks went to a broker no worker read must not hold the next
+    # tests' back.
     themes.forget()
+    tickets_embed_forget()
     yield
     similarity.forget()
 

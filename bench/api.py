@@ -64,9 +64,21 @@ def _request(
         connection.close()
 
 
+# As production serves: DEBUG off (Django then keeps no log of queries), plain HTTP from the
+# clients on the same machine, a key of its own; mail is never sent by filing.
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-" + "k3y-0f-the-benchmark-not-a-secret-" * 2,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+    "EMAIL_URL": "smtp://127.0.0.1:25",
+}
+
+
 @contextmanager
 def gunicorn(settings_module: str, log: Path) -> Iterator[int]:
-    """`gunicorn feedbackloop.wsgi` with one worker per CPU on a free port; yields the port."""
+    """`gunicorn feedbackloop.wsgi` with one worker per CPU on a free port, with production's
+    settings; yields the port."""
     port = free_port()
     command = [
         sys.executable,
@@ -78,7 +90,7 @@ def gunicorn(settings_module: str, log: Path) -> Iterator[int]:
         "-b",
         f"127.0.0.1:{port}",
     ]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
+    env = {**os.environ, **PRODUCTION, "DJANGO_SETTINGS_MODULE": settings_module}
     with server("gunicorn", command, env=env, log=log) as running:
         running.wait_for(lambda: port_open(port), what=f"gunicorn on port {port}")
         yield port

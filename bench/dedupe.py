@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
 from bench.triage import (  # noqa: E402
-    FULL,
+    MILLION,
     Sizes,
     counts,
     database_ensure,
@@ -61,7 +61,8 @@ from bench.triage import (  # noqa: E402
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/feedbackloop_bench"
 DEFAULT_SET = ROOT.parent / "shared" / "dedupe" / "dev.json"
 TOP = 5
-LATENCY_SIZES = Sizes(tickets=1_000_000, customers=20_000, initiatives=20_000)
+# bench/loop.py --size 1m: one database serves both.
+LATENCY_SIZES = MILLION
 # Text with words but nothing to ask (mashed keys, fillers, placeholders; text of punctuation or
 # stop words only is never scored): a blend that offers an initiative for any of these has its
 # floor too low, whatever it scores on the dev set.
@@ -440,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", action="store_true", help="time similar_feedback at scale")
     parser.add_argument("--tickets", type=int, default=LATENCY_SIZES.tickets)
     parser.add_argument("--initiatives", type=int, default=LATENCY_SIZES.initiatives)
-    parser.add_argument("--customers", type=int, default=FULL.customers)
+    parser.add_argument("--customers", type=int, default=LATENCY_SIZES.customers)
     parser.add_argument("--requests", type=int, default=200, help="timed calls (--latency)")
     parser.add_argument("--refill", action="store_true", help="fill again (--latency)")
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 """The benchmark: how fast FeedbackLoop answers at scale, each figure beside its floor.
 
-    .venv/bin/python bench/loop.py           # 100,000 tickets, 20,000 customers, 2,000 initiatives
-    .venv/bin/python bench/loop.py --small   # the CI preset, well under a minute
+    .venv/bin/python bench/loop.py            # 100,000 tickets, 20,000 customers, 2,000 initiatives
+    .venv/bin/python bench/loop.py --size 1m  # 1,000,000 / 200,000 / 20,000 of them
+    .venv/bin/python bench/loop.py --small    # the CI preset, well under a minute
         [--tickets N --customers N --initiatives N] [--refill] [--requests 30]
         [--posts 2000 --clients 8] [--emails 10000] [--explain] [--only pages|rates]
 
@@ -48,8 +49,8 @@ from bench.api import USERNAME as SUBMITTER  # noqa: E402
 from bench.api import Rate, api_rate  # noqa: E402
 from bench.delivery import delivery_rates  # noqa: E402
 from bench.triage import (  # noqa: E402
-    FULL,
     RATIO_TARGET,
+    SIZES,
     SMALL,
     Sizes,
     Timing,
@@ -102,6 +103,12 @@ def options_parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--small", action="store_true", help=f"the CI preset: {SMALL}, {SMALL_LOAD}"
     )
+    parser.add_argument(
+        "--size",
+        choices=list(SIZES),
+        default="100k",
+        help=", ".join(f"{name}: {sizes}" for name, sizes in SIZES.items()),
+    )
     parser.add_argument("--tickets", type=int)
     parser.add_argument("--customers", type=int)
     parser.add_argument("--initiatives", type=int)
@@ -117,7 +124,7 @@ def options_parse(argv: Sequence[str] | None = None) -> Options:
         "--only", choices=["pages", "rates"], help="time only the pages, or only the rates"
     )
     args = parser.parse_args(argv)
-    sizes, load = (SMALL, SMALL_LOAD) if args.small else (FULL, FULL_LOAD)
+    sizes, load = (SMALL, SMALL_LOAD) if args.small else (SIZES[args.size], FULL_LOAD)
     sizes = Sizes(
         tickets=args.tickets or sizes.tickets,
         customers=args.customers or sizes.customers,

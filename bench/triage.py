@@ -54,6 +54,9 @@ class Sizes:
 
 
 FULL = Sizes(tickets=100_000, customers=20_000, initiatives=2_000)
+# Ten years of a large company's feedback (issue 17): --size 1m.
+MILLION = Sizes(tickets=1_000_000, customers=200_000, initiatives=20_000)
+SIZES = {"100k": FULL, "1m": MILLION}
 SMALL = Sizes(tickets=2_000, customers=400, initiatives=40)
 
 
@@ -624,20 +627,37 @@ class Timing:
 def pages() -> list[Page]:
     """The pages timed: the product manager's daily ones, the ticket API's list and the
     suggestions a submitter sees while typing."""
+    from django.db.models import Count
     from django.urls import reverse
+    from django.utils import timezone
 
+    from core.dates import month_start
+    from intake.models import Customer
+    from sessions.services import review_create
     from triage.models import Initiative
 
     board = reverse("triage:board")
     insights = reverse("insights")
+    tickets = reverse("intake:list")
     # The initiative with the most tickets: its page lists every customer who asked.
     biggest = Initiative.objects.order_by("-ticket_count", "pk").values_list("pk", flat=True)[0]
+    # The customer with the most tickets: their history is the ticket list for that company.
+    customer = (
+        Customer.objects.annotate(asked=Count("tickets"))
+        .order_by("-asked", "pk")
+        .values_list("name", flat=True)[0]
+    )
+    # This month's review, with the agenda it is made with (made once, then reused).
+    review, _ = review_create(month=month_start(timezone.localdate()))
     return [
         Page("inbox", reverse("triage:inbox")),
         Page("board", board),
         Page("board, 90 days, sales", f"{board}?period=90&source_team=sales"),
         Page("initiative", reverse("triage:initiative", args=[biggest])),
         Page("ticket list API", reverse("api-tickets")),
+        Page("all-tickets search", f"{tickets}?{urlencode({'q': 'export invoices'})}"),
+        Page("customer's history", f"{tickets}?{urlencode({'company': customer})}"),
+        Page("review", reverse("sessions:detail", args=[review.pk])),
         Page(
             "similar feedback",
             f"{reverse('intake:similar')}?{urlencode({'title': 'export invoices csv'})}",

@@ -19,8 +19,8 @@ def exit_on_config_error(error: ConfigError) -> None:
     raise SystemExit(2)
 
 
-def database_from_url(url: str) -> dict[str, Any]:
-    """DATABASE_URL as Django's settings.
+def database_from_url(url: str, name: str = "DATABASE_URL") -> dict[str, Any]:
+    """DATABASE_URL (or `name`, DATABASE_REPLICA_URL) as Django's settings.
 
     A socket folder as the host is written percent-encoded, as libpq reads it
     (postgres://user@%2Fvar%2Frun%2Fpostgresql/name), or as a `host` parameter
@@ -32,10 +32,10 @@ def database_from_url(url: str) -> dict[str, Any]:
         database: dict[str, Any] = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ConfigError(
-            "DATABASE_URL is not a database URL; set it like postgres://user:pass@host:5432/name"
+            f"{name} is not a database URL; set it like postgres://user:pass@host:5432/name"
         ) from exc
     if database.get("ENGINE") != "django.db.backends.postgresql":
-        raise ConfigError("DATABASE_URL must point at PostgreSQL (postgres://...)")
+        raise ConfigError(f"{name} must point at PostgreSQL (postgres://...)")
     parts = urlsplit(url)
     netloc_host = parts.netloc.rpartition("@")[2]
     if netloc_host[:3].lower() == "%2f":
@@ -61,11 +61,19 @@ def celery_broker_url(redis_url: str) -> str:
     return f"redis+socket://{parts.path}?virtual_host={db}"
 
 
-def check_database(alias: str = "default") -> None:
-    """Raise ConfigError with one line when the configured database cannot be reached.
+def check_database() -> None:
+    """Raise ConfigError with one line when a configured database (the primary, and the read
+    replica when DATABASE_REPLICA_URL is set) cannot be reached.
 
     Connects directly, not through the pool, so a wrong address fails in seconds.
     """
+    from django.conf import settings
+
+    for alias in settings.DATABASES:
+        _check_database(alias)
+
+
+def _check_database(alias: str) -> None:
     import psycopg
     from django.conf import settings
 
@@ -81,10 +89,11 @@ def check_database(alias: str = "default") -> None:
         ).close()
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or repr(exc)
-        source = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "the embedded database"
+        variable = "DATABASE_URL" if alias == "default" else "DATABASE_REPLICA_URL"
+        source = variable if os.environ.get(variable) else "the embedded database"
         raise ConfigError(
             f"PostgreSQL is unreachable through {source} ({reason}); "
-            "set DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/NAME to a running server"
+            f"set {variable}=postgres://USER:PASSWORD@HOST:PORT/NAME to a running server"
         ) from exc
 
 

@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # A browser that just wrote reads the primary, not the replica, for a few seconds.
+    "core.db_router.ReadYourWritesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.RefuseControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,17 +181,41 @@ else:
         "DATABASE_URL is not set; production needs a PostgreSQL server: set "
         "DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/NAME (the embedded one is for DEBUG=1)"
     )
-_database["OPTIONS"] = {
-    "pool": {"min_size": 1, "max_size": env.int("DB_POOL_SIZE", default=8)},
-    # No JIT compilation: PostgreSQL compiles a query it estimates as costly, which took 170 ms
-    # of the board's 330 ms at 20,000 initiatives (EXPLAIN ANALYZE) and never pays back on
-    # queries that run for milliseconds. (PostgreSQL's own advice for short queries.)
-    "options": "-c jit=off",
-}
-_database["CONN_MAX_AGE"] = 0
-_database["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
-_database["TEST"] = {"NAME": f"test_{_database['NAME']}"}
-DATABASES = {"default": _database}
+
+
+def _pooled(database: dict[str, Any]) -> dict[str, Any]:
+    """A database's connection settings, the same for the primary and its read replica."""
+    database["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": env.int("DB_POOL_SIZE", default=8)},
+        # No JIT compilation: PostgreSQL compiles a query it estimates as costly, which took
+        # 170 ms of the board's 330 ms at 20,000 initiatives (EXPLAIN ANALYZE) and never pays
+        # back on queries that run for milliseconds. (PostgreSQL's own advice for short queries.)
+        "options": "-c jit=off",
+    }
+    database["CONN_MAX_AGE"] = 0
+    database["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
+    return database
+
+
+DATABASES = {"default": _pooled(_database)}
+DATABASES["default"]["TEST"] = {"NAME": f"test_{_database['NAME']}"}
+# A streaming replica of it (README, "Scaling out"): the pages that may lag read there
+# (core/db_router.py decides which); writes, and everything else, stay on the primary. A test
+# run takes it for the test database itself (a mirror, not a second test database).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = _pooled(
+        database_from_url(env.str("DATABASE_REPLICA_URL"), "DATABASE_REPLICA_URL")
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
+# After a browser writes, its reads stay on the primary this long, so it sees its own change
+# even on a page that reads the replica (longer than the replica is ever behind).
+try:
+    DATABASE_REPLICA_STICKY_SECONDS = env.float("DATABASE_REPLICA_STICKY_SECONDS", default=10.0)
+except ValueError:
+    DATABASE_REPLICA_STICKY_SECONDS = -1.0
+if not 0 < DATABASE_REPLICA_STICKY_SECONDS <= 3600:
+    raise ConfigError("DATABASE_REPLICA_STICKY_SECONDS must be a number of seconds from 0 to 3600")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -278,6 +304,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "schedule-reviews": {"task": "sessions.tasks.schedule_reviews", "schedule": 60 * 60},
     "session-reminders": {"task": "sessions.tasks.send_reminders", "schedule": 5 * 60},
     "sweep-notifications": {"task": "notifications.tasks.sweep", "schedule": 60},
+    # Tickets are embedded when filed; this catches those whose request for it was lost.
+    "embed-tickets": {"task": "intake.tasks.embed_tickets", "schedule": 60},
     # Both are idempotent; running them often means a beat outage only delays them.
     "wake-snoozed-tickets": {"task": "triage.tasks.wake_snoozed_tickets", "schedule": 15 * 60},
     "snapshot-scores": {"task": "triage.tasks.snapshot_scores", "schedule": 60 * 60},

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.choices import ANY, any_of
+from core.db_router import reads_may_lag
 from core.http import HtmxHttpRequest, require
 from insights.charts import SEGMENT_COLORS, TEAM_COLORS, line_chart, share_bars, stacked_bars
 from insights.figures import (
@@ -60,6 +61,7 @@ def _filters(request: HtmxHttpRequest) -> tuple[InsightFilterForm, InsightFilter
 
 @require(ensure_may_view_insights)
 @require_GET
+@reads_may_lag  # figures over months: a moment behind the primary changes nothing
 def insights(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     weeks = tickets_per_week(filters=filters)
@@ -140,6 +142,7 @@ def _csv_rows(chart: str, filters: InsightFilters) -> list[list[Any]]:
 
 @require(ensure_may_view_insights)
 @require_GET
+@reads_may_lag
 def insights_csv(request: HtmxHttpRequest, chart: str) -> HttpResponse:
     _, filters = _filters(request)
     rows = _csv_rows(chart, filters)

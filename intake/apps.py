@@ -6,6 +6,7 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake"
 
     def ready(self) -> None:
+        from intake import tasks  # noqa: F401  (filing publishes embed_tickets by name)
         from notifications import registry
         from notifications.models import NotificationKind
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from decimal import Decimal, InvalidOperation
 
+import kombu.exceptions
+from celery import current_app
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
@@ -12,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from core.embeddings import VECTOR_BYTES, item_embedding, item_embeddings
+from core.embeddings import VECTOR_BYTES, item_embeddings
 from core.errors import DomainError
 from core.events import EventType, announce
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
@@ -42,6 +46,8 @@ from intake.policies import (
 )
 from notifications.models import NotificationKind
 from notifications.services import notices_mark_read, notifications_suppress, staff_notify
+
+log = logging.getLogger(__name__)
 
 TAGS_MAX = 10
 TAG_MAX = 40
@@ -234,10 +240,10 @@ def ticket_create(
         customer=customer,
         contact=contact,
         product_area=product_area,
-        embedding=item_embedding(str(fields["title"]), str(fields["description"])),
         **fields,
     )
     announce(EventType.TICKET_CREATED, ticket)
+    tickets_embed_soon()
     return ticket
 
 
@@ -277,9 +283,10 @@ def ticket_update(
     ticket.revenue_at_stake = revenue_clean(revenue_at_stake)
     ticket.product_area = product_area
     ticket.tags = tags_clean(tags)
-    # Always written, so an edit also fills in a vector the ticket was filed without.
-    ticket.embedding = item_embedding(ticket.title, ticket.description)
+    # Its vector is of the old words: a worker makes the new one.
+    ticket.embedding = None
     ticket.save()
+    tickets_embed_soon()
     return ticket
 
 
@@ -365,6 +372,58 @@ def contact_unsubscribe(*, contact: Contact) -> Contact:
     return contact
 
 
+# ---------------------------------------------------------------------------------------------
+# Vectors: a ticket is filed without one and a worker embeds it a moment later (the model takes
+# 8 ms of CPU a text, half of what filing through the API costs otherwise). Until then it is
+# found by its words and embedded on the spot where it is scored (triage.similarity).
+
+EMBED_TICKETS = "intake.tasks.embed_tickets"
+# Asked for at most once in this long while a run is pending; a run clears it as it starts.
+_EMBED_ASKED_KEY = "intake:embed-tickets:asked"
+EMBED_ASKED_SECONDS = 60
+
+
+def tickets_embed_soon() -> None:
+    """Once the change commits, have a worker embed the tickets without a vector (one task for
+    a burst of them). A broker that cannot be reached leaves them to the periodic sweep."""
+
+    def ask() -> None:
+        if not cache.add(_EMBED_ASKED_KEY, True, EMBED_ASKED_SECONDS):
+            return
+        try:
+            current_app.tasks[EMBED_TICKETS].delay()
+        except kombu.exceptions.OperationalError as exc:
+            cache.delete(_EMBED_ASKED_KEY)
+            log.warning("Tickets not embedded yet: the broker could not be reached (%s)", exc)
+
+    transaction.on_commit(ask)
+
+
+def tickets_embed_forget() -> None:
+    """Forget that a run was asked for (tests start from nothing pending)."""
+    cache.delete(_EMBED_ASKED_KEY)
+
+
+def tickets_embed(*, batch: int = 32) -> int:
+    """Store the vector of every ticket without one, a batch per transaction, read on the index
+    of those (an older model's vectors are `embed_backfill`'s); how many. Tickets filed while
+    it runs are picked up by this run or the one they ask for."""
+    cache.delete(_EMBED_ASKED_KEY)
+    written = 0
+    after = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Ticket.objects.filter(embedding__isnull=True, pk__gt=after)
+                .order_by("pk")
+                .values_list("pk", "title", "description")[:batch]
+            )
+            if not rows:
+                return written
+            written += _vectors_store(Ticket, rows)
+        after = rows[-1][0]
+
+
 @transaction.atomic
 def embeddings_fill(
     *, model: type[models.Model], after: int = 0, batch: int = 500
@@ -383,6 +442,13 @@ def embeddings_fill(
     )
     if not rows:
         return None
+    return int(rows[-1][0]), _vectors_store(model, rows)
+
+
+def _vectors_store(model: type[models.Model], rows: list[tuple[int, str, str]]) -> int:
+    """Embed (id, title, description) rows and store the vectors of those still without one
+    of this model (an edit since may have cleared it again: it asks for its own run); how many
+    were written. Their `updated_at` moves, so similar-feedback search picks them up."""
     vectors = item_embeddings([(title, description) for _, title, description in rows])
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -393,5 +459,4 @@ def embeddings_fill(
             "WHERE t.id = v.id AND (t.embedding IS NULL OR octet_length(t.embedding) <> %s)",
             [timezone.now(), [pk for pk, _, _ in rows], vectors, VECTOR_BYTES],
         )
-        written = cursor.rowcount
-    return int(rows[-1][0]), written
+        return int(cursor.rowcount)

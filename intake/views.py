@@ -14,8 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from core.db_router import reads_may_lag
 from core.errors import DomainError
 from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
+from core.paging import CappedPaginator
 from intake.forms import (
     AnswerForm,
     CommentForm,
@@ -179,6 +181,7 @@ def my_tickets(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_may_lag  # its count scans; whoever just filed a ticket reads the primary (core/db_router.py)
 def ticket_index(request: HtmxHttpRequest) -> HttpResponse:
     form = TicketFilterForm(request.GET or None)
     filters = TicketFilters()
@@ -194,10 +197,20 @@ def ticket_index(request: HtmxHttpRequest) -> HttpResponse:
             company=data["company"],
             search=data["q"],
         )
-    page = _page(request, ticket_list(filters=filters))
+    tickets = ticket_list(filters=filters)
+    assert tickets.count is not None
+    paginator = CappedPaginator(tickets.rows, PAGE_SIZE, count=tickets.count, cap=tickets.cap)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "nav": "tickets", "query": query.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        # A search matching too many to rank lists them newest first, and says so.
+        "unranked": bool(filters.search.strip()) and not tickets.ranked,
+        "nav": "tickets",
+        "query": query.urlencode(),
+    }
     if request.htmx:
         return render(request, "intake/partials/ticket_table.html", context)
     return render(request, "intake/ticket_list.html", context)

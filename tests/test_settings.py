@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -87,6 +88,44 @@ def test_a_malformed_database_url_is_one_line() -> None:
     one_clear_line(manage("check", DEBUG="1", DATABASE_URL="mysql://x@y/z"), "PostgreSQL")
 
 
+@pytest.mark.django_db
+def test_an_unreachable_read_replica_is_one_line() -> None:
+    from tests.worker import database_url  # the test database: the primary answers
+
+    result = manage(
+        "migrate",
+        DEBUG="1",
+        DATABASE_URL=database_url(),
+        DATABASE_REPLICA_URL="postgres://nobody@127.0.0.1:1/nothing",
+    )
+    one_clear_line(result, "PostgreSQL is unreachable", "DATABASE_REPLICA_URL")
+
+
+def test_a_read_replica_is_connected_to_as_the_primary_is() -> None:
+    """Same pool and options (no JIT), its own address; a test run mirrors the test database
+    on it instead of making a second one; without DATABASE_REPLICA_URL there is no replica."""
+    show = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({a: [d['HOST'], d['PORT'], d['NAME'], d['OPTIONS'], d['TEST']] "
+        "for a, d in s.DATABASES.items()}))"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_REPLICA_URL"},
+        **PRODUCTION,
+        "DJANGO_SETTINGS_MODULE": "feedbackloop.settings",
+    }
+    run = [sys.executable, "-c", show]
+    alone = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert list(json.loads(alone.stdout)) == ["default"]
+    env["DATABASE_REPLICA_URL"] = "postgres://reader:pw@replica.example.com:5433/feedbackloop"
+    both = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    databases = json.loads(both.stdout)
+    assert databases["replica"][:3] == ["replica.example.com", 5433, "feedbackloop"]
+    assert databases["replica"][3] == databases["default"][3]
+    assert databases["default"][3]["options"] == "-c jit=off"
+    assert databases["replica"][4]["MIRROR"] == "default"
+
+
 def test_an_unreachable_redis_is_one_line() -> None:
     result = manage("start", "--no-seed", DEBUG="1", REDIS_URL="redis://127.0.0.1:1/0")
     one_clear_line(result, "Redis is unreachable", "REDIS_URL")
@@ -109,6 +148,8 @@ def test_an_unreachable_redis_is_one_line() -> None:
         # Slack with only one of its two secrets, or its API somewhere that is not a URL.
         ("SLACK_BOT_TOKEN", "xoxb-1"),
         ("SLACK_API_URL", "slack.com/api"),
+        ("DATABASE_REPLICA_URL", "mysql://x@y/z"),
+        ("DATABASE_REPLICA_STICKY_SECONDS", "a while"),
     ],
 )
 def test_other_bad_settings_are_one_line(name: str, value: str) -> None:

@@ -15,16 +15,17 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    F,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Window,
 )
 from django.db.models.expressions import OrderBy
-from django.db.models.functions import JSONObject, Lower
+from django.db.models.functions import JSONObject, Lower, RowNumber
 from django.utils import timezone
 
 from core.dates import month_previous, month_start, review_day
@@ -305,7 +306,12 @@ def board(*, filters: BoardFilters, per_column: int = BOARD_CARDS_PER_COLUMN) ->
 @dataclass(frozen=True)
 class CustomerAsks:
     customer: Customer
-    tickets: Sequence[Ticket]
+    tickets: Sequence[Ticket]  # the most important few (ASKS_SHOWN_PER_CUSTOMER)
+    asks: int  # all of them
+
+    @property
+    def more(self) -> int:
+        return self.asks - len(self.tickets)
 
     @property
     def top_importance_rank(self) -> int:
@@ -313,36 +319,47 @@ class CustomerAsks:
 
 
 ASKS_PER_PAGE = 25
+# A customer who asked many times shows the most important few; their history has the rest.
+ASKS_SHOWN_PER_CUSTOMER = 3
 
 
 def initiative_asks(
     *, initiative: Initiative, page: int | str | None = 1
 ) -> tuple[Page[Any], list[CustomerAsks]]:
-    """One page of the customers asking for the initiative, most important first, each with its
-    tickets (three queries however many customers ask)."""
+    """One page of the customers asking for the initiative, most important first, then those
+    who asked most often, each with its tickets (three queries however many customers ask).
+    The order and the count come from the asks index alone: ordering by the customers' names
+    joined all 200,000 customers to sort the 16,000 of the biggest initiative (160 ms)."""
     customers = (
         Ticket.objects.filter(initiative=initiative, status__in=TicketStatus.counted())
         .values("customer_id")
-        .annotate(top=Max("importance_rank"), name=Min("customer__name"))
-        .order_by("-top", "name", "customer_id")
+        .annotate(top=Max("importance_rank"), asks=Count("customer_id"))
+        .order_by("-top", "-asks", "customer_id")
     )
     customer_page = Paginator(customers, ASKS_PER_PAGE).get_page(page)
-    ids = [row["customer_id"] for row in customer_page]
+    asks = {row["customer_id"]: row["asks"] for row in customer_page}
+    shown = Window(
+        RowNumber(),
+        partition_by=[F("customer_id")],
+        order_by=[F("importance_rank").desc(), F("created_at").asc(), F("id").asc()],
+    )
     tickets = (
         Ticket.objects.filter(
-            initiative=initiative, status__in=TicketStatus.counted(), customer_id__in=ids
+            initiative=initiative, status__in=TicketStatus.counted(), customer_id__in=list(asks)
         )
+        .annotate(shown=shown)
+        .filter(shown__lte=ASKS_SHOWN_PER_CUSTOMER)
         .select_related("customer", "contact", "submitted_by", "duplicate_of")
         .defer("search_vector", "customer__name_key", "duplicate_of__search_vector")
-        .order_by("customer_id", "-importance_rank", "created_at")
+        .order_by("customer_id", "shown")
     )
     by_customer = {
         customer_id: list(rows)
         for customer_id, rows in groupby(tickets, key=lambda t: t.customer_id)
     }
     groups = [
-        CustomerAsks(customer=by_customer[i][0].customer, tickets=by_customer[i])
-        for i in ids
+        CustomerAsks(customer=by_customer[i][0].customer, tickets=by_customer[i], asks=n)
+        for i, n in asks.items()
         if i in by_customer
     ]
     return customer_page, groups

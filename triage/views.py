@@ -11,7 +11,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -22,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from accounts.models import User
 from core.errors import DomainError
 from core.http import HtmxHttpRequest, domain_error_response, form_errors_text, require
+from core.paging import CappedPaginator, count_shown
 from core.text import TEXT_MAX
 from intake.models import CommentKind, Ticket
 from intake.selectors import ticket_get, tickets_by_id
@@ -129,21 +129,11 @@ def _initiative_or_404(initiative_id: int) -> Initiative:
 
 def _count_shown(count: int) -> str:
     """An inbox count as shown: "10,000+" past the cap (triage.selectors.INBOX_COUNT_CAP)."""
-    return f"{INBOX_COUNT_CAP:,}+" if count > INBOX_COUNT_CAP else f"{count:,}"
+    return count_shown(count, INBOX_COUNT_CAP)
 
 
 def _tabs(counts: dict[str, int]) -> list[tuple[str, str, str]]:
     return [(key, label, _count_shown(counts[key])) for key, (_, label, _) in INBOX_VIEWS.items()]
-
-
-class _InboxPaginator(Paginator[Ticket]):
-    """Pages of an inbox view, counted already (up to the cap: the pages past it are not
-    offered)."""
-
-    def __init__(self, tickets: Any, count: int) -> None:
-        super().__init__(tickets, INBOX_PAGE_SIZE)
-        self.count = min(count, INBOX_COUNT_CAP)  # Paginator reads it instead of counting
-        self.count_shown = _count_shown(count)
 
 
 def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
@@ -152,7 +142,10 @@ def _inbox_list_context(data: QueryDict) -> dict[str, Any]:
     if view not in INBOX_VIEWS:
         view = "waiting"
     counts = inbox_counts()
-    page = _InboxPaginator(inbox_list(view=view), counts[view]).get_page(data.get("page"))
+    paginator = CappedPaginator(
+        inbox_list(view=view), INBOX_PAGE_SIZE, count=counts[view], cap=INBOX_COUNT_CAP
+    )
+    page = paginator.get_page(data.get("page"))
     return {
         "page": page,
         "view": view,

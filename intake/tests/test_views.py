@@ -183,6 +183,27 @@ def test_list_filters_and_search(client, submitter) -> None:
     assert "Select a valid choice" in bad.content.decode()
 
 
+def test_a_search_matching_too_many_to_rank_lists_them_newest_first(
+    client, submitter, monkeypatch
+) -> None:
+    monkeypatch.setattr("intake.selectors.LIST_COUNT_CAP", 2)
+    now = timezone.now()
+    for days, title in [(3, "Invoices invoices invoices"), (2, "Invoices as CSV"), (1, "Invoices")]:
+        TicketFactory.create(title=title, created_at=now - datetime.timedelta(days=days))
+    TicketFactory.create(title="Dark mode")
+    client.force_login(submitter)
+    html = client.get("/intake/tickets/", {"q": "invoices"}).content.decode()
+    assert "More than 2 tickets match, so they are listed newest first" in html
+    # The newest first, and only as many as were counted.
+    assert html.index("Invoices</a>") < html.index("Invoices as CSV")
+    assert "Invoices invoices invoices" not in html
+    # Narrowed to what can be ranked, the best match comes first again.
+    monkeypatch.setattr("intake.selectors.LIST_COUNT_CAP", 3)
+    html = client.get("/intake/tickets/", {"q": "invoices"}).content.decode()
+    assert "listed newest first" not in html
+    assert html.index("Invoices invoices invoices") < html.index("Invoices</a>")
+
+
 def test_the_list_is_paginated(client, submitter) -> None:
     TicketFactory.create_batch(30)
     client.force_login(submitter)

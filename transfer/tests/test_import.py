@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.errors import DomainError
 from intake.models import Contact, Ticket, TicketSource, TicketStatus
+from intake.services import tickets_embed
 from intake.tests.factories import ContactFactory, CustomerFactory
 from transfer import feedback_csv
 from transfer.models import FeedbackImport, ImportStatus
@@ -144,6 +145,8 @@ def test_importing_files_every_row_through_intake_and_again_adds_nothing(pm: Use
     tickets = Ticket.objects.all()
     assert {t.source for t in tickets} == {TicketSource.IMPORT}
     assert all(t.source_reference.startswith("import:") for t in tickets)
+    # Their vectors are a worker's job (intake.tasks.embed_tickets), in batches.
+    assert tickets_embed() == 6
     assert not Ticket.objects.filter(embedding__isnull=True).exists()
     assert {str(t.source_sent_at)[:10] for t in tickets} == {_day(30)}
     grouped = Ticket.objects.get(title="Export invoices 5")

@@ -366,6 +366,24 @@ def test_asks_are_grouped_by_customer_strongest_first(pm) -> None:
     ]
 
 
+def test_a_customer_who_asked_often_shows_their_most_important_asks_first(pm) -> None:
+    initiative = InitiativeFactory.create()
+    acme = CustomerFactory.create(name="Acme")
+    nice = [linked(initiative, pm, acme, NICE) for _ in range(3)]
+    critical = linked(initiative, pm, acme, CRITICAL)
+    important = linked(initiative, pm, acme, IMPORTANT)
+    once = linked(initiative, pm, "Globex", CRITICAL)
+
+    page, groups = initiative_asks(initiative=initiative)
+
+    # Both asked critically; Acme asked five times, so it comes first, with its three most
+    # important asks (the oldest first among equals) and two more left to its history.
+    assert page.paginator.count == 2
+    assert [(g.customer.name, g.asks, g.more) for g in groups] == [("Acme", 5, 2), ("Globex", 1, 0)]
+    assert list(groups[0].tickets) == [critical, important, nice[0]]
+    assert list(groups[1].tickets) == [once]
+
+
 # ---------------------------------------------------------------------------------------------
 # Queries do not grow with the data
 

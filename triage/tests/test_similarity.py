@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 from core.embeddings import DIMENSIONS, embed, item_embedding, item_text, vector_from_bytes
 from intake.models import Ticket, TicketStatus
 from intake.selectors import any_words_query
-from intake.services import ticket_create, ticket_update
+from intake.services import ticket_create, ticket_update, tickets_embed
 from intake.tests.factories import TicketFactory
 from triage import similarity
 from triage.models import Initiative, InitiativeStatus
@@ -148,21 +149,59 @@ def test_a_row_without_a_vector_is_still_found_by_its_words() -> None:
 # Vectors written with every change
 
 
-def test_filing_a_ticket_stores_its_vector(submitter) -> None:
-    ticket = ticket_create(submitted_by=submitter, **_ticket_fields())
+def test_a_filed_ticket_is_embedded_by_the_task_it_asks_for_once_committed(
+    submitter, django_capture_on_commit_callbacks
+) -> None:
+    # The suite runs tasks in-process: the task runs when the filing commits.
+    with django_capture_on_commit_callbacks(execute=False) as asked:
+        ticket = ticket_create(submitted_by=submitter, **_ticket_fields())
+    assert Ticket.objects.get(pk=ticket.pk).embedding is None
+    for ask in asked:
+        ask()
     expected = embed([item_text(ticket.title, ticket.description)])[0]
     assert np.allclose(_stored(Ticket, ticket.pk), expected)
 
 
-def test_editing_a_ticket_stores_its_new_vector(submitter) -> None:
-    ticket = ticket_create(submitted_by=submitter, **_ticket_fields())
+def test_a_burst_of_filings_asks_for_one_run(submitter, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as asked:
+        tickets = [ticket_create(submitted_by=submitter, **_ticket_fields()) for _ in range(3)]
+    with patch("intake.tasks.embed_tickets.delay") as delay:
+        for ask in asked:
+            ask()
+    assert delay.call_count == 1
+    # The run clears the request as it starts; it embeds all three.
+    assert tickets_embed() == 3
+    assert all(_stored(Ticket, t.pk).any() for t in tickets)
+    with django_capture_on_commit_callbacks(execute=False) as asked:
+        ticket_create(submitted_by=submitter, **_ticket_fields())
+    with patch("intake.tasks.embed_tickets.delay") as delay:
+        asked[0]()
+    assert delay.call_count == 1
+
+
+def test_editing_a_ticket_stores_its_new_vector(
+    submitter, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(submitted_by=submitter, **_ticket_fields())
     before = _stored(Ticket, ticket.pk).copy()
     fields = _ticket_fields(title=DARK_THEME[0], description=DARK_THEME[1])
     del fields["company"], fields["email"]
-    ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), by=submitter, **fields)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), by=submitter, **fields)
     after = _stored(Ticket, ticket.pk)
     assert not np.allclose(before, after)
     assert np.allclose(after, vector_from_bytes(item_embedding(*DARK_THEME)))
+
+
+def test_a_ticket_not_embedded_yet_is_found_by_its_words_and_scored_by_meaning(
+    submitter,
+) -> None:
+    ticket = ticket_create(
+        submitted_by=submitter, **_ticket_fields(title=DARK_THEME[0], description=DARK_THEME[1])
+    )
+    assert Ticket.objects.get(pk=ticket.pk).embedding is None
+    assert similar_feedback(text="dark theme for the dashboard please").tickets == [ticket]
 
 
 def test_an_initiative_s_vector_follows_its_title_and_problem_statement(pm) -> None:
@@ -249,6 +288,7 @@ def test_the_copy_follows_new_edited_and_triaged_rows(pm, submitter) -> None:
     ticket = ticket_create(
         submitted_by=submitter, **_ticket_fields(title=DARK_THEME[0], description=DARK_THEME[1])
     )
+    tickets_embed()  # what the worker does once the filing commits
     found = similar_feedback(text=DARK_THEME_OTHER_WORDS)
     assert (found.initiatives, found.tickets) == ([initiative], [ticket])
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from intake.models import Importance, Ticket, TicketStatus
-from intake.tests.factories import CustomerFactory, TicketFactory
+from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from triage.models import Initiative, InitiativeStatus
 from triage.services import initiative_decline, ticket_link
 from triage.tests.factories import InitiativeFactory
@@ -363,6 +363,20 @@ def test_initiative_page_pages_through_its_customers(client, pm) -> None:
     assert "30 customers" in first
     second = client.get(url + "?page=2").content.decode()
     assert second.count('class="customer-asks"') == 5
+
+
+@pytest.mark.django_db
+def test_initiative_page_leads_to_the_rest_of_a_frequent_askers_asks(client, pm) -> None:
+    initiative = InitiativeFactory.create()
+    acme = CustomerFactory.create(name="Acme & Sons")
+    for _ in range(5):
+        ticket = TicketFactory.create(contact=ContactFactory.create(customer=acme))
+        ticket_link(ticket=ticket, initiative=initiative, by=pm)
+    client.force_login(pm)
+    page = client.get(reverse("triage:initiative", args=[initiative.pk])).content.decode()
+    assert page.count('class="ask-head"') == 3
+    history = reverse("intake:list") + "?company=Acme%20%26%20Sons"
+    assert f'<a href="{history}">2 more asks from Acme &amp; Sons</a>' in page
 
 
 @pytest.mark.django_db
