@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,7 +114,7 @@ def initiative_with_audience(*, contacts: int, manager: User, submitter: User) -
 
 
 @contextmanager
-def smtp_sink(logs: Path) -> Iterator[int]:
+def smtp_sink(logs: Path) -> Iterator[tuple[int, Server]]:
     """aiosmtpd with its Sink handler, which accepts every message and keeps none; its port."""
     port = free_port()
     command = [
@@ -128,7 +129,7 @@ def smtp_sink(logs: Path) -> Iterator[int]:
     ]
     with server("aiosmtpd", command, env=dict(os.environ), log=logs / "smtp-sink.log") as sink:
         sink.wait_for(lambda: port_open(port), what=f"the SMTP sink on port {port}")
-        yield port
+        yield port, sink
 
 
 @contextmanager
@@ -218,65 +219,102 @@ def smtp_floor(port: int, sender: str, message: bytes, count: int) -> float:
     return time.perf_counter() - start
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One timed ship: seconds until every email was sent, those of it spent recording and
+    queueing them in the ship's transaction, and the CPU seconds the worker (all its
+    processes) and the sink used meanwhile (None without /proc)."""
+
+    seconds: float
+    recorded: float
+    worker_cpu: float | None
+    sink_cpu: float | None
+
+
+def _cpu_used(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 def _ship_and_time(
-    *, emails: int, manager: User, submitter: User, worker: Server
-) -> tuple[Initiative, float, float]:
-    """Ship an initiative that `emails` contacts asked for; the seconds until every email was
-    sent, and those of it spent recording and queueing them in the ship's transaction."""
+    *, emails: int, manager: User, submitter: User, worker: Server, sink: Server
+) -> tuple[Initiative, _Run]:
+    """Ship an initiative that `emails` contacts asked for and wait for every email."""
     from triage.services import initiative_ship
 
     initiative = initiative_with_audience(contacts=emails, manager=manager, submitter=submitter)
+    worker_cpu, sink_cpu = worker.cpu_seconds(), sink.cpu_seconds()
     start = time.perf_counter()
     initiative_ship(initiative=initiative, by=manager, release_note=RELEASE_NOTE)
     recorded = time.perf_counter() - start
     _wait_sent(initiative, emails, worker)
-    return initiative, time.perf_counter() - start, recorded
+    run = _Run(
+        seconds=time.perf_counter() - start,
+        recorded=recorded,
+        worker_cpu=_cpu_used(worker_cpu, worker.cpu_seconds()),
+        sink_cpu=_cpu_used(sink_cpu, sink.cpu_seconds()),
+    )
+    return initiative, run
+
+
+def _per_email(cpu: float | None, emails: int) -> str:
+    return "?" if cpu is None else f"{cpu / emails * 1000:.2f}"
 
 
 def delivery_rates(
     *, emails: int, manager: User, submitter: User, redis_url: str, logs: Path
 ) -> list[Rate]:
     """Ship an initiative that `emails` contacts asked for and time its emails out, with two
-    worker processes, then with one (another initiative), each beside the floor."""
-    seconds: dict[int, tuple[float, float]] = {}
-    with smtp_sink(logs) as smtp_port:
+    worker processes, then with one (another initiative), each beside the floor. The notes say
+    the CPU an email took: the worker's, the sink's, and the floor's."""
+    runs: dict[int, _Run] = {}
+    with smtp_sink(logs) as (smtp_port, sink):
         for processes in (2, 1):
             # Tasks queued by an earlier run that stopped half-way would be sent first.
             with redis.Redis.from_url(redis_url) as broker:
                 broker.flushdb()
             with celery_worker(smtp_port=smtp_port, logs=logs, processes=processes) as worker:
-                initiative, took, recorded = _ship_and_time(
-                    emails=emails,
-                    manager=manager,
-                    submitter=submitter,
-                    worker=worker,
+                initiative, runs[processes] = _ship_and_time(
+                    emails=emails, manager=manager, submitter=submitter, worker=worker, sink=sink
                 )
-            seconds[processes] = (took, recorded)
         sender, message = _sample_message(initiative)
+        sink_before, client_before = sink.cpu_seconds(), time.process_time()
         floor_seconds = smtp_floor(smtp_port, sender, message, emails)
-    (two, two_recorded), (one, one_recorded) = seconds[2], seconds[1]
-    floor = "floor: smtplib sending the same message over one connection"
+        floor_client = time.process_time() - client_before
+        floor_sink = _cpu_used(sink_before, sink.cpu_seconds())
+    floor = (
+        "floor: smtplib sending the same message over one connection "
+        f"(CPU ms an email: {floor_client / emails * 1000:.2f} smtplib, "
+        f"{_per_email(floor_sink, emails)} sink)"
+    )
+
+    def cpu(run: _Run) -> str:
+        return (
+            f"CPU ms an email: {_per_email(run.worker_cpu, emails)} worker, "
+            f"{_per_email(run.sink_cpu, emails)} sink"
+        )
+
+    two, one = runs[2], runs[1]
     return [
         Rate(
             label="shipping emails",
             count=emails,
-            seconds=two,
+            seconds=two.seconds,
             floor_seconds=floor_seconds,
             note=(
                 f"{emails:,} contacts told by two worker processes (celery worker "
-                f"--concurrency=2, batches of {_batch_size()}), {one / two:.2f}x the rate of one; "
-                f"{two_recorded:.1f} s of it recording and queueing in the ship's transaction; "
-                f"{floor}"
+                f"--concurrency=2, batches of {_batch_size()}), {one.seconds / two.seconds:.2f}x "
+                f"the rate of one; {two.recorded:.1f} s of it recording and queueing in the "
+                f"ship's transaction; {cpu(two)}; {floor}"
             ),
         ),
         Rate(
             label="shipping emails, 1 process",
             count=emails,
-            seconds=one,
+            seconds=one.seconds,
             floor_seconds=floor_seconds,
             note=(
-                f"the same with one worker process (--concurrency=1); "
-                f"{one_recorded:.1f} s of it recording and queueing; {floor}"
+                f"the same with one worker process (--concurrency=1); {one.recorded:.1f} s of it "
+                f"recording and queueing; {cpu(one)}"
             ),
         ),
     ]
