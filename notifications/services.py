@@ -223,12 +223,30 @@ class _MailServer:
 
 class _Batch:
     """What the rows of a batch share, looked up once for each kind among them: the handler
-    loaded for their messages, and the listeners of their sending that have something to do."""
+    loaded for their messages, and the listeners of their sending that have something to do.
+    And the row just sent, when nobody listens to its sending: it is recorded sent in the same
+    statement as the next row's claim (one statement an email, not two), or at the end."""
 
     def __init__(self, rows: Sequence[Notification]) -> None:
         self._rows = rows
         self._handlers: dict[str, registry.Handler | None] = {}
         self._listeners: dict[str, list[registry.SentListener]] = {}
+        self._unrecorded: Notification | None = None
+
+    def record_with_next(self, notification: Notification) -> None:
+        assert self._unrecorded is None
+        self._unrecorded = notification
+
+    def unrecorded(self) -> Notification | None:
+        """The row sent but not yet recorded, to record now (the caller does)."""
+        notification, self._unrecorded = self._unrecorded, None
+        return notification
+
+    def record(self) -> None:
+        """Record the row sent but not yet recorded, if any, on its own."""
+        notification = self.unrecorded()
+        if notification is not None:
+            _row_update(notification.pk, _SENT, also_sent=None, sent_at=notification.sent_at)
 
     def handler(self, kind: str) -> registry.Handler | None:
         if kind not in self._handlers:
@@ -284,10 +302,13 @@ def notifications_deliver(*, notification_ids: Sequence[int]) -> dict[int, Deliv
     outcomes: dict[int, DeliveryStatus] = {}
     try:
         with _durable_once_a_batch():
-            for row in rows:
-                outcome = _deliver(row, batch, mail_server)
-                if outcome is not None:
-                    outcomes[row.pk] = outcome
+            try:
+                for row in rows:
+                    outcome = _deliver(row, batch, mail_server)
+                    if outcome is not None:
+                        outcomes[row.pk] = outcome
+            finally:
+                batch.record()
     finally:
         mail_server.close()
     return outcomes
@@ -318,7 +339,7 @@ def _deliver(
 ) -> DeliveryStatus | None:
     deliver = registry.deliverer_for(notification.kind)
     if deliver is not None:
-        if not _claim(notification):
+        if not _claim(notification, batch):
             return None
         try:
             return _send_on_channel(notification, deliver, batch.listeners(notification.kind))
@@ -329,16 +350,16 @@ def _deliver(
         if handler is None:
             error = f"no handler registered for kind {notification.kind!r}: is its app installed?"
             log.error("notification %s: %s", notification.pk, error)
-            return _claim_as(notification, DeliveryStatus.FAILED, error)
+            return _claim_as(notification, batch, DeliveryStatus.FAILED, error)
         built = handler(notification)
     except Exception as exc:
         # A template or handler that raises will not get better by itself: the row fails now,
         # with the reason in the delivery log, and the rest of the batch goes on.
         log.exception("notification %s could not be built", notification.pk)
-        return _claim_as(notification, DeliveryStatus.FAILED, _reason(exc))
+        return _claim_as(notification, batch, DeliveryStatus.FAILED, _reason(exc))
     if isinstance(built, registry.Suppress):
         # Things changed since the row was written (its contact unsubscribed, say): never send.
-        return _claim_as(notification, DeliveryStatus.SUPPRESSED, built.reason)
+        return _claim_as(notification, batch, DeliveryStatus.SUPPRESSED, built.reason)
     # Rendered now, from the state at send time, and kept with the claim: a resend after a
     # crash carries exactly the same message.
     rendered: dict[str, Any] = {}
@@ -348,7 +369,7 @@ def _deliver(
             "body_text": built.body_text,
             "body_html": built.body_html,
         }
-    if not _claim(notification, **rendered):
+    if not _claim(notification, batch, **rendered):
         return None
     try:
         mail_server.send(_email(notification, built))
@@ -357,11 +378,19 @@ def _deliver(
     except Exception as exc:
         # A header Django will not write, say: the row fails alone.
         return _failed(notification, exc)
-    return _sent(notification, batch.listeners(notification.kind))
+    listeners = batch.listeners(notification.kind)
+    if not listeners:
+        # Recorded with the next row's claim: until then it is the one `sending`, as it was
+        # while being handed over, so a worker killed now sends it again, and nothing else.
+        notification.sent_at = timezone.now()
+        batch.record_with_next(notification)
+        return DeliveryStatus.SENT
+    return _sent(notification, listeners)
 
 
 def _claim(
     notification: Notification,
+    batch: _Batch,
     *,
     status: DeliveryStatus = DeliveryStatus.SENDING,
     **fields: Any,
@@ -369,12 +398,14 @@ def _claim(
     """Move a row the batch read as pending and due to `status` (sending, or at once suppressed
     or failed) and count its attempt, if nobody claimed it since: it is still pending with the
     same attempts (a claim counts one; only a product manager's retry sets them back, and makes
-    it due). One UPDATE, so of two workers only one can have it."""
+    it due). One UPDATE, so of two workers only one can have it; it also records the row the
+    batch sent before, if that is waiting to be."""
     now = timezone.now()
     claimed = _row_update(
         notification.pk,
         {"status": status, "attempts": notification.attempts + 1, "claimed_at": now, **fields},
         only_if={"status": DeliveryStatus.PENDING, "attempts": notification.attempts},
+        also_sent=batch.unrecorded(),
     )
     if not claimed:
         return False
@@ -403,12 +434,22 @@ _DELIVERY_COLUMNS = frozenset(
 )
 
 
+# How a row is recorded sent (with its sent_at).
+_SENT = {"status": DeliveryStatus.SENT, "last_error": ""}
+
+
 def _row_update(
-    notification_id: int, values: dict[str, Any], *, only_if: dict[str, Any] | None = None
+    notification_id: int,
+    values: dict[str, Any],
+    *,
+    only_if: dict[str, Any] | None = None,
+    also_sent: Notification | None = None,
+    **more: Any,
 ) -> bool:
-    """UPDATE one outbox row (if its fields hold `only_if`) in plain SQL: this runs twice for
-    every email sent, and building it through the ORM cost more than the email's own MIME.
-    Whether the row was updated."""
+    """UPDATE one outbox row (if its fields hold `only_if`) in plain SQL, and in the same
+    statement record `also_sent` sent: this runs for every email sent, and building it through
+    the ORM cost more than the email's own MIME. Whether the row was updated."""
+    values = {**values, **more}
     where = {"id": notification_id, **(only_if or {})}
     unknown = (set(values) | set(where)) - _DELIVERY_COLUMNS
     assert not unknown, f"not a column a delivery writes: {unknown}"
@@ -416,19 +457,25 @@ def _row_update(
     table = quote(Notification._meta.db_table)
     assignments = ", ".join(f"{quote(name)} = %s" for name in values)
     conditions = " AND ".join(f"{quote(name)} = %s" for name in where)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {assignments} WHERE {conditions}",  # noqa: S608
-            [*values.values(), *where.values()],
+    sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608
+    params = [*values.values(), *where.values()]
+    if also_sent is not None:
+        # A data-modifying WITH runs whether or not the main UPDATE finds its row.
+        sql = (
+            f"WITH recorded AS (UPDATE {table} SET status = %s, last_error = %s, "  # noqa: S608
+            f"sent_at = %s WHERE id = %s) {sql}"
         )
+        params = [*_SENT.values(), also_sent.sent_at, also_sent.pk, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         return bool(cursor.rowcount == 1)
 
 
 def _claim_as(
-    notification: Notification, status: DeliveryStatus, error: str
+    notification: Notification, batch: _Batch, status: DeliveryStatus, error: str
 ) -> DeliveryStatus | None:
     """Claim a row that will not be sent and settle it in the same statement."""
-    if not _claim(notification, status=status, last_error=error):
+    if not _claim(notification, batch, status=status, last_error=error):
         return None
     return status
 
