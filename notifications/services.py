@@ -281,9 +281,10 @@ def notifications_deliver(*, notification_ids: Sequence[int]) -> dict[int, Deliv
     Returns what became of each row that was this worker's to send: one another worker has,
     one that is done, or one whose next attempt is not due yet is left out.
 
-    Each row is claimed just before it is sent and recorded just after, so only the one message
-    a worker is handing over is ever `sending`: a worker killed mid-batch leaves that one to be
-    sent again and the rest of its batch pending. Each message is built by the handler its
+    Each row is claimed just before it is sent and recorded sent after, at the latest with the
+    next row's claim, so only the one message a worker is handing over (or has just handed
+    over) is ever `sending`: a worker killed mid-batch leaves that one to be sent again and the
+    rest of its batch pending. Each message is built by the handler its
     kind's app registered, from the state now (a contact who unsubscribed is suppressed, not
     emailed); a refused send is tried again or failed as notifications.retry decides, and
     anything else that goes wrong with one row fails that row alone.
