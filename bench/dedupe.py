@@ -204,17 +204,14 @@ def quality(dev: DevSet, *, sweep: bool) -> None:
     def hybrid(blend: similarity.Blend, subset: Callable[[Ask], bool] = lambda a: True) -> Figures:
         chosen = [i for i, ask in enumerate(asks) if subset(ask)]
         found = [
-            [
-                cluster_of[c.item.pk]
-                for c, _ in similarity.kept(candidates[i], limit=TOP, blend=blend)
-            ]
+            [cluster_of[c.pk] for c, _ in similarity.kept(candidates[i], limit=TOP, blend=blend)]
             for i in chosen
         ]
         # The same queries as if their ask were new: without its initiative, all is noise.
         unseen = [
             len(
                 similarity.kept(
-                    [c for c in candidates[i] if cluster_of[c.item.pk] != asks[i].cluster],
+                    [c for c in candidates[i] if cluster_of[c.pk] != asks[i].cluster],
                     limit=TOP,
                     blend=blend,
                 )
@@ -251,7 +248,7 @@ def quality(dev: DevSet, *, sweep: bool) -> None:
         f"{len(NOTHING_TO_MATCH)} (the best of them scores {_best_score(contentless, b):.3f})"
     )
     wrong = [
-        [c for c in found if cluster_of[c.item.pk] != ask.cluster]
+        [c for c in found if cluster_of[c.pk] != ask.cluster]
         for ask, found in zip(asks, candidates, strict=True)
     ]
     print(f"the best-scoring wrong initiative scores {_best_score(wrong, b):.3f}")

@@ -423,14 +423,14 @@ def similar_feedback(
     blend: similarity.Blend = similarity.BLEND,
 ) -> SimilarFeedback:
     """The initiatives and untriaged tickets that look like the same ask as `text`, by meaning
-    and by shared words (triage.similarity; four queries, two of them usually empty). `blend`
+    and by shared words (triage.similarity; at most six queries, two of them usually empty). `blend`
     says what is good enough (a workshop's research keeps everything over the floor)."""
     initiatives, tickets = similarity.similar(
         text=text, limit=limit, exclude_ticket=exclude_ticket, blend=blend
     )
     return SimilarFeedback(
-        [_with_score(c.item, score, c.why) for c, score in initiatives],
-        [_with_score(c.item, score, c.why) for c, score in tickets],
+        [_with_score(c.item, score, c.why) for c, score in initiatives if c.item is not None],
+        [_with_score(c.item, score, c.why) for c, score in tickets if c.item is not None],
     )
 
 

@@ -24,6 +24,7 @@ changed since the last one (an indexed, usually empty query).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 import time
@@ -235,12 +236,14 @@ _Item = TypeVar("_Item", bound=Model)
 
 @dataclass(frozen=True)
 class Candidate(Generic[_Item]):
-    """An initiative or ticket near the text, with what it is scored on."""
+    """An initiative or ticket near the text, with what it is scored on. Only the few kept are
+    read whole (`similar`); the others are scored on these numbers alone."""
 
-    item: _Item
+    pk: int
     meaning: float  # cosine of the vectors
     rank: float  # PostgreSQL's ts_rank for any of the text's words
     shared: list[str]  # the text's words found in it
+    item: _Item | None = None
 
     def score(self, blend: Blend = BLEND) -> float:
         return score(meaning=self.meaning, rank=self.rank, blend=blend)
@@ -257,24 +260,27 @@ def kept(
 ) -> list[tuple[Candidate[_Item], float]]:
     """The best `limit` (with their scores) that reach the floor and are near the best one
     (or sure enough on their own)."""
-    scored = sorted(
-        ((c, c.score(blend)) for c in candidates), key=lambda cs: (-cs[1], -int(cs[0].item.pk))
-    )
+    scored = sorted(((c, c.score(blend)) for c in candidates), key=lambda cs: (-cs[1], -cs[0].pk))
     if not scored:
         return []
     bar = max(blend.floor, min(blend.near_best * scored[0][1], blend.sure))
     return [cs for cs in scored if cs[1] >= bar][:limit]
 
 
-def _meanings(rows: Sequence[Any], query: np.ndarray) -> list[float]:
+# (id, title, description, vector, rank, shared words): what a candidate is scored on.
+_Scored = tuple[int, str, str, bytes | memoryview | None, float, list[str]]
+_SCORED_FIELDS = ("pk", "title", "description", "embedding", "rank", "shared")
+
+
+def _meanings(rows: Sequence[_Scored], query: np.ndarray) -> list[float]:
     """The cosine of each row's vector with the query's. A row without a stored vector of this
-    model yet (until `manage.py embed_backfill`) is embedded now, so it is scored like the
-    others."""
-    missing = [i for i, row in enumerate(rows) if not is_current(row.embedding)]
-    made = embed([item_text(rows[i].title, rows[i].description) for i in missing])
+    model yet (a ticket its worker has not embedded yet, or rows before `manage.py
+    embed_backfill`) is embedded now, so it is scored like the others."""
+    missing = [i for i, row in enumerate(rows) if not is_current(row[3])]
+    made = embed([item_text(rows[i][1], rows[i][2]) for i in missing])
     vectors = dict(zip(missing, made, strict=True))
     return [
-        float((vectors[i] if i in vectors else vector_from_bytes(row.embedding or b"")) @ query)
+        float((vectors[i] if i in vectors else vector_from_bytes(row[3] or b"")) @ query)
         for i, row in enumerate(rows)
     ]
 
@@ -326,25 +332,19 @@ def initiative_candidates(query: Query) -> list[Candidate[Initiative]]:
             if len(meaning) == CANDIDATES:
                 break
     rank = SearchRank(F("search_vector"), query.fulltext)
-    rows: QuerySet[Initiative] = (
+    rows: list[_Scored] = list(
         Initiative.objects.filter(
             _ids_or_unembedded(list(meaning), Initiative.objects.all(), query)
         )
-        .annotate(
-            rank=rank,
-            shared=_shared_words(query.words),
-        )
-        .defer(None)
-        .defer("search_vector")
+        .annotate(rank=rank, shared=_shared_words(query.words))
         .order_by()
+        .values_list(*_SCORED_FIELDS)
     )
-    fetched = list(rows)
     candidates: list[Candidate[Initiative]] = []
-    for row, cosine in zip(fetched, _meanings(fetched, query.vector), strict=True):
+    for row, cosine in zip(rows, _meanings(rows, query.vector), strict=True):
         # The best of its own wording and those of the initiatives merged into it.
-        cosine = max(cosine, meaning.get(row.pk, -1.0))
-        attrs: Any = row
-        candidates.append(Candidate(row, cosine, float(attrs.rank), list(attrs.shared)))
+        cosine = max(cosine, meaning.get(row[0], -1.0))
+        candidates.append(Candidate(row[0], cosine, float(row[4]), list(row[5])))
     return candidates
 
 
@@ -354,35 +354,51 @@ def ticket_candidates(query: Query, *, exclude: int | None = None) -> list[Candi
         _tickets.sync()
         near = _tickets.index.nearest(prefix(query.vector, TICKET_SEARCH_DIMENSIONS), CANDIDATES)
     waiting = Ticket.objects.filter(status__in=TicketStatus.untriaged())
-    rows = (
+    rows: list[_Scored] = list(
         Ticket.objects.filter(_ids_or_unembedded([pk for pk, _ in near], waiting, query))
         .filter(status__in=TicketStatus.untriaged())
         .exclude(pk=exclude or 0)
-        .select_related("customer")
         .annotate(
             rank=SearchRank(F("search_vector"), query.fulltext),
             shared=_shared_words(query.words),
         )
-        .defer(None)
-        .defer("search_vector", "customer__name_key")
         .order_by()
+        .values_list(*_SCORED_FIELDS)
     )
-    fetched = list(rows)
-    candidates: list[Candidate[Ticket]] = []
-    for row, cosine in zip(fetched, _meanings(fetched, query.vector), strict=True):
-        attrs: Any = row
-        candidates.append(Candidate(row, cosine, float(attrs.rank), list(attrs.shared)))
-    return candidates
+    return [
+        Candidate(row[0], cosine, float(row[4]), list(row[5]))
+        for row, cosine in zip(rows, _meanings(rows, query.vector), strict=True)
+    ]
+
+
+def _read(
+    kept: list[tuple[Candidate[_Item], float]], rows: QuerySet[_Item]
+) -> list[tuple[Candidate[_Item], float]]:
+    """The kept candidates with their rows read whole (one query, none for none kept); one
+    gone since it was scored is left out."""
+    if not kept:
+        return []
+    found = rows.in_bulk([c.pk for c, _ in kept])
+    return [(dataclasses.replace(c, item=found[c.pk]), score) for c, score in kept if c.pk in found]
 
 
 def similar(
     *, text: str, limit: int, exclude_ticket: int | None = None, blend: Blend = BLEND
 ) -> tuple[list[tuple[Candidate[Initiative], float]], list[tuple[Candidate[Ticket], float]]]:
     """The initiatives and waiting tickets to suggest for `text`, best first, with their
-    scores (two queries, and the two copies' reads of what changed)."""
+    scores and rows (`Candidate.item`): two queries for the candidates' scores, one each for
+    the rows of those kept, and the two copies' reads of what changed."""
     query = Query.of(text)
     if query is None or limit < 1:
         return [], []
     initiatives = kept(initiative_candidates(query), limit=limit, blend=blend)
     tickets = kept(ticket_candidates(query, exclude=exclude_ticket), limit=limit, blend=blend)
-    return initiatives, tickets
+    return (
+        _read(initiatives, Initiative.objects.defer("search_vector", "embedding")),
+        _read(
+            tickets,
+            Ticket.objects.select_related("customer").defer(
+                "search_vector", "embedding", "customer__name_key"
+            ),
+        ),
+    )

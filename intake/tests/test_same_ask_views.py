@@ -190,7 +190,9 @@ def test_the_ticket_page_makes_a_fixed_number_of_queries(
     InitiativeFactory.create(title="CSV export for invoices")
     with django_assert_max_num_queries(20) as few:
         client.get(url)
-    limit = len(few.captured_queries)
+    # Suggestions are scored first and only those kept are read, one query per kind once any
+    # of that kind is kept (here only an initiative at first).
+    limit = len(few.captured_queries) + 1
     for n in range(6):
         InitiativeFactory.create(title=f"Invoices as CSV, take {n}")
         shipped(title=f"Invoice CSV, shipped {n}")

@@ -273,7 +273,8 @@ def test_a_candidate_with_an_older_model_s_vector_is_scored_as_this_model_would(
     old = np.ones(256, dtype=np.float32).tobytes()
     row = InitiativeFactory.create(embedding=old, title=DARK_THEME[0], description=DARK_THEME[1])
     query = embed([DARK_THEME_OTHER_WORDS])[0]
-    (meaning,) = similarity._meanings([Initiative.objects.defer(None).get(pk=row.pk)], query)
+    scored: similarity._Scored = (row.pk, row.title, row.description, old, 0.0, [])
+    (meaning,) = similarity._meanings([scored], query)
     expected = float(embed([item_text(*DARK_THEME)])[0] @ query)
     assert meaning == pytest.approx(expected, abs=1e-5)
 
