@@ -1,11 +1,13 @@
-"""Emails sent per second when an initiative ships, against a plain smtplib loop.
+"""Emails sent per second when an initiative ships, against a plain smtplib loop, with one
+worker process and with two.
 
 An in-progress initiative gets tickets from N distinct contacts (through COPY), a Celery worker
-(`celery -A feedbackloop worker --concurrency=<CPUs>`) consumes the benchmark's Redis database,
-and an aiosmtpd sink takes the mail. The bench process ships the initiative with
-triage.services.initiative_move, which records N outbox rows and queues their delivery when it
-commits; the clock runs from the ship until all N rows are `sent`. The floor: the same message
-sent N times with smtplib over one connection into the same sink.
+(`celery -A feedbackloop worker --concurrency=1`, then `--concurrency=2`, each shipping an
+initiative of its own) consumes the benchmark's Redis database, and an aiosmtpd sink takes the
+mail. The bench process ships the initiative with triage.services.initiative_ship, which records
+N outbox rows and queues their delivery in batches when it commits; the clock runs from the ship
+until all N rows are `sent`. The floor: the same message sent N times with smtplib over one
+connection into the same sink.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import redis
 
 from bench.api import Rate
-from bench.processes import Server, cpu_count, free_port, port_open, server
+from bench.processes import Server, free_port, port_open, server
 from bench.triage import TICKET_COLUMNS, copy_rows, max_id
 
 if TYPE_CHECKING:
@@ -112,7 +115,7 @@ def initiative_with_audience(*, contacts: int, manager: User, submitter: User) -
 
 
 @contextmanager
-def smtp_sink(logs: Path) -> Iterator[int]:
+def smtp_sink(logs: Path) -> Iterator[tuple[int, Server]]:
     """aiosmtpd with its Sink handler, which accepts every message and keeps none; its port."""
     port = free_port()
     command = [
@@ -127,16 +130,16 @@ def smtp_sink(logs: Path) -> Iterator[int]:
     ]
     with server("aiosmtpd", command, env=dict(os.environ), log=logs / "smtp-sink.log") as sink:
         sink.wait_for(lambda: port_open(port), what=f"the SMTP sink on port {port}")
-        yield port
+        yield port, sink
 
 
 @contextmanager
-def celery_worker(*, smtp_port: int, logs: Path) -> Iterator[Server]:
-    """`celery -A feedbackloop worker` with one process per CPU, sending into the sink; ready
-    when it answers a ping."""
+def celery_worker(*, smtp_port: int, logs: Path, processes: int) -> Iterator[Server]:
+    """`celery -A feedbackloop worker` with `processes` worker processes, sending into the
+    sink; ready when it answers a ping."""
     from feedbackloop.celery import app
 
-    name = f"bench{os.getpid()}@{socket.gethostname()}"
+    name = f"bench{os.getpid()}-{processes}@{socket.gethostname()}"
     command = [
         sys.executable,
         "-m",
@@ -144,7 +147,7 @@ def celery_worker(*, smtp_port: int, logs: Path) -> Iterator[Server]:
         "-A",
         "feedbackloop",
         "worker",
-        f"--concurrency={cpu_count()}",
+        f"--concurrency={processes}",
         "--loglevel=warning",
         "-n",
         name,
@@ -153,7 +156,8 @@ def celery_worker(*, smtp_port: int, logs: Path) -> Iterator[Server]:
         "--without-heartbeat",
     ]
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"}
-    with server("celery worker", command, env=env, log=logs / "celery-worker.log") as worker:
+    log = logs / f"celery-worker-{processes}.log"
+    with server("celery worker", command, env=env, log=log) as worker:
         worker.wait_for(
             lambda: app.control.ping(destination=[name], timeout=0.5),
             what="the Celery worker to answer a ping",
@@ -216,33 +220,108 @@ def smtp_floor(port: int, sender: str, message: bytes, count: int) -> float:
     return time.perf_counter() - start
 
 
-def delivery_rate(
-    *, emails: int, manager: User, submitter: User, redis_url: str, logs: Path
-) -> Rate:
-    """Ship an initiative that `emails` contacts asked for and time its emails out."""
+@dataclass(frozen=True)
+class _Run:
+    """One timed ship: seconds until every email was sent, those of it spent recording and
+    queueing them in the ship's transaction, and the CPU seconds the worker (all its
+    processes) and the sink used meanwhile (None without /proc)."""
+
+    seconds: float
+    recorded: float
+    worker_cpu: float | None
+    sink_cpu: float | None
+
+
+def _cpu_used(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
+def _ship_and_time(
+    *, emails: int, manager: User, submitter: User, worker: Server, sink: Server
+) -> tuple[Initiative, _Run]:
+    """Ship an initiative that `emails` contacts asked for and wait for every email."""
     from triage.services import initiative_ship
 
     initiative = initiative_with_audience(contacts=emails, manager=manager, submitter=submitter)
-    # Tasks queued by an earlier run that stopped half-way would be sent first.
-    with redis.Redis.from_url(redis_url) as broker:
-        broker.flushdb()
-    with smtp_sink(logs) as smtp_port:
-        with celery_worker(smtp_port=smtp_port, logs=logs) as worker:
-            start = time.perf_counter()
-            initiative_ship(initiative=initiative, by=manager, release_note=RELEASE_NOTE)
-            recorded = time.perf_counter() - start
-            _wait_sent(initiative, emails, worker)
-            seconds = time.perf_counter() - start
-        sender, message = _sample_message(initiative)
-        floor_seconds = smtp_floor(smtp_port, sender, message, emails)
-    return Rate(
-        label="shipping emails",
-        count=emails,
-        seconds=seconds,
-        floor_seconds=floor_seconds,
-        note=(
-            f"{emails:,} contacts told, celery worker --concurrency={cpu_count()}, "
-            f"{recorded:.1f} s of it recording and queueing in the ship's transaction; "
-            "floor: smtplib sending the same message over one connection"
-        ),
+    worker_cpu, sink_cpu = worker.cpu_seconds(), sink.cpu_seconds()
+    start = time.perf_counter()
+    initiative_ship(initiative=initiative, by=manager, release_note=RELEASE_NOTE)
+    recorded = time.perf_counter() - start
+    _wait_sent(initiative, emails, worker)
+    run = _Run(
+        seconds=time.perf_counter() - start,
+        recorded=recorded,
+        worker_cpu=_cpu_used(worker_cpu, worker.cpu_seconds()),
+        sink_cpu=_cpu_used(sink_cpu, sink.cpu_seconds()),
     )
+    return initiative, run
+
+
+def _per_email(cpu: float | None, emails: int) -> str:
+    return "?" if cpu is None else f"{cpu / emails * 1000:.2f}"
+
+
+def delivery_rates(
+    *, emails: int, manager: User, submitter: User, redis_url: str, logs: Path
+) -> list[Rate]:
+    """Ship an initiative that `emails` contacts asked for and time its emails out, with two
+    worker processes, then with one (another initiative), each beside the floor. The notes say
+    the CPU an email took: the worker's, the sink's, and the floor's."""
+    runs: dict[int, _Run] = {}
+    with smtp_sink(logs) as (smtp_port, sink):
+        for processes in (2, 1):
+            # Tasks queued by an earlier run that stopped half-way would be sent first.
+            with redis.Redis.from_url(redis_url) as broker:
+                broker.flushdb()
+            with celery_worker(smtp_port=smtp_port, logs=logs, processes=processes) as worker:
+                initiative, runs[processes] = _ship_and_time(
+                    emails=emails, manager=manager, submitter=submitter, worker=worker, sink=sink
+                )
+        sender, message = _sample_message(initiative)
+        sink_before, client_before = sink.cpu_seconds(), time.process_time()
+        floor_seconds = smtp_floor(smtp_port, sender, message, emails)
+        floor_client = time.process_time() - client_before
+        floor_sink = _cpu_used(sink_before, sink.cpu_seconds())
+    floor = (
+        "floor: smtplib sending the same message over one connection "
+        f"(CPU ms an email: {floor_client / emails * 1000:.2f} smtplib, "
+        f"{_per_email(floor_sink, emails)} sink)"
+    )
+
+    def cpu(run: _Run) -> str:
+        return (
+            f"CPU ms an email: {_per_email(run.worker_cpu, emails)} worker, "
+            f"{_per_email(run.sink_cpu, emails)} sink"
+        )
+
+    two, one = runs[2], runs[1]
+    return [
+        Rate(
+            label="shipping emails",
+            count=emails,
+            seconds=two.seconds,
+            floor_seconds=floor_seconds,
+            note=(
+                f"{emails:,} contacts told by two worker processes (celery worker "
+                f"--concurrency=2, batches of {_batch_size()}), {one.seconds / two.seconds:.2f}x "
+                f"the rate of one; {two.recorded:.1f} s of it recording and queueing in the "
+                f"ship's transaction; {cpu(two)}; {floor}"
+            ),
+        ),
+        Rate(
+            label="shipping emails, 1 process",
+            count=emails,
+            seconds=one.seconds,
+            floor_seconds=floor_seconds,
+            note=(
+                f"the same with one worker process (--concurrency=1); {one.recorded:.1f} s of it "
+                f"recording and queueing; {cpu(one)}"
+            ),
+        ),
+    ]
+
+
+def _batch_size() -> int:
+    from django.conf import settings
+
+    return int(settings.NOTIFICATION_BATCH_SIZE)

@@ -4,7 +4,7 @@
     .venv/bin/python bench/loop.py --size 1m  # 1,000,000 / 200,000 / 20,000 of them
     .venv/bin/python bench/loop.py --small    # the CI preset, well under a minute
         [--tickets N --customers N --initiatives N] [--refill] [--requests 30]
-        [--posts 2000 --clients 8] [--emails 10000] [--explain]
+        [--posts 2000 --clients 8] [--emails 10000] [--explain] [--only pages|rates]
 
 Pages, timed server-side through Django's test client as a product manager: the inbox, the
 board, the biggest initiative, the ticket list API, similar-feedback suggestions and insights.
@@ -13,8 +13,10 @@ connection. Targets: p95 under 150 ms (insights 300 ms) and a median within 3x t
 
 Then two rates, each against a floor measured in the same run:
 - tickets filed per second through POST /api/tickets/ under gunicorn (bench/api.py);
-- emails sent per second when an initiative ships, through a Celery worker into an SMTP sink
-  (bench/delivery.py).
+- emails sent per second when an initiative ships, through a Celery worker with two worker
+  processes and with one, into an SMTP sink (bench/delivery.py).
+
+--only pages (or rates) runs one half.
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/feedbackloop_bench; created if
 missing; its name must contain "bench") is filled through COPY (bench/triage.py), or reused
@@ -33,6 +35,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +47,7 @@ import psycopg  # noqa: E402
 
 from bench.api import USERNAME as SUBMITTER  # noqa: E402
 from bench.api import Rate, api_rate  # noqa: E402
-from bench.delivery import delivery_rate  # noqa: E402
+from bench.delivery import delivery_rates  # noqa: E402
 from bench.triage import (  # noqa: E402
     RATIO_TARGET,
     SIZES,
@@ -62,6 +65,9 @@ from bench.triage import (  # noqa: E402
     step,
     users_ensure,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/feedbackloop_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -87,6 +93,7 @@ class Options:
     requests: int
     refill: bool
     explain: bool
+    only: str | None
     database_url: str
     redis_url: str
 
@@ -112,6 +119,9 @@ def options_parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--refill", action="store_true", help="fill again even if the counts match")
     parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest query"
+    )
+    parser.add_argument(
+        "--only", choices=["pages", "rates"], help="time only the pages, or only the rates"
     )
     args = parser.parse_args(argv)
     sizes, load = (SMALL, SMALL_LOAD) if args.small else (SIZES[args.size], FULL_LOAD)
@@ -140,6 +150,7 @@ def options_parse(argv: Sequence[str] | None = None) -> Options:
         requests=requests,
         refill=args.refill,
         explain=args.explain,
+        only=args.only,
         database_url=url,
         redis_url=os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
     )
@@ -216,61 +227,51 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def report(timings: Sequence[Timing], rates: Sequence[Rate]) -> None:
     """Pages, then rates, each figure beside its floor."""
-    print()
-    _table(
-        PAGE_COLUMNS,
-        [
+    if timings:
+        print()
+        _table(
+            PAGE_COLUMNS,
             [
-                t.page.label,
-                f"{t.median_ms:.1f}",
-                f"{t.floor_median_ms:.1f}",
-                f"{t.ratio:.1f}x",
-                f"{t.p95_ms:.1f}",
-                f"{t.floor_p95_ms:.1f}",
-                f"{t.p95_ratio:.1f}x",
-                t.queries_label,
-                f"{t.page.target_ms:.0f}",
-                _verdict(t.fast_enough),
-                _verdict(t.close_to_floor),
-            ]
-            for t in timings
-        ],
-    )
+                [
+                    t.page.label,
+                    f"{t.median_ms:.1f}",
+                    f"{t.floor_median_ms:.1f}",
+                    f"{t.ratio:.1f}x",
+                    f"{t.p95_ms:.1f}",
+                    f"{t.floor_p95_ms:.1f}",
+                    f"{t.p95_ratio:.1f}x",
+                    t.queries_label,
+                    f"{t.page.target_ms:.0f}",
+                    _verdict(t.fast_enough),
+                    _verdict(t.close_to_floor),
+                ]
+                for t in timings
+            ],
+        )
+    if rates:
+        print()
+        _table(
+            ["rate", "per second", "floor per second", "x floor"],
+            [
+                [r.label, f"{r.per_second:.1f}", f"{r.floor_per_second:.1f}", f"{r.ratio:.1f}x"]
+                for r in rates
+            ],
+        )
     print()
-    _table(
-        ["rate", "per second", "floor per second", "x floor"],
-        [
-            [r.label, f"{r.per_second:.1f}", f"{r.floor_per_second:.1f}", f"{r.ratio:.1f}x"]
-            for r in rates
-        ],
-    )
-    print(
-        "\nTimes in ms. floor: the page's SQL statements run again on a bare psycopg connection."
-        "\nx floor: how many times the floor's time it takes. time: p95 within the target."
-        f"\nratio: median within {RATIO_TARGET:g}x the floor's median."
-    )
+    if timings:
+        print(
+            "Times in ms. floor: the page's SQL statements run again on a bare psycopg connection."
+            "\nx floor: how many times the floor's time it takes. time: p95 within the target."
+            f"\nratio: median within {RATIO_TARGET:g}x the floor's median."
+        )
     for r in rates:
         print(f"{r.label}: {r.note}.")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    started = time.perf_counter()
-    options = options_parse(argv)
-    database_ensure(options.database_url)
-    django_setup(options.database_url, redis_url=options.redis_url)
+def pages_time(manager: User, options: Options) -> list[Timing]:
+    """Each page's server time beside its bare SQL's."""
+    from django.db import connection
     from django.test import Client
-
-    from accounts.models import User
-
-    manager, _ = users_ensure()
-    held = counts()
-    if held == options.sizes and not options.refill:
-        print(f"{urlparse(options.database_url).path.lstrip('/')} already holds {held}; reusing it")
-    else:
-        print(f"filling with {options.sizes} (held {held})")
-        fill_start = time.perf_counter()
-        fill(options.sizes)
-        print(f"filled in {time.perf_counter() - fill_start:.1f}s")
 
     # The inbox shows the themes a worker found (triage.themes); found here first, as the
     # worker would have, so the inbox is timed with them.
@@ -285,13 +286,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     client.force_login(manager)
     timings: list[Timing] = []
     # The floor runs with the app's session settings (no JIT: feedbackloop/settings.py).
-    from django.db import connection
-
     session = connection.settings_dict["OPTIONS"].get("options", "")
     with psycopg.connect(options.database_url, options=session) as floor:
         for page in pages():
             with step(page.label):
                 timings.append(page_time(client, floor, page, options.requests))
+    return timings
+
+
+def rates_time(manager: User, options: Options) -> list[Rate]:
+    """Filing through the API and shipping emails, each beside its floor; what they add to the
+    database is deleted again."""
+    from accounts.models import User
 
     load = options.load
     marks = watermarks()
@@ -300,8 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             logs = Path(folder)
             with step(f"filing {load.posts:,} tickets through the API, then the floor"):
                 api = api_rate(posts=load.posts, clients=load.clients, logs=logs)
-            with step(f"shipping to {load.emails:,} contacts, then the floor"):
-                emails = delivery_rate(
+            with step(f"shipping to {load.emails:,} contacts twice (2, 1 processes), the floor"):
+                emails = delivery_rates(
                     emails=load.emails,
                     manager=manager,
                     submitter=User.objects.get(username=SUBMITTER),
@@ -311,8 +317,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         with step("deleting what the rates added"):
             added_delete(marks)
+    return [api, *emails]
 
-    report(timings, [api, emails])
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
+    options = options_parse(argv)
+    database_ensure(options.database_url)
+    django_setup(options.database_url, redis_url=options.redis_url)
+    manager, _ = users_ensure()
+    held = counts()
+    if held == options.sizes and not options.refill:
+        print(f"{urlparse(options.database_url).path.lstrip('/')} already holds {held}; reusing it")
+    else:
+        print(f"filling with {options.sizes} (held {held})")
+        fill_start = time.perf_counter()
+        fill(options.sizes)
+        print(f"filled in {time.perf_counter() - fill_start:.1f}s")
+
+    timings: list[Timing] = []
+    if options.only != "rates":
+        timings = pages_time(manager, options)
+    rates: list[Rate] = []
+    if options.only != "pages":
+        rates = rates_time(manager, options)
+
+    report(timings, rates)
     if options.explain:
         for timing in timings:
             print(f"\n-- {timing.page.label}: slowest query\n{timing.slowest_sql}\n")

@@ -19,6 +19,24 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def group_cpu_seconds(pgid: int) -> float | None:
+    """CPU seconds (user and system) the live processes of a process group have used so far,
+    read from /proc; None without /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = 0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            # After the command's ")": state, ppid, pgrp, …, utime (12th), stime (13th).
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -39,6 +57,10 @@ class Server:
         self.name = name
         self.process = process
         self.log = log
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU its process group has used so far (group_cpu_seconds)."""
+        return group_cpu_seconds(self.process.pid)
 
     @property
     def running(self) -> bool:

@@ -279,6 +279,15 @@ NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=300)
 # this many seconds, then up to twice that, four times, … (capped at an hour). The worker tests
 # set a fraction of a second.
 NOTIFICATION_BACKOFF_SECONDS = env.float("NOTIFICATION_BACKOFF_SECONDS", default=30)
+# How many outbox rows one delivery task sends, over one connection to the mail server
+# (notifications.services.notifications_deliver). Larger batches reuse a connection longer; each
+# batch is one task, so smaller ones spread a ship over more workers sooner.
+try:
+    NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=50)
+except ValueError:
+    NOTIFICATION_BATCH_SIZE = 0
+if not 1 <= NOTIFICATION_BATCH_SIZE <= 1000:
+    raise ConfigError("NOTIFICATION_BATCH_SIZE must be a whole number from 1 to 1000 (default 50)")
 
 # The monthly review: weekday (0 = Monday, so 1 = Tuesday), which one in the month, local time.
 REVIEW_WEEKDAY = env.int("REVIEW_WEEKDAY", default=1)

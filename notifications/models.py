@@ -44,8 +44,9 @@ class Notification(models.Model):
     """The outbox: one message to send (an email, or a post on a channel an app registered,
     notifications.registry), written in the transaction of the change that causes it.
 
-    `idempotency_key` makes recording the same message twice impossible; workers claim rows
-    with SELECT … FOR UPDATE SKIP LOCKED so two of them never send the same one.
+    `idempotency_key` makes recording the same message twice impossible; a worker claims each
+    row just before sending it with an UPDATE that only one worker can win, so two of them never
+    send the same one (notifications.services.notifications_deliver).
     """
 
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)

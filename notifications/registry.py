@@ -11,11 +11,15 @@ with `register_channel` and delivers their rows itself; the outbox still claims,
 records them (notifications.retry), so a chat message is as sure to arrive as an email. An app
 may also ask to hear when a row of a kind was delivered (`on_sent`): "the customer was told" is
 then a fact, not a hope.
+
+Workers send rows in batches (notifications.services.notifications_deliver), so a kind may also
+register how to build the messages of a whole batch with a few queries (`register`'s `batch`),
+and a listener may say cheaply whether it has anything to do at all (`on_sent`'s `listening`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -55,6 +59,9 @@ class Refused(Exception):
 
 
 Handler = Callable[[Notification], Message | Suppress]
+# Loads what the messages of a batch of rows of one kind need (a few queries for the batch, not
+# a few per row) and returns the handler that builds each of them from it.
+BatchHandler = Callable[[Sequence[Notification]], Handler]
 # Sends one row on a channel other than email, from the current state: None once it was
 # delivered, Suppress to never send it; raises Refused when the channel says no.
 Deliver = Callable[[Notification], Suppress | None]
@@ -63,9 +70,12 @@ SentListener = Callable[[Notification], None]
 EMAIL = "email"
 
 _handlers: dict[str, Handler] = {}
+# The batch form of a kind's handler, kept with the handler it stands for.
+_batch_handlers: dict[str, tuple[Handler, BatchHandler]] = {}
 _staff_notices: set[str] = set()
 _channels: dict[str, tuple[str, Deliver]] = {}
 _sent_listeners: dict[str, list[SentListener]] = {}
+_listening: dict[SentListener, Callable[[], bool]] = {}
 _retry_for: dict[str, timedelta] = {}
 
 
@@ -84,10 +94,16 @@ def _owned(kind: str, by: object) -> None:
         raise ValueError(f"Notification kind {kind!r} is already registered to {known!r}.")
 
 
-def register(kind: NotificationKind, handler: Handler) -> None:
-    """The calling app owns `kind`; `handler` builds each of its messages at send time."""
+def register(
+    kind: NotificationKind, handler: Handler, *, batch: BatchHandler | None = None
+) -> None:
+    """The calling app owns `kind`; `handler` builds each of its messages at send time. With
+    `batch`, a worker sending several rows of the kind at once builds them with
+    `batch(rows)` instead, which must build the same messages as `handler`."""
     _owned(kind, handler)
     _handlers[kind] = handler
+    if batch is not None:
+        _batch_handlers[kind] = (handler, batch)
 
 
 def register_channel(
@@ -107,12 +123,21 @@ def register_channel(
         _retry_for[kind] = retry_for
 
 
-def on_sent(kind: NotificationKind, listener: SentListener) -> None:
+def on_sent(
+    kind: NotificationKind,
+    listener: SentListener,
+    *,
+    listening: Callable[[], bool] | None = None,
+) -> None:
     """Call `listener` with each row of `kind` once it was delivered (the mail server took the
-    email) and recorded sent; what it writes commits in a transaction of its own."""
+    email) and recorded sent; what it writes commits in a transaction of its own. With
+    `listening`, asked once for each batch a worker sends, the listener is left out of the
+    batches it says False for (nobody is listening: no endpoint subscribed, Slack not set up)."""
     listeners = _sent_listeners.setdefault(kind, [])
     if listener not in listeners:
         listeners.append(listener)
+    if listening is not None:
+        _listening[listener] = listening
 
 
 def register_staff_notice(kind: NotificationKind) -> None:
@@ -124,6 +149,15 @@ def register_staff_notice(kind: NotificationKind) -> None:
 
 def handler_for(kind: str) -> Handler | None:
     return _handlers.get(kind)
+
+
+def handler_for_batch(kind: str, rows: Sequence[Notification]) -> Handler | None:
+    """The handler for these rows of `kind`: its batch form loaded for them if it has one."""
+    handler = _handlers.get(kind)
+    batch = _batch_handlers.get(kind)
+    if handler is None or batch is None or batch[0] is not handler:
+        return handler
+    return batch[1](rows)
 
 
 def deliverer_for(kind: str) -> Deliver | None:
@@ -148,6 +182,15 @@ def kinds_retried_for_a_time() -> list[str]:
 
 def sent_listeners(kind: str) -> list[SentListener]:
     return list(_sent_listeners.get(kind, ()))
+
+
+def listening_to(kind: str) -> list[SentListener]:
+    """The listeners of `kind` that have something to do now (each asked once)."""
+    return [
+        listener
+        for listener in sent_listeners(kind)
+        if (listening := _listening.get(listener)) is None or listening()
+    ]
 
 
 def staff_notice_kinds() -> list[NotificationKind]:

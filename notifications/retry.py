@@ -27,7 +27,9 @@
   minutes), and a worker holds a message with an ETA unacknowledged until it is due, at most
   BACKOFF_CAP (an hour) after it was queued. So Redis hands a message out again only when its
   worker died, or, for an hour-long wait, as a second copy around the due time; either way the
-  claim above (pending, due, SELECT … FOR UPDATE SKIP LOCKED) lets one worker send the row once.
+  claim above lets one worker send the row once: a worker reads its batch's rows that are
+  pending and due, then claims each just before sending it with one UPDATE that succeeds only
+  if the row is still pending with the attempts it read (notifications.services).
   Keep BACKOFF_CAP within the visibility timeout (a test checks it): a longer wait would have
   Redis copy the message every hour until it is due.
 """

@@ -10,7 +10,11 @@ from celery import shared_task
 from django.utils import timezone
 
 from notifications.models import DeliveryStatus, Notification
-from notifications.services import notification_deliver, notifications_sweep
+from notifications.services import (
+    notification_deliver,
+    notifications_deliver,
+    notifications_sweep,
+)
 
 
 def _again_when_due(notification_id: int) -> None:
@@ -30,10 +34,12 @@ def deliver(notification_id: int) -> str | None:
 
 @shared_task(acks_late=True)
 def deliver_many(notification_ids: list[int]) -> dict[str, int]:
-    """Send a chunk of rows; one that must wait for a retry is queued again for its time."""
+    """Send a batch of rows over one connection to the mail server; one that must wait for a
+    retry is queued again for its time. How many of each outcome ("skipped": not ours)."""
+    outcomes = notifications_deliver(notification_ids=notification_ids)
     counts: dict[str, int] = {}
-    for notification_id in notification_ids:
-        status = notification_deliver(notification_id=notification_id)
+    for notification_id in dict.fromkeys(notification_ids):
+        status = outcomes.get(notification_id)
         key = status or "skipped"
         counts[key] = counts.get(key, 0) + 1
         if status == DeliveryStatus.PENDING:

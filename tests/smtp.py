@@ -33,6 +33,8 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     raw: bytes
+    # The client's address and port: the same for the messages of one connection.
+    peer: tuple[str, int] = ("", 0)
 
     @cached_property
     def message(self) -> EmailMessage:
@@ -80,6 +82,8 @@ class SmtpSink:
         self._received: list[Received] = []
         self._refusals: list[_Refusal] = []
         self.refused = 0
+        # Connections that greeted the server (EHLO): each client sending mail opens one.
+        self.connections = 0
         self.reply_delay = 0.0
         self._log_level = logging.NOTSET
         self.host = "127.0.0.1"
@@ -137,7 +141,23 @@ class SmtpSink:
     def message_ids(self, *addresses: str) -> Counter[str]:
         return Counter(message.message_id for message in self.to(*addresses))
 
+    def by_connection(self, *addresses: str) -> list[list[str]]:
+        """The recipients of what was accepted for these addresses, one list per connection it
+        came over, in the order received."""
+        connections: dict[tuple[str, int], list[str]] = {}
+        for message in self.to(*addresses):
+            connections.setdefault(message.peer, []).append(message.to)
+        return list(connections.values())
+
     # aiosmtpd hooks ------------------------------------------------------------------------
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        with self._lock:
+            self.connections += 1
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -159,6 +179,7 @@ class SmtpSink:
                     mail_from=envelope.mail_from,
                     rcpt_tos=tuple(envelope.rcpt_tos),
                     raw=envelope.original_content,
+                    peer=tuple(session.peer[:2]),
                 )
             )
         if self.reply_delay:

@@ -13,9 +13,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from django.conf import settings
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
@@ -36,7 +38,7 @@ from intake.services import contact_unsubscribe
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.retry import MAX_ATTEMPTS, SWEEP_PENDING_AFTER
-from notifications.services import DELIVERY_CHUNK, notifications_sweep
+from notifications.services import notifications_sweep
 from tests.smtp import SmtpSink
 from tests.worker import (
     CeleryWorker,
@@ -52,8 +54,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 CONCURRENCY = 2
 BATCH = 500
-# Stop the worker after this many: not a multiple of the chunk size, so both pool processes
-# are in the middle of a chunk rather than between two.
+# Stop the worker after this many: not a multiple of the batch size, so both pool processes
+# are in the middle of a batch rather than between two.
 MID_BATCH = 125
 # What is left of the batch after a restart takes a few seconds, but a machine busy with other
 # work (two shared CPUs running another suite) has taken over 30: this bounds a failure only.
@@ -253,7 +255,7 @@ def test_a_worker_stopped_mid_batch_and_restarted_sends_every_email_once(
     assert 0 < at_stop[SENT] < BATCH, "the stop did not land in the middle of the batch"
     assert at_stop[SENDING] == 0
     # Nothing was lost: the chunks it had not started went back to the queue.
-    assert broker_queued(broker) >= at_stop[PENDING] / DELIVERY_CHUNK
+    assert broker_queued(broker) >= at_stop[PENDING] / settings.NOTIFICATION_BATCH_SIZE
 
     # The sweep (beat, every minute) a minute later: queues the pending rows again, on top of
     # the chunks still in the queue — a row is claimed once however often it is queued.
@@ -442,3 +444,111 @@ def test_a_row_whose_message_raises_fails_with_the_reason_and_the_batch_goes_on(
     sent_to = set(addresses) - {broken.recipient_email}
     assert len(sink.to(*sent_to)) == 4
     assert sink.to(broken.recipient_email) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches: one connection to the mail server each; a refusal costs only its own message; workers
+# share the outbox and never send one message twice
+
+
+def test_each_batch_goes_over_one_connection_to_the_mail_server(
+    pm: User, submitter: User, sink: SmtpSink, worker: CeleryWorker, settings: Any
+) -> None:
+    settings.NOTIFICATION_BATCH_SIZE = 20  # the batches are cut where the ship queues them
+    initiative = in_progress("Bulk invoice export")
+    addresses = [contact.email for contact in many_asks(initiative, submitter, 50)]
+    worker.start()
+    ship(initiative, pm)
+    wait_for(
+        lambda: statuses(initiative) == {SENT: 50} and len(sink.to(submitter.email)) == 1,
+        what="all 50 sent, and the submitter's notice",
+        worker=worker,
+    )
+
+    assert sorted(len(batch) for batch in sink.by_connection(*addresses)) == [10, 20, 20]
+    # The submitter's notice went in a batch (and a connection) of its own.
+    assert sink.connections == 4
+    assert sum(sink.message_ids(*addresses).values()) == 50
+
+
+def test_a_recipient_refused_mid_batch_fails_alone_and_the_rest_of_its_batch_goes_once(
+    pm: User, submitter: User, sink: SmtpSink, worker: CeleryWorker
+) -> None:
+    initiative = in_progress("Bulk invoice export")
+    many_asks(initiative, submitter, 5)
+    ship(initiative, pm)
+    # One batch, sent in the order it was queued (newest row first); its third one is refused.
+    queued = [
+        row.recipient_email
+        for row in Notification.objects.filter(
+            initiative=initiative, kind=NotificationKind.CUSTOMER_SHIPPED
+        ).order_by("-created_at", "-id")
+    ]
+    refused = queued[2]
+    sink.refuse(1, to=refused, at="RCPT", reply="550 5.1.1 No such user here")
+    worker.start()
+    wait_for(lambda: all_settled(initiative), what="every row sent or failed", worker=worker)
+
+    rows = {row.recipient_email: row for row in customer_rows(initiative)}
+    assert (rows[refused].status, rows[refused].attempts) == (FAILED, 1)
+    assert "550" in rows[refused].last_error
+    others = [email for email in queued if email != refused]
+    assert {rows[email].status for email in others} == {SENT}
+    assert {rows[email].attempts for email in others} == {1}
+    # The refusal closed the connection; the rest of the batch went over a new one, once each.
+    assert sink.by_connection(*others) == [queued[:2], queued[3:]]
+    assert sink.to(refused) == []
+
+
+def test_two_workers_on_one_outbox_never_send_the_same_message(
+    pm: User,
+    submitter: User,
+    sink: SmtpSink,
+    broker: str,
+    worker: CeleryWorker,
+    tmp_path: Path,
+    settings: Any,
+) -> None:
+    settings.NOTIFICATION_BATCH_SIZE = 10
+    # Each worker sends into a server of its own, so each message says which worker sent it.
+    other_sink = SmtpSink()
+    other_sink.start()
+    other = CeleryWorker(
+        env=worker_env(broker_url=broker, email_url=other_sink.url),
+        log_path=tmp_path / "other-worker.log",
+        concurrency=1,
+    )
+    try:
+        initiative = in_progress("Bulk invoice export")
+        addresses = [contact.email for contact in many_asks(initiative, submitter, 200)]
+        sink.reply_delay = other_sink.reply_delay = 0.005
+        worker.start()
+        other.start()
+        worker.wait_ready()
+        other.wait_ready()
+
+        ship(initiative, pm)
+        # The sweep queues what is still pending again, in batches cut the other way round (the
+        # oldest rows first): the two workers race for the same rows.
+        swept = notifications_sweep(now=timezone.now() + SWEEP_PENDING_AFTER + timedelta(seconds=1))
+        wait_for(
+            lambda: statuses(initiative) == {SENT: 200},
+            what="all 200 sent",
+            worker=worker,
+            timeout=ALL_SENT_WITHIN,
+        )
+        by_first, by_other = sink.message_ids(*addresses), other_sink.message_ids(*addresses)
+    finally:
+        other.close()
+        other_sink.stop()
+
+    print(
+        f"\ntwo workers: {sum(by_first.values())} and {sum(by_other.values())} sent; "
+        f"{swept['queued']} rows queued twice"
+    )
+    assert by_first, "the first worker sent some"
+    assert by_other, "the other worker sent some"
+    received = by_first + by_other
+    assert sum(received.values()) == 200, f"duplicates: {received.most_common(3)}"
+    assert set(received) == {row.message_id for row in customer_rows(initiative)}
+    assert {row.attempts for row in customer_rows(initiative)} == {1}

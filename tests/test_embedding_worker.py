@@ -18,7 +18,7 @@ from triage.selectors import similar_feedback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
-FIELDS = {
+FIELDS: dict[str, Any] = {
     "title": "Dark theme for the dashboard",
     "description": "A dark colour scheme for the whole app, for people who work at night.",
     "company": "Acme",

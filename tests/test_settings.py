@@ -142,6 +142,7 @@ def test_an_unreachable_redis_is_one_line() -> None:
         ("ANYMAIL_WEBHOOK_SECRET", "no-colon"),
         ("INBOUND_IMAP_URL", "https://mail.ourco.example/INBOX"),
         ("INBOUND_MAX_BYTES", "ten megabytes"),
+        ("NOTIFICATION_BATCH_SIZE", "0"),
         ("COMPANY_NAME", "Acme\nBcc: everyone@example.com"),
         ("COMPANY_LOGO_URL", "javascript://alert(1)"),
         # Slack with only one of its two secrets, or its API somewhere that is not a URL.

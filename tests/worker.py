@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -129,7 +130,7 @@ class CeleryWorker:
             "-Q",
             "celery",
             "-n",
-            f"test{os.getpid()}-{self.starts}@%h",
+            self.name,
             # Nothing to synchronise with: start consuming at once.
             "--without-mingle",
             "--without-gossip",
@@ -146,6 +147,20 @@ class CeleryWorker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so kill() takes the pool too
             )
+
+    @property
+    def name(self) -> str:
+        """Its node name, different for each start."""
+        return f"test{os.getpid()}-{self.starts}@{socket.gethostname()}"
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until it answers a ping: it consumes from its queue by then."""
+        wait_for(
+            lambda: celery_app.control.ping(destination=[self.name], timeout=0.5),
+            what=f"the worker {self.name} to answer a ping",
+            timeout=timeout,
+            worker=self,
+        )
 
     @property
     def running(self) -> bool:

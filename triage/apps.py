@@ -9,9 +9,11 @@ class TriageConfig(AppConfig):
         from notifications import registry
         from notifications.models import NotificationKind
         from triage import tasks  # noqa: F401  (the inbox publishes find_themes by name)
-        from triage.shipping import customer_shipped_email
+        from triage.shipping import customer_shipped_email, customer_shipped_emails
 
-        registry.register(NotificationKind.CUSTOMER_SHIPPED, customer_shipped_email)
+        registry.register(
+            NotificationKind.CUSTOMER_SHIPPED, customer_shipped_email, batch=customer_shipped_emails
+        )
         # What happened to a submitter's ticket, and that their customers were told of a ship.
         registry.register_staff_notice(NotificationKind.STAFF_SHIPPED)
         registry.register_staff_notice(NotificationKind.STAFF_DECLINED)

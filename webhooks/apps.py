@@ -22,6 +22,10 @@ class WebhooksConfig(AppConfig):
             retry_for=delivery.RETRY_FOR,
         )
         # "customer.notified" once the mail server took the customer's email.
-        registry.on_sent(NotificationKind.CUSTOMER_SHIPPED, services.customer_notified_record)
+        registry.on_sent(
+            NotificationKind.CUSTOMER_SHIPPED,
+            services.customer_notified_record,
+            listening=services.customer_notified_listening,
+        )
         # Admins hear when an endpoint was turned off after a day of failures.
         registry.register_staff_notice(NotificationKind.WEBHOOK_DISABLED)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -219,13 +219,15 @@ def _as_the_api_shows(about: Any) -> Any:
     raise TypeError(f"No API shape for {type(about).__name__}")
 
 
+def _subscribed(event_type: str) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(active=True).filter(
+        Q(events__contains=[event_type]) | Q(events__contains=[ALL_EVENTS])
+    )
+
+
 def subscribed(event_type: str) -> list[WebhookEndpoint]:
     """The active endpoints that hear `event_type` (one query)."""
-    return list(
-        WebhookEndpoint.objects.filter(active=True).filter(
-            Q(events__contains=[event_type]) | Q(events__contains=[ALL_EVENTS])
-        )
-    )
+    return list(_subscribed(event_type))
 
 
 def _delivery_new(endpoint: WebhookEndpoint, event: WebhookEvent, key: str) -> WebhookDelivery:
@@ -265,6 +267,12 @@ def event_record(event_type: EventType, about: Any, details: Mapping[str, str]) 
 def customer_notified_record(notification: Notification) -> None:
     """A customer's "your feedback shipped" email was sent (notifications.registry.on_sent)."""
     event_record(EventType.CUSTOMER_NOTIFIED, notification, {})
+
+
+def customer_notified_listening() -> bool:
+    """Whether an active endpoint hears "customer.notified" (one query, asked once for each
+    batch of emails a worker sends, instead of once for each email)."""
+    return _subscribed(EventType.CUSTOMER_NOTIFIED.value).exists()
 
 
 @transaction.atomic

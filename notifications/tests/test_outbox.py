@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import smtplib
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -300,3 +301,68 @@ def test_listeners_hear_of_a_row_only_once_it_was_sent_and_cannot_undo_it(monkey
     assert Notification.objects.get(pk=second.pk).status == DeliveryStatus.SENT
     assert not Notification.objects.filter(idempotency_key=f"heard:{second.pk}").exists()
     assert len(mail.outbox) == 2
+
+
+def test_a_batch_builds_its_messages_with_the_batch_handler_or_falls_back_to_each_rows(
+    monkeypatch,
+) -> None:
+    from notifications.services import notifications_deliver
+
+    kind = NotificationKind.STAFF_QUESTION
+    loaded: list[list[int]] = []
+
+    def handler(notification: Notification) -> registry.Message:
+        return registry.Message("One by one", notification.body_text)
+
+    def batch(rows: Sequence[Notification]) -> registry.Handler:
+        loaded.append([row.pk for row in rows])
+        return lambda notification: registry.Message("Batched", notification.body_text)
+
+    monkeypatch.setitem(registry._handlers, kind, handler)
+    monkeypatch.setitem(registry._batch_handlers, kind, (handler, batch))
+    rows = [_row(kind) for _ in range(3)]
+    assert notifications_deliver(notification_ids=[row.pk for row in rows]) == {
+        row.pk: DeliveryStatus.SENT for row in rows
+    }
+    assert loaded == [[row.pk for row in rows]]  # loaded once, for the whole batch
+    assert [m.subject for m in mail.outbox] == ["Batched"] * 3
+
+    # A batch loader that raises costs the batch nothing: each row builds its own message.
+    def broken(rows: Sequence[Notification]) -> registry.Handler:
+        raise RuntimeError("the batch query failed")
+
+    monkeypatch.setitem(registry._batch_handlers, kind, (handler, broken))
+    mail.outbox.clear()
+    more = [_row(kind) for _ in range(2)]
+    assert set(notifications_deliver(notification_ids=[row.pk for row in more]).values()) == {
+        DeliveryStatus.SENT
+    }
+    assert [m.subject for m in mail.outbox] == ["One by one"] * 2
+
+
+def test_a_listener_nobody_listens_to_is_left_out_of_the_batch(monkeypatch) -> None:
+    from notifications.services import notifications_deliver
+
+    kind = NotificationKind.STAFF_QUESTION
+    heard: list[int] = []
+    asked: list[bool] = []
+    listening = [False]
+
+    def listener(notification: Notification) -> None:
+        heard.append(notification.pk)
+
+    def anyone() -> bool:
+        asked.append(listening[0])
+        return listening[0]
+
+    monkeypatch.setitem(registry._sent_listeners, kind, [listener])
+    monkeypatch.setitem(registry._listening, listener, anyone)
+    quiet = [_row(kind) for _ in range(3)]
+    notifications_deliver(notification_ids=[row.pk for row in quiet])
+    assert (heard, asked) == ([], [False])  # asked once for the batch, not once a row
+
+    listening[0] = True
+    loud = [_row(kind) for _ in range(2)]
+    notifications_deliver(notification_ids=[row.pk for row in loud])
+    assert heard == [row.pk for row in loud]
+    assert len(mail.outbox) == 5

@@ -181,6 +181,35 @@ def test_the_sweep_sends_rows_the_fast_path_lost(pm, submitter) -> None:
     assert notifications_sweep() == {"released": 0, "failed": 0, "queued": 0}
 
 
+def test_a_batch_of_emails_costs_one_statement_each_and_a_few_for_the_batch(
+    pm, submitter, django_assert_max_num_queries: Any
+) -> None:
+    from notifications.tasks import deliver_many
+
+    initiative = InitiativeFactory.create()
+    _asks(pm, submitter, initiative, [f"Customer{n}" for n in range(12)])
+    _ship(initiative, pm)
+    rows = list(Notification.objects.filter(kind="customer_shipped").values_list("pk", flat=True))
+
+    def never_sent(ids: list[int]) -> None:
+        Notification.objects.filter(pk__in=ids).update(
+            status=DeliveryStatus.PENDING, attempts=0, body_text="", body_html="", sent_at=None
+        )
+        mail.outbox.clear()
+
+    never_sent(rows[:2])
+    with django_assert_max_num_queries(20) as two:
+        assert deliver_many(rows[:2]) == {DeliveryStatus.SENT: 2}
+    never_sent(rows)
+    # Each email: its claim (with its rendering, and the record of the email before it); the
+    # rest once for the batch.
+    with django_assert_max_num_queries(len(two.captured_queries) + len(rows) - 2):
+        assert deliver_many(rows) == {DeliveryStatus.SENT: len(rows)}
+    assert sorted(m.to[0] for m in _customer_mail()) == sorted(
+        f"ops@customer{n}.example" for n in range(12)
+    )
+
+
 def test_staff_can_switch_email_off_per_kind(client, pm, submitter) -> None:
     client.force_login(submitter)
     # The settings are on the account page; their old address leads there.
