@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import (
     Aggregate,
     BigIntegerField,
     CharField,
     Count,
     DateField,
-    DateTimeField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     Field,
     FloatField,
@@ -33,7 +31,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -363,33 +360,35 @@ class ClosedLoop:
 def closed_loop(*, filters: InsightFilters) -> ClosedLoop:
     """Of the tickets whose initiative shipped in the period, how many customers were told, and
     the median days from the ticket to that email (one query)."""
-    # One email per contact per initiative (its idempotency key), read along its index.
-    told_at = (
-        Notification.objects.filter(
-            kind=NotificationKind.CUSTOMER_SHIPPED,
-            status=DeliveryStatus.SENT,
-            initiative_id=OuterRef("initiative_id"),
-            contact_id=OuterRef("contact_id"),
-        )
-        .order_by()
-        .values("sent_at")[:1]
-    )
-    # The wait is taken from the email's time once looked up, not by looking it up again.
-    wait = ExpressionWrapper(F("told_at") - F("created_at"), output_field=DurationField())
-    result = (
+    asks = (
         _tickets(filters)
         .filter(
             status__in=TicketStatus.counted(),
             initiative__status=InitiativeStatus.SHIPPED,
             initiative__shipped_at__gte=filters.since(),
         )
-        .annotate(told_at=Subquery(told_at, output_field=DateTimeField()))
-        .aggregate(
-            tickets=Count("id"),
-            told=Count("told_at"),
-            median=Median(wait, output_field=DurationField()),
-        )
+        .order_by()
+        .values("contact_id", "initiative_id", "created_at")
     )
+    asks_sql, asks_params = asks.query.sql_with_params()
+    # Joined to the emails rather than looking each ticket's up in a subquery: Django repeats
+    # an annotation's subquery wherever it is used, and 32,000 asks shipped in a year ran two
+    # lookups each (100 ms at a million tickets); a hash join reads each email once. One email
+    # per contact per initiative (its idempotency key), so no ask counts twice.
+    # Where the router reads tickets (the replica for a page whose reads may lag).
+    database = connections[router.db_for_read(Ticket)]
+    notifications = database.ops.quote_name(Notification._meta.db_table)
+    sql = (
+        "SELECT count(*), count(n.sent_at), "  # noqa: S608 (table names only; values are parameters)
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY n.sent_at - a.created_at) "
+        f"FROM ({asks_sql}) AS a LEFT JOIN {notifications} AS n "
+        "ON n.contact_id = a.contact_id AND n.initiative_id = a.initiative_id "
+        "AND n.kind = %s AND n.status = %s"
+    )
+    with database.cursor() as cursor:
+        cursor.execute(sql, [*asks_params, NotificationKind.CUSTOMER_SHIPPED, DeliveryStatus.SENT])
+        tickets, told, median = cursor.fetchone()
+    result = {"tickets": tickets, "told": told, "median": median}
     return ClosedLoop(
         tickets=result["tickets"], told=result["told"], median_days=_days(result["median"])
     )
