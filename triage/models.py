@@ -134,9 +134,9 @@ class Initiative(models.Model):
     @property
     def score_explanation(self) -> str:
         """'7 customers · 3 critical · $240k ARR' — what the score is made of."""
-        parts = [f"{self.customer_count} customer{'s' if self.customer_count != 1 else ''}"]
+        parts = [f"{self.customer_count:,} customer{'s' if self.customer_count != 1 else ''}"]
         if self.critical_count:
-            parts.append(f"{self.critical_count} critical")
+            parts.append(f"{self.critical_count:,} critical")
         if self.revenue_total:
             parts.append(f"{_money(self.revenue_total)} ARR")
         return " · ".join(parts)
