@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import logging
 from decimal import Decimal, InvalidOperation
 
-import kombu.exceptions
-from celery import current_app
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,6 +17,7 @@ from core.embeddings import VECTOR_BYTES, item_embeddings
 from core.errors import DomainError
 from core.events import EventType, announce
 from core.text import MESSAGE_MAX, TEXT_MAX, TITLE_MAX, line_clean, text_clean
+from core.workers import ask_once
 from intake import lifecycle
 from intake.models import (
     Comment,
@@ -46,8 +44,6 @@ from intake.policies import (
 )
 from notifications.models import NotificationKind
 from notifications.services import notices_mark_read, notifications_suppress, staff_notify
-
-log = logging.getLogger(__name__)
 
 TAGS_MAX = 10
 TAG_MAX = 40
@@ -387,16 +383,14 @@ def tickets_embed_soon() -> None:
     """Once the change commits, have a worker embed the tickets without a vector (one task for
     a burst of them). A broker that cannot be reached leaves them to the periodic sweep."""
 
-    def ask() -> None:
-        if not cache.add(_EMBED_ASKED_KEY, True, EMBED_ASKED_SECONDS):
-            return
-        try:
-            current_app.tasks[EMBED_TICKETS].delay()
-        except kombu.exceptions.OperationalError as exc:
-            cache.delete(_EMBED_ASKED_KEY)
-            log.warning("Tickets not embedded yet: the broker could not be reached (%s)", exc)
-
-    transaction.on_commit(ask)
+    transaction.on_commit(
+        lambda: ask_once(
+            EMBED_TICKETS,
+            key=_EMBED_ASKED_KEY,
+            seconds=EMBED_ASKED_SECONDS,
+            what="Tickets not embedded yet",
+        )
+    )
 
 
 def tickets_embed_forget() -> None:

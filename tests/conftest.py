@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,13 @@ from django.conf import settings as django_settings
 
 from feedbackloop.embedded import EmbeddedRedis
 from tests.smtp import SmtpSink
-from tests.worker import broker_flush, publishing_to, worker_broker_url
+from tests.worker import (
+    CeleryWorker,
+    broker_flush,
+    publishing_to,
+    worker_broker_url,
+    worker_env,
+)
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +52,19 @@ def broker(settings: Any, redis_server: str) -> Iterator[str]:
         settings.CELERY_TASK_ALWAYS_EAGER = False
         yield url
     broker_flush(url)
+
+
+@pytest.fixture
+def worker_sharing_cache(
+    transactional_db: None, sink: SmtpSink, broker: str, settings: Any, tmp_path: Path
+) -> Iterator[CeleryWorker]:
+    """A Celery worker (not started yet) and this process on one Redis cache: what one asks
+    for or caches there (themes found, a run asked for), the other sees."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker}
+    }
+    process = CeleryWorker(
+        env=worker_env(broker_url=broker, email_url=sink.url), log_path=tmp_path / "worker.log"
+    )
+    yield process
+    process.close()

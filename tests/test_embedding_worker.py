@@ -3,8 +3,6 @@ later; until then similar-feedback search finds it by its words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +10,7 @@ import pytest
 from core.embeddings import embed, item_text, vector_from_bytes
 from intake.models import Ticket
 from intake.services import ticket_create
-from tests.smtp import SmtpSink
-from tests.worker import CeleryWorker, broker_queued, wait_for, worker_env
+from tests.worker import CeleryWorker, broker_queued, wait_for
 from triage.selectors import similar_feedback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -30,29 +27,15 @@ FIELDS: dict[str, Any] = {
 OTHER_WORDS = "Nightshift operators want a dimmer screen: bright white pages strain their eyes."
 
 
-@pytest.fixture
-def worker(
-    transactional_db: None, sink: SmtpSink, broker: str, settings: Any, tmp_path: Path
-) -> Iterator[CeleryWorker]:
-    # One cache for this process and the worker: the run asked for is remembered there.
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker}
-    }
-    process = CeleryWorker(
-        env=worker_env(broker_url=broker, email_url=sink.url), log_path=tmp_path / "worker.log"
-    )
-    yield process
-    process.close()
-
-
 def stored(ticket: Ticket) -> bytes | None:
     value = Ticket.objects.values_list("embedding", flat=True).get(pk=ticket.pk)
     return None if value is None else bytes(value)
 
 
 def test_a_worker_embeds_what_is_filed_and_search_finds_it_by_meaning_then(
-    worker: CeleryWorker, submitter: Any, broker: str
+    worker_sharing_cache: CeleryWorker, submitter: Any, broker: str
 ) -> None:
+    worker = worker_sharing_cache
     tickets = [ticket_create(submitted_by=submitter, **FIELDS) for _ in range(3)]
     # Filed without a vector; the three filings asked for one run between them.
     assert all(stored(ticket) is None for ticket in tickets)

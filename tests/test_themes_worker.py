@@ -3,8 +3,6 @@ what left the inbox since, while a real Celery worker on Redis finds the new one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +10,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from intake.models import Ticket
 from intake.tests.factories import ContactFactory, CustomerFactory, TicketFactory
-from tests.smtp import SmtpSink
-from tests.worker import CeleryWorker, wait_for, worker_env
+from tests.worker import CeleryWorker, wait_for
 from triage.services import ticket_link
 from triage.tests.factories import InitiativeFactory
 from triage.themes import Theme, inbox_themes
@@ -27,21 +24,6 @@ OKTA = [
     ("Sign in through Okta", "Our security team requires Okta for every app.", "Umbrella"),
     ("Dark mode for the dashboard", "Night shift finds the white screen too bright.", "Hooli"),
 ]
-
-
-@pytest.fixture
-def worker(
-    transactional_db: None, sink: SmtpSink, broker: str, settings: Any, tmp_path: Path
-) -> Iterator[CeleryWorker]:
-    # The worker caches what it finds in Redis: this process reads the same cache.
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker}
-    }
-    process = CeleryWorker(
-        env=worker_env(broker_url=broker, email_url=sink.url), log_path=tmp_path / "worker.log"
-    )
-    yield process
-    process.close()
 
 
 def waiting(title: str, description: str, company: str) -> Ticket:
@@ -59,8 +41,9 @@ def ids(themes: list[Theme]) -> list[list[int]]:
 
 
 def test_the_inbox_shows_the_last_themes_still_waiting_while_a_worker_finds_new_ones(
-    worker: CeleryWorker, django_assert_max_num_queries: Any
+    worker_sharing_cache: CeleryWorker, django_assert_max_num_queries: Any
 ) -> None:
+    worker = worker_sharing_cache
     tickets = [waiting(*row) for row in OKTA]
     okta = sorted(t.pk for t in tickets[:4])
     worker.start()

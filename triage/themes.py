@@ -21,14 +21,11 @@ too). Where Celery runs tasks in the process (no REDIS_URL), the request finds t
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import kombu.exceptions
 import numpy as np
-from celery import current_app
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
 from django.db.models import CharField, Count, Exists, OuterRef, QuerySet, Value
@@ -36,11 +33,10 @@ from django.db.models.functions import MD5, Cast, Concat
 from django.urls import reverse
 
 from core.embeddings import DIMENSIONS, MODEL_ID, embed
+from core.workers import ask_once
 from intake.models import Ticket, TicketStatus
 from triage.models import Initiative, InitiativeStatus, ThemeExclusion
 from triage.selectors import similar_feedback
-
-log = logging.getLogger(__name__)
 
 THEME_WINDOW = 2_000
 # Average cosine two groups need to be one theme. Measured on the dedupe dev set
@@ -165,13 +161,7 @@ def forget() -> None:
 def _ask_for_themes() -> None:
     """Have a worker find the themes, unless one is at it already. A broker that cannot be
     reached leaves the inbox with the last themes found: the next request asks again."""
-    if not cache.add(_FINDING_KEY, True, FINDING_SECONDS):
-        return
-    try:
-        current_app.tasks[FIND_THEMES].delay()
-    except kombu.exceptions.OperationalError as exc:
-        cache.delete(_FINDING_KEY)
-        log.warning("Themes not found: the broker could not be reached (%s)", exc)
+    ask_once(FIND_THEMES, key=_FINDING_KEY, seconds=FINDING_SECONDS, what="Themes not found")
 
 
 def _still_waiting(found: list[_Found]) -> list[_Found]:
